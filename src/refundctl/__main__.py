@@ -1,0 +1,5 @@
+"""``python -m refundctl``: the same as the ``refundctl`` command."""
+
+from refundctl.cli import main
+
+main()

@@ -1,0 +1,125 @@
+"""What every command shares: the environment (ledger path, clock, zone) and the output.
+
+``Env`` is built once per invocation by the root callback: it reads the config file and fixes
+"now" (``--as-of``, ``REFUNDCTL_NOW``, or the clock), so every computation in the command sees
+the same instant. Output goes through ``emit_json``, ``show`` (Rich, imported only when a table
+is drawn), ``say`` and ``warn``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from refundctl.config import Config, default_ledger_path, load_config
+from refundctl.errors import BadInput
+from refundctl.ledger.store import Ledger, Settings
+from refundctl.policies import normalize_marketplace, policy_for
+from refundctl.timeparse import parse_when
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+JSON_OPTION = typer.Option("--json", help="Print JSON instead of a table (see docs/json.md).")
+ON_HELP = "When it happened: a date, a date-time, today, yesterday or '3d ago' (default: now)."
+
+
+@dataclass(frozen=True, slots=True)
+class Env:
+    db: Path
+    explicit_db: bool
+    now: datetime
+    zone: tzinfo
+    config: Config
+
+    @classmethod
+    def create(cls, *, db: Path | None, as_of: str | None, explicit_db: bool) -> Env:
+        config = load_config()
+        zone = config.zone()
+        clock = datetime.now(UTC).replace(microsecond=0)
+        now = clock if as_of is None else _as_of(as_of, clock, zone)
+        return cls(
+            db=(db or default_ledger_path()).expanduser(),
+            explicit_db=explicit_db,
+            now=now,
+            zone=zone,
+            config=config,
+        )
+
+    @property
+    def settings(self) -> Settings:
+        return Settings(zone=self.zone, policy_for=policy_for)
+
+    def when(self, text: str | None, *, option: str = "--on") -> datetime:
+        """A WHEN option's value; ``None`` means now."""
+        if text is None:
+            return self.now
+        try:
+            return parse_when(text, now=self.now, zone=self.zone)
+        except BadInput as error:
+            raise BadInput(f"{option}: {error.message}") from None
+
+    def maybe_when(self, text: str | None, *, option: str) -> datetime | None:
+        return None if text is None else self.when(text, option=option)
+
+    @contextmanager
+    def ledger(self, *, write: bool, path: Path | None = None) -> Iterator[Ledger]:
+        with Ledger.open(path or self.db, self.settings, write=write) as ledger:
+            yield ledger
+
+
+def _as_of(text: str, clock: datetime, zone: tzinfo) -> datetime:
+    try:
+        return parse_when(text, now=clock, zone=zone)
+    except BadInput as error:
+        raise BadInput(f"--as-of: {error.message}") from None
+
+
+def env(ctx: typer.Context) -> Env:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, Env)
+    return obj
+
+
+def marketplace_option(value: str | None) -> str | None:
+    return None if value is None else normalize_marketplace(value)
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def show(renderable: RenderableType) -> None:
+    from rich.console import Console
+
+    Console(highlight=False).print(renderable)
+
+
+def say(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def warn(text: str) -> None:
+    sys.stderr.write(f"warning: {text}\n")
+
+
+def error_line(text: str) -> None:
+    """One line on stderr, whatever the message held."""
+    sys.stderr.write("error: " + " ".join(text.split()) + "\n")
+
+
+def within(text: str) -> timedelta:
+    """A check window; business days make no sense here, so they are refused."""
+    from refundctl.timeparse import Unit, parse_duration
+
+    duration = parse_duration(text)
+    hours = {Unit.HOURS: 1, Unit.DAYS: 24, Unit.WEEKS: 24 * 7}[duration.unit]
+    return timedelta(hours=duration.count * hours)

@@ -1,0 +1,364 @@
+"""The dispute commands: open, attach, respond, escalate, resolve, cancel, undo.
+
+Each parses its arguments, makes one ledger call (one transaction), prints warnings to stderr
+and the dispute after the move: a line for people, the dispute object with ``--json``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from refundctl.cli import app
+from refundctl.cli.common import (
+    JSON_OPTION,
+    ON_HELP,
+    Env,
+    emit_json,
+    env,
+    marketplace_option,
+    say,
+    warn,
+)
+from refundctl.domain import (
+    RESPOND_MOVES,
+    Actor,
+    DisputeRecord,
+    EvidenceKind,
+    Move,
+    OfferKind,
+    Reason,
+    State,
+)
+from refundctl.errors import BadInput
+from refundctl.ledger.store import AmountSpec, OrderRef, Result
+from refundctl.money import parse_percent
+
+Json = Annotated[bool, JSON_OPTION]
+On = Annotated[str | None, typer.Option(metavar="WHEN", help=ON_HELP)]
+Note = Annotated[str | None, typer.Option(help="A note kept with the event.")]
+DisputeId = Annotated[int, typer.Argument(help="The dispute's number, as 'open' printed it.")]
+Evidence = Annotated[
+    list[Path] | None,
+    typer.Option("--evidence", help="A file to attach; repeat for more.", dir_okay=True),
+]
+
+
+class Sender(StrEnum):
+    BUYER = "buyer"
+    SELLER = "seller"
+    PLATFORM = "platform"
+
+
+class EscalatedBy(StrEnum):
+    BUYER = "buyer"
+    PLATFORM = "platform"
+
+
+def _report(e: Env, result: Result, before: State | None, as_json: bool) -> None:
+    from refundctl.views import dispute_view
+
+    for line in result.warnings:
+        warn(line)
+    view = dispute_view(result.record, e.settings.policy_for, e.zone)
+    if as_json:
+        from refundctl.render import jsonshape
+
+        emit_json(jsonshape.dispute(view, e.now, detail=True))
+        return
+    from refundctl.render import text
+
+    if before is None:
+        say(text.opened(view, e.now, e.zone))
+    else:
+        say(text.moved(before, view, e.now, e.zone))
+
+
+@app.command("open")
+def open_dispute(
+    ctx: typer.Context,
+    order_no: Annotated[str, typer.Argument(help="The order number.")],
+    reason: Annotated[Reason, typer.Option(case_sensitive=False, help="Why you want a refund.")],
+    amount: Annotated[str | None, typer.Option(help="Ask for this amount, e.g. 12.50.")] = None,
+    percent: Annotated[
+        str | None, typer.Option(help="Ask for this percentage of what is refundable.")
+    ] = None,
+    full: Annotated[bool, typer.Option("--full", help="Ask for all that is refundable.")] = False,
+    item: Annotated[str | None, typer.Option(help="The order item this is about.")] = None,
+    marketplace: Annotated[
+        str | None, typer.Option("--marketplace", "-m", help="When two orders share a number.")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="What is wrong, in your words.")] = None,
+    evidence: Evidence = None,
+    case_ref: Annotated[str | None, typer.Option(help="The marketplace's case number.")] = None,
+    on: On = None,
+    as_json: Json = False,
+) -> None:
+    """Open a dispute on an order: prints its number."""
+    e = env(ctx)
+    chosen = [flag for flag, given in (("--amount", amount), ("--percent", percent)) if given]
+    if full:
+        chosen.append("--full")
+    if len(chosen) != 1:
+        raise BadInput("say what you ask for with exactly one of --amount, --percent or --full")
+    ask = AmountSpec(
+        amount=amount, percent=None if percent is None else parse_percent(percent), full=full
+    )
+    with e.ledger(write=True) as ledger:
+        result = ledger.open_dispute(
+            OrderRef(order_no.strip(), marketplace_option(marketplace)),
+            reason=reason,
+            ask=ask,
+            item=item,
+            note=note,
+            case_ref=case_ref,
+            evidence=evidence or (),
+            evidence_kind=None,
+            at=e.when(on),
+            now=e.now,
+        )
+    _report(e, result, None, as_json)
+
+
+@app.command()
+def attach(
+    ctx: typer.Context,
+    dispute: DisputeId,
+    files: Annotated[list[Path] | None, typer.Argument(help="Files to attach.")] = None,
+    url: Annotated[str | None, typer.Option(help="A link: the listing, a tracking page.")] = None,
+    message: Annotated[str | None, typer.Option(help="A chat message to log.")] = None,
+    sender: Annotated[
+        Sender | None, typer.Option("--from", help="Who wrote the --message.")
+    ] = None,
+    kind: Annotated[EvidenceKind | None, typer.Option(help="What the evidence is.")] = None,
+    note: Note = None,
+    on: On = None,
+    as_json: Json = False,
+) -> None:
+    """Attach files, a link, or a logged chat message to a dispute."""
+    e = env(ctx)
+    forms = [
+        name for name, given in (("FILE", files), ("--url", url), ("--message", message)) if given
+    ]
+    if len(forms) != 1:
+        raise BadInput(
+            "attach takes exactly one of: FILE..., --url URL, or --message TEXT --from WHO"
+        )
+    if message is not None and sender is None:
+        raise BadInput("--message needs --from buyer, seller or platform")
+    if message is None and sender is not None:
+        raise BadInput("--from goes with --message")
+    if url is not None and not url.strip().lower().startswith(("http://", "https://")):
+        raise BadInput(f"not a web address: {url!r}; use a link that starts with https://")
+    at = e.when(on)
+    with e.ledger(write=True) as ledger:
+        if files:
+            record = ledger.attach_files(dispute, files, kind, note, at, e.now)
+        elif url is not None:
+            record = ledger.attach_url(dispute, url.strip(), kind, note, at, e.now)
+        else:
+            assert message is not None and sender is not None
+            if not message.strip():
+                raise BadInput("--message is empty")
+            record = ledger.attach_message(dispute, message, Actor(sender.value), at, e.now)
+    if as_json:
+        _report(e, Result(record), record.dispute.state, True)
+        return
+    say(_attached_line(record, files, url))
+
+
+def _attached_line(record: DisputeRecord, files: list[Path] | None, url: str | None) -> str:
+    count = len(record.evidence)
+    pieces = f"{count} piece{'s' if count != 1 else ''} of evidence in all"
+    if files:
+        what = f"{len(files)} file{'s' if len(files) != 1 else ''}"
+    elif url:
+        what = "a link"
+    else:
+        return f"Logged the message on dispute {record.id}."
+    return f"Attached {what} to dispute {record.id} ({pieces})."
+
+
+@app.command()
+def respond(
+    ctx: typer.Context,
+    dispute: DisputeId,
+    move: Annotated[
+        str,
+        typer.Argument(
+            metavar="MOVE",
+            help="seller-agrees, seller-offers, seller-rejects, accept, decline, counter, "
+            "return-shipped, return-delivered, platform-requests-info, platform-awards, "
+            "platform-rejects.",
+        ),
+    ],
+    amount: Annotated[
+        str | None, typer.Argument(help="For seller-offers, counter, platform-awards.")
+    ] = None,
+    with_return: Annotated[
+        bool, typer.Option("--return", help="The refund is on condition of a return.")
+    ] = False,
+    replacement: Annotated[
+        bool, typer.Option("--replacement", help="The seller offers a replacement.")
+    ] = False,
+    tracking: Annotated[str | None, typer.Option(help="Return tracking number.")] = None,
+    note: Note = None,
+    on: On = None,
+    as_json: Json = False,
+) -> None:
+    """Record a move: the seller's answer, yours, or the platform's."""
+    e = env(ctx)
+    chosen = _respond_move(move)
+    if with_return and replacement:
+        raise BadInput("an offer is either --return or --replacement, not both")
+    offer_kind = (
+        OfferKind.REFUND_WITH_RETURN
+        if with_return
+        else OfferKind.REPLACEMENT
+        if replacement
+        else None
+    )
+    if tracking is not None and chosen is not Move.RETURN_SHIPPED:
+        raise BadInput("--tracking goes with return-shipped")
+    _move(
+        e,
+        dispute,
+        chosen,
+        as_json,
+        amount=amount,
+        offer_kind=offer_kind,
+        note=note,
+        tracking=tracking,
+        on=on,
+    )
+
+
+def _respond_move(text: str) -> Move:
+    wanted = text.strip().lower()
+    for move in RESPOND_MOVES:
+        if move.value == wanted:
+            return move
+    names = ", ".join(m.value for m in RESPOND_MOVES)
+    hint = ""
+    if wanted in {"escalate", "cancel", "undo"}:
+        hint = f" ('{wanted}' is a command of its own: refundctl {wanted} DISPUTE)"
+    raise BadInput(f"unknown move {text!r}{hint}; moves: {names}")
+
+
+def _move(
+    e: Env,
+    dispute: int,
+    move: Move,
+    as_json: bool,
+    *,
+    on: str | None,
+    amount: str | None = None,
+    offer_kind: OfferKind | None = None,
+    note: str | None = None,
+    tracking: str | None = None,
+    credit: bool = False,
+    actor: Actor | None = None,
+    case_ref: str | None = None,
+    evidence: list[Path] | None = None,
+) -> None:
+    at = e.when(on)
+    with e.ledger(write=True) as ledger:
+        before = ledger.dispute(dispute).dispute.state
+        result = ledger.move(
+            dispute,
+            move,
+            amount=amount,
+            offer_kind=offer_kind,
+            note=note,
+            tracking=tracking,
+            credit=credit,
+            actor=actor,
+            case_ref=case_ref,
+            evidence=evidence or (),
+            at=at,
+            now=e.now,
+        )
+    _report(e, result, before, as_json)
+
+
+@app.command()
+def escalate(
+    ctx: typer.Context,
+    dispute: DisputeId,
+    by: Annotated[
+        EscalatedBy, typer.Option(help="'platform' when the marketplace escalated it itself.")
+    ] = EscalatedBy.BUYER,
+    case_ref: Annotated[str | None, typer.Option(help="The marketplace's case number.")] = None,
+    note: Note = None,
+    evidence: Evidence = None,
+    on: On = None,
+    as_json: Json = False,
+) -> None:
+    """Ask the marketplace to step in (or appeal a lost case where it allows)."""
+    e = env(ctx)
+    _move(
+        e,
+        dispute,
+        Move.ESCALATE,
+        as_json,
+        on=on,
+        note=note,
+        case_ref=case_ref,
+        evidence=evidence,
+        actor=Actor(by.value),
+    )
+
+
+@app.command()
+def resolve(
+    ctx: typer.Context,
+    dispute: DisputeId,
+    refunded: Annotated[
+        str | None, typer.Option(metavar="AMOUNT", help="The money that actually arrived.")
+    ] = None,
+    credit: Annotated[bool, typer.Option(help="It came as store credit.")] = False,
+    lost: Annotated[bool, typer.Option("--lost", help="Rejected, or you gave up.")] = False,
+    withdrawn: Annotated[
+        bool, typer.Option("--withdrawn", help="You closed it after the seller answered.")
+    ] = False,
+    note: Note = None,
+    on: On = None,
+    as_json: Json = False,
+) -> None:
+    """Close a dispute: refunded (with the amount received), lost, or withdrawn."""
+    e = env(ctx)
+    chosen = [
+        m
+        for m, given in ((Move.REFUNDED, refunded), (Move.LOST, lost), (Move.WITHDRAWN, withdrawn))
+        if given
+    ]
+    if len(chosen) != 1:
+        raise BadInput(
+            "say how it ended with exactly one of --refunded AMOUNT, --lost, --withdrawn"
+        )
+    if credit and refunded is None:
+        raise BadInput("--credit goes with --refunded AMOUNT")
+    _move(e, dispute, chosen[0], as_json, on=on, amount=refunded, credit=credit, note=note)
+
+
+@app.command()
+def cancel(
+    ctx: typer.Context, dispute: DisputeId, note: Note = None, on: On = None, as_json: Json = False
+) -> None:
+    """Withdraw a dispute before the seller has answered."""
+    _move(env(ctx), dispute, Move.CANCEL, as_json, on=on, note=note)
+
+
+@app.command()
+def undo(ctx: typer.Context, dispute: DisputeId, as_json: Json = False) -> None:
+    """Take back the last move (recorded as a retraction; nothing is deleted)."""
+    e = env(ctx)
+    with e.ledger(write=True) as ledger:
+        before = ledger.dispute(dispute).dispute.state
+        result, retracted = ledger.undo(dispute, e.now)
+    if not as_json:
+        say(f"Took back '{retracted.kind}' of {retracted.at:%Y-%m-%d %H:%M} UTC.")
+    _report(e, result, before, as_json)

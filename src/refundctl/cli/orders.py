@@ -1,0 +1,222 @@
+"""``refundctl order ...``: add, update, receive, list and show orders."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from refundctl.cli import app
+from refundctl.cli.common import JSON_OPTION, emit_json, env, marketplace_option, say, show
+from refundctl.domain import Order, parse_item
+from refundctl.errors import BadInput
+from refundctl.ledger.store import OrderRef
+from refundctl.money import parse_amount, parse_currency
+from refundctl.policies import normalize_marketplace
+
+order_app = typer.Typer(help="Add, change and look at orders.", no_args_is_help=True)
+app.add_typer(order_app, name="order")
+
+Marketplace = Annotated[
+    str | None,
+    typer.Option("--marketplace", "-m", help="aliexpress, ebay, amazon, temu, etsy, paypal, …"),
+]
+Seller = Annotated[str | None, typer.Option(help="The seller or shop name.")]
+Title = Annotated[str | None, typer.Option(help="What was bought, in a few words.")]
+Items = Annotated[
+    list[str] | None,
+    typer.Option("--item", help='An item: "NAME [xQTY] [@PRICE]"; repeat for more.'),
+]
+Currency = Annotated[str | None, typer.Option(help="ISO 4217 code (default: USD or config).")]
+When = Annotated[str | None, typer.Option(metavar="WHEN")]
+Payment = Annotated[str | None, typer.Option(help="card, paypal, store-credit, …")]
+Json = Annotated[bool, JSON_OPTION]
+
+
+@order_app.command("add")
+def add(
+    ctx: typer.Context,
+    order_no: Annotated[str, typer.Argument(help="The marketplace's order number.")],
+    marketplace: Annotated[str, typer.Option("--marketplace", "-m", help="Where it was bought.")],
+    total: Annotated[str, typer.Option(help="What was paid, e.g. 45.90.")],
+    currency: Currency = None,
+    seller: Seller = None,
+    title: Title = None,
+    item: Items = None,
+    ordered: Annotated[
+        str | None, typer.Option(metavar="WHEN", help="Paid on (default now).")
+    ] = None,
+    shipped: When = None,
+    expected_by: Annotated[
+        str | None, typer.Option(metavar="WHEN", help="Latest promised delivery.")
+    ] = None,
+    received: When = None,
+    protection_ends: Annotated[
+        str | None,
+        typer.Option(metavar="WHEN", help="The marketplace's own protection countdown."),
+    ] = None,
+    payment: Payment = None,
+    as_json: Json = False,
+) -> None:
+    """Add an order; its protection window starts counting."""
+    e = env(ctx)
+    code = parse_currency(currency) if currency else e.config.currency
+    number = _order_no(order_no)
+    order = Order(
+        marketplace=_marketplace(marketplace),
+        order_no=number,
+        total=parse_amount(total, code, what="--total"),
+        currency=code,
+        seller=_text(seller),
+        title=_text(title),
+        items=tuple(parse_item(text, code) for text in item or ()),
+        ordered=e.when(ordered, option="--ordered"),
+        shipped=e.maybe_when(shipped, option="--shipped"),
+        expected_by=e.maybe_when(expected_by, option="--expected-by"),
+        received=e.maybe_when(received, option="--received"),
+        protection_ends=e.maybe_when(protection_ends, option="--protection-ends"),
+        payment=_text(payment),
+    )
+    with e.ledger(write=True) as ledger:
+        stored = ledger.add_order(order, e.now)
+    _print_order(ctx, stored, as_json, f"Added order {number} ({stored.marketplace}).")
+
+
+@order_app.command("update")
+def update(
+    ctx: typer.Context,
+    order_no: Annotated[str, typer.Argument(help="The order to change.")],
+    marketplace: Marketplace = None,
+    total: Annotated[str | None, typer.Option(help="What was paid.")] = None,
+    currency: Currency = None,
+    seller: Seller = None,
+    title: Title = None,
+    item: Items = None,
+    ordered: When = None,
+    shipped: When = None,
+    expected_by: When = None,
+    received: When = None,
+    protection_ends: When = None,
+    payment: Payment = None,
+    as_json: Json = False,
+) -> None:
+    """Change an order's facts; --item replaces the whole item list."""
+    e = env(ctx)
+    ref = OrderRef(_order_no(order_no), marketplace_option(marketplace))
+    with e.ledger(write=True) as ledger:
+        current = ledger.order(ref) if (total or item) and not currency else None
+        code = parse_currency(currency) if currency else (current.currency if current else "")
+        changes: dict[str, Any] = {}
+        if currency is not None:
+            changes["currency"] = code
+        if total is not None:
+            changes["total"] = parse_amount(total, code, what="--total")
+        if item is not None:
+            changes["items"] = tuple(parse_item(text, code) for text in item)
+        for name, value in (("seller", seller), ("title", title), ("payment", payment)):
+            if value is not None:
+                changes[name] = _text(value)
+        for name, value in (
+            ("ordered", ordered),
+            ("shipped", shipped),
+            ("expected_by", expected_by),
+            ("received", received),
+            ("protection_ends", protection_ends),
+        ):
+            if value is not None:
+                changes[name] = e.when(value, option="--" + name.replace("_", "-"))
+        if not changes:
+            raise BadInput("nothing to change: give at least one option, e.g. --title")
+        stored = ledger.update_order(ref, changes, e.now)
+    _print_order(ctx, stored, as_json, f"Updated order {stored.order_no} ({stored.marketplace}).")
+
+
+@order_app.command("receive")
+def receive(
+    ctx: typer.Context,
+    order_no: Annotated[str, typer.Argument(help="The order that arrived.")],
+    marketplace: Marketplace = None,
+    on: Annotated[str | None, typer.Option(metavar="WHEN", help="When it arrived.")] = None,
+    as_json: Json = False,
+) -> None:
+    """Record that an order arrived: the dispute window starts."""
+    e = env(ctx)
+    with e.ledger(write=True) as ledger:
+        stored = ledger.receive_order(
+            OrderRef(_order_no(order_no), marketplace_option(marketplace)), e.when(on), e.now
+        )
+    _print_order(ctx, stored, as_json, f"Order {stored.order_no} received.")
+
+
+@order_app.command("list")
+def list_orders(ctx: typer.Context, marketplace: Marketplace = None, as_json: Json = False) -> None:
+    """List every order in the ledger."""
+    from refundctl.render import jsonshape
+
+    e = env(ctx)
+    with e.ledger(write=False) as ledger:
+        orders = ledger.orders()
+    if marketplace:
+        orders = [o for o in orders if o.marketplace == normalize_marketplace(marketplace)]
+    if as_json:
+        emit_json({"orders": [jsonshape.order(o) for o in orders]})
+        return
+    from refundctl.render.tables import order_list
+
+    show(order_list(orders, e.zone, e.now))
+
+
+@order_app.command("show")
+def show_order(
+    ctx: typer.Context,
+    order_no: Annotated[str, typer.Argument(help="The order to show.")],
+    marketplace: Marketplace = None,
+    as_json: Json = False,
+) -> None:
+    """Show one order with its open windows."""
+    e = env(ctx)
+    with e.ledger(write=False) as ledger:
+        stored = ledger.order(OrderRef(_order_no(order_no), marketplace_option(marketplace)))
+    _print_order(ctx, stored, as_json, None)
+
+
+def _print_order(ctx: typer.Context, order: Order, as_json: bool, line: str | None) -> None:
+    from refundctl.views import order_view
+
+    e = env(ctx)
+    with e.ledger(write=False) as ledger:
+        refundable = ledger.refundable(order)
+    view = order_view(order, refundable, e.settings.policy_for, e.zone, e.now)
+    if as_json:
+        from refundctl.render import jsonshape
+
+        emit_json(jsonshape.order_with_deadlines(view, e.now))
+        return
+    if line is not None:
+        from refundctl.render.text import next_step
+
+        say(line + " " + next_step(view.next, e.now, e.zone))
+        return
+    from refundctl.render.tables import order_detail
+
+    show(order_detail(view, e.zone, e.now))
+
+
+def _order_no(text: str) -> str:
+    cleaned = text.strip()
+    if not cleaned or any(ch.isspace() for ch in cleaned) or not cleaned.isprintable():
+        raise BadInput(f"not an order number: {text!r}; use the number the marketplace shows")
+    return cleaned
+
+
+def _marketplace(text: str) -> str:
+    name = normalize_marketplace(text)
+    if not name or not all(ch.isalnum() or ch in "-_." for ch in name):
+        raise BadInput(f"not a marketplace name: {text!r}; use a word such as aliexpress or ebay")
+    return name
+
+
+def _text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return value.strip() or None

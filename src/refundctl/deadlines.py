@@ -1,0 +1,209 @@
+"""Which deadlines are open for an order or a dispute, when each falls due, and why.
+
+Pure: takes the order, the dispute, the policy and the buyer's zone; never reads the clock
+(``overdue`` takes ``now``). Every deadline carries the rule it came from, so the tables and JSON
+can explain it. DESIGN.md principle 2 lives in ``_due``: a deadline the buyer must meet is the
+earlier of the readings in the buyer's and the marketplace's zones, an other-side one the later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, tzinfo
+
+from refundctl.domain import Dispute, Move, Order, State
+from refundctl.policies import (
+    RULE_KINDS,
+    Anchor,
+    Binds,
+    Policy,
+    ResolvedRule,
+    RuleName,
+    resolve,
+)
+from refundctl.timeparse import add, zone_named
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRef:
+    """Where a due time came from: the policy's rule and the moment it counts from."""
+
+    policy: str
+    duration: str | None
+    counts_from: str
+    start: datetime | None
+    assumed: bool
+    source: str | None
+    described: str  # "received 2026-11-10 00:00 + 15 calendar days", for people
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    name: str
+    due: datetime
+    binds: Binds
+    action: str
+    rule: RuleRef
+
+    def overdue(self, now: datetime) -> bool:
+        return self.due <= now
+
+
+def _due(resolved: ResolvedRule, start: datetime, buyer_zone: tzinfo) -> tuple[datetime, tzinfo]:
+    """The safe reading of the rule and the zone it was counted in."""
+    zones = [buyer_zone]
+    if resolved.timezone is not None:
+        zones.append(zone_named(resolved.timezone))
+    readings = [(add(start, resolved.duration, zone), zone) for zone in zones]
+    pick = min if resolved.kind.binds is Binds.BUYER else max
+    return pick(readings, key=lambda reading: reading[0])
+
+
+def _from_rule(
+    resolved: ResolvedRule, anchor: Anchor, start: datetime, buyer_zone: tzinfo
+) -> Deadline:
+    kind = resolved.kind
+    duration = resolved.duration
+    due, counted_in = _due(resolved, start, buyer_zone)
+    described = f"{anchor} {_when(start, counted_in)} + {duration.describe()}"
+    return Deadline(
+        name=resolved.name,
+        due=due,
+        binds=kind.binds,
+        action=kind.action,
+        rule=RuleRef(
+            policy=resolved.policy,
+            duration=str(duration),
+            counts_from=str(anchor),
+            start=start,
+            assumed=resolved.assumed,
+            source=resolved.source,
+            described=described,
+        ),
+    )
+
+
+def _rule_deadline(
+    policy: Policy, name: RuleName, anchor: Anchor, start: datetime | None, zone: tzinfo
+) -> list[Deadline]:
+    """The deadline of one rule, or none when the step is absent or its anchor unknown."""
+    resolved = resolve(policy, name)
+    if resolved is None or start is None:
+        return []
+    return [_from_rule(resolved, anchor, start, zone)]
+
+
+def _entered(order: Order, name: RuleName, policy: Policy) -> Deadline:
+    """The marketplace's own countdown, entered by the buyer: the truth for this order."""
+    assert order.protection_ends is not None
+    kind = RULE_KINDS[name]
+    return Deadline(
+        name=name,
+        due=order.protection_ends,
+        binds=kind.binds,
+        action=kind.action,
+        rule=RuleRef(
+            policy=policy.name,
+            duration=None,
+            counts_from="marketplace countdown",
+            start=None,
+            assumed=False,
+            source=None,
+            described="entered from the marketplace's own countdown",
+        ),
+    )
+
+
+def order_deadlines(order: Order, policy: Policy, zone: tzinfo) -> list[Deadline]:
+    """An order's open windows while it has no active dispute."""
+    name = RuleName.DISPUTE_WINDOW if order.received else RuleName.PROTECTION_ENDS
+    if order.protection_ends is not None:
+        return [_entered(order, name, policy)]
+    if order.received is not None:
+        return _rule_deadline(policy, name, Anchor.RECEIPT, order.received, zone)
+    anchors = {
+        Anchor.EXPECTED_DELIVERY: order.expected_by,
+        Anchor.SHIPPING: order.shipped,
+        Anchor.PAYMENT: order.ordered,
+    }
+    preferred = RULE_KINDS[name].counts_from
+    for anchor in preferred:
+        start = anchors.get(anchor)
+        if start is not None:
+            found = _rule_deadline(policy, name, anchor, start, zone)
+            if anchor is not preferred[0]:
+                # Counted from a stand-in for the promised delivery date: an estimate.
+                found = [replace(d, rule=replace(d.rule, assumed=True)) for d in found]
+            return found
+    return []
+
+
+def dispute_deadlines(d: Dispute, policy: Policy, zone: tzinfo) -> list[Deadline]:
+    """Every open deadline of a dispute in its current state, earliest first."""
+    found: list[Deadline] = []
+
+    def rule(name: RuleName, anchor: Anchor, start: datetime | None) -> None:
+        found.extend(_rule_deadline(policy, name, anchor, start, zone))
+
+    match d.state:
+        case State.AWAITING_SELLER:
+            rule(RuleName.SELLER_RESPONSE, Anchor.BUYER_MOVE, d.last_buyer_move_at)
+            rule(RuleName.ESCALATE_BY, Anchor.OPENING, d.opened_at)
+        case State.AWAITING_BUYER:
+            rule(RuleName.BUYER_RESPONSE, Anchor.SELLER_MOVE, d.last_seller_move_at)
+            rule(RuleName.ESCALATE_BY, Anchor.OPENING, d.opened_at)
+        case State.ESCALATED:
+            rule(RuleName.PLATFORM_DECISION, Anchor.ESCALATION, d.escalated_at)
+            rule(RuleName.INFO_DUE, Anchor.INFO_REQUEST, d.info_requested_at)
+        case State.RETURN_TO_SHIP:
+            rule(RuleName.RETURN_SHIP_BY, Anchor.AGREEMENT, d.agreed_at)
+        case State.RETURN_IN_TRANSIT:
+            rule(RuleName.RETURN_REFUND_DUE, Anchor.RETURN_DELIVERED, d.return_delivered_at)
+        case State.REFUND_PENDING:
+            rule(RuleName.REFUND_EXPECTED, Anchor.AGREEMENT, d.agreed_at)
+        case State.LOST:
+            # Only a platform's decision can be appealed, and only once.
+            if d.rejected_by_platform and not d.appealed:
+                rule(RuleName.APPEAL_BY, Anchor.CLOSING, d.closed_at)
+        case State.REFUNDED | State.WITHDRAWN | State.CANCELLED:
+            pass
+    return sorted(found, key=lambda deadline: deadline.due)
+
+
+def next_deadline(deadlines: Iterable[Deadline]) -> Deadline | None:
+    """The earliest deadline that binds the buyer, else the earliest one."""
+    ordered = sorted(deadlines, key=lambda deadline: deadline.due)
+    for deadline in ordered:
+        if deadline.binds is Binds.BUYER:
+            return deadline
+    return ordered[0] if ordered else None
+
+
+def _when(moment: datetime, zone: tzinfo) -> str:
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M %Z}".strip()
+
+
+def timing_warnings(
+    deadlines: Sequence[Deadline], move: Move, at: datetime, zone: tzinfo
+) -> list[str]:
+    """Warnings for a move the model allows but whose timing looks early or late.
+
+    A buyer move made after one of the buyer's own deadlines passed may come too late for the
+    marketplace; an escalation made before the other side's time is up may come too early.
+    Policy numbers are estimates, so these are warnings, never refusals (DESIGN.md principle 1).
+    """
+    warnings = []
+    buyer_moves = {Move.OPEN, Move.ACCEPT, Move.COUNTER, Move.RETURN_SHIPPED, Move.ESCALATE}
+    for deadline in deadlines:
+        if move in buyer_moves and deadline.binds is Binds.BUYER and deadline.due <= at:
+            warnings.append(
+                f"{deadline.name} passed on {_when(deadline.due, zone)}; "
+                "the marketplace may no longer accept this, check its own page"
+            )
+        if move is Move.ESCALATE and deadline.binds is not Binds.BUYER and deadline.due > at:
+            warnings.append(
+                f"escalating before {deadline.name} ({_when(deadline.due, zone)}); "
+                "the marketplace may refuse an early escalation"
+            )
+    return warnings

@@ -1,0 +1,718 @@
+"""How a dispute moves: states, moves, the transition table, and the fold over events.
+
+Pure: no I/O, no clock. A dispute's state is what its events say: ``replay`` folds them, skipping
+the moves that later retractions (``undo``) took back. ``check`` decides whether a new move may be
+recorded and raises ``MoveRefused`` with the sentence the buyer will read; ``fold`` applies a move
+that has been checked. The table of who may move from where is ``ALLOWED_FROM``; every other
+rule (an offer must be on the table, an amount within what is refundable) sits in ``check``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import assert_never
+
+from refundctl.errors import BadInput
+from refundctl.money import format_money, parse_amount
+
+
+class State(StrEnum):
+    AWAITING_SELLER = "awaiting_seller"
+    AWAITING_BUYER = "awaiting_buyer"
+    ESCALATED = "escalated"
+    RETURN_TO_SHIP = "return_to_ship"
+    RETURN_IN_TRANSIT = "return_in_transit"
+    REFUND_PENDING = "refund_pending"
+    REFUNDED = "refunded"
+    LOST = "lost"
+    WITHDRAWN = "withdrawn"
+    CANCELLED = "cancelled"
+
+    @property
+    def active(self) -> bool:
+        return self not in CLOSED
+
+    @property
+    def waiting_on(self) -> str | None:
+        return WAITING_ON[self]
+
+
+CLOSED = frozenset({State.REFUNDED, State.LOST, State.WITHDRAWN, State.CANCELLED})
+ACTIVE = frozenset(State) - CLOSED
+WAITING_ON: dict[State, str | None] = {
+    State.AWAITING_SELLER: "seller",
+    State.AWAITING_BUYER: "buyer",
+    State.ESCALATED: "platform",
+    State.RETURN_TO_SHIP: "buyer",
+    State.RETURN_IN_TRANSIT: "seller",
+    State.REFUND_PENDING: "payment",
+    State.REFUNDED: None,
+    State.LOST: None,
+    State.WITHDRAWN: None,
+    State.CANCELLED: None,
+}
+
+
+class Actor(StrEnum):
+    BUYER = "buyer"
+    SELLER = "seller"
+    PLATFORM = "platform"
+
+
+class Reason(StrEnum):
+    NOT_RECEIVED = "not-received"
+    NOT_AS_DESCRIBED = "not-as-described"
+    DAMAGED = "damaged"
+    DEFECTIVE = "defective"
+    MISSING_PARTS = "missing-parts"
+    WRONG_ITEM = "wrong-item"
+    LATE_DELIVERY = "late-delivery"
+    CHANGED_MIND = "changed-mind"
+    OTHER = "other"
+
+
+class OfferKind(StrEnum):
+    REFUND = "refund"
+    REFUND_WITH_RETURN = "refund_with_return"
+    REPLACEMENT = "replacement"
+
+
+class Outcome(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    SUPERSEDED = "superseded"
+
+
+class Move(StrEnum):
+    """Every move that changes a dispute. The values are the words the CLI takes."""
+
+    OPEN = "open"
+    SELLER_AGREES = "seller-agrees"
+    SELLER_OFFERS = "seller-offers"
+    SELLER_REJECTS = "seller-rejects"
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    COUNTER = "counter"
+    RETURN_SHIPPED = "return-shipped"
+    RETURN_DELIVERED = "return-delivered"
+    PLATFORM_REQUESTS_INFO = "platform-requests-info"
+    PLATFORM_AWARDS = "platform-awards"
+    PLATFORM_REJECTS = "platform-rejects"
+    ESCALATE = "escalate"
+    REFUNDED = "refunded"
+    LOST = "lost"
+    WITHDRAWN = "withdrawn"
+    CANCEL = "cancel"
+
+
+# The moves `refundctl respond` takes; the rest have commands of their own.
+RESPOND_MOVES = (
+    Move.SELLER_AGREES,
+    Move.SELLER_OFFERS,
+    Move.SELLER_REJECTS,
+    Move.ACCEPT,
+    Move.DECLINE,
+    Move.COUNTER,
+    Move.RETURN_SHIPPED,
+    Move.RETURN_DELIVERED,
+    Move.PLATFORM_REQUESTS_INFO,
+    Move.PLATFORM_AWARDS,
+    Move.PLATFORM_REJECTS,
+)
+NEEDS_AMOUNT = frozenset(
+    {Move.OPEN, Move.SELLER_OFFERS, Move.COUNTER, Move.PLATFORM_AWARDS, Move.REFUNDED}
+)
+ACTOR_OF: dict[Move, Actor] = {
+    Move.OPEN: Actor.BUYER,
+    Move.SELLER_AGREES: Actor.SELLER,
+    Move.SELLER_OFFERS: Actor.SELLER,
+    Move.SELLER_REJECTS: Actor.SELLER,
+    Move.ACCEPT: Actor.BUYER,
+    Move.DECLINE: Actor.BUYER,
+    Move.COUNTER: Actor.BUYER,
+    Move.RETURN_SHIPPED: Actor.BUYER,
+    Move.RETURN_DELIVERED: Actor.SELLER,
+    Move.PLATFORM_REQUESTS_INFO: Actor.PLATFORM,
+    Move.PLATFORM_AWARDS: Actor.PLATFORM,
+    Move.PLATFORM_REJECTS: Actor.PLATFORM,
+    Move.ESCALATE: Actor.BUYER,
+    Move.REFUNDED: Actor.BUYER,
+    Move.LOST: Actor.BUYER,
+    Move.WITHDRAWN: Actor.BUYER,
+    Move.CANCEL: Actor.BUYER,
+}
+
+# DESIGN.md's lifecycle table: the states each move may start from. `open` starts from no
+# dispute at all. Further conditions (an offer on the table, the seller's first move, an appeal
+# window) are checked in `check`.
+ALLOWED_FROM: dict[Move, frozenset[State]] = {
+    Move.OPEN: frozenset(),
+    Move.SELLER_AGREES: frozenset({State.AWAITING_SELLER}),
+    Move.SELLER_OFFERS: frozenset({State.AWAITING_SELLER, State.AWAITING_BUYER}),
+    Move.SELLER_REJECTS: frozenset({State.AWAITING_SELLER}),
+    Move.ACCEPT: frozenset({State.AWAITING_BUYER}),
+    Move.DECLINE: frozenset({State.AWAITING_BUYER}),
+    Move.COUNTER: frozenset({State.AWAITING_BUYER}),
+    Move.RETURN_SHIPPED: frozenset({State.RETURN_TO_SHIP}),
+    Move.RETURN_DELIVERED: frozenset({State.RETURN_IN_TRANSIT}),
+    Move.PLATFORM_REQUESTS_INFO: frozenset({State.ESCALATED}),
+    Move.PLATFORM_AWARDS: frozenset({State.ESCALATED}),
+    Move.PLATFORM_REJECTS: frozenset({State.ESCALATED}),
+    Move.ESCALATE: frozenset(
+        {
+            State.AWAITING_SELLER,
+            State.AWAITING_BUYER,
+            State.RETURN_IN_TRANSIT,
+            State.REFUND_PENDING,
+            State.LOST,
+        }
+    ),
+    Move.REFUNDED: ACTIVE,
+    Move.LOST: ACTIVE,
+    Move.WITHDRAWN: ACTIVE,
+    Move.CANCEL: frozenset({State.AWAITING_SELLER}),
+}
+
+
+class EventKind(StrEnum):
+    """What an event records: a move, or one of the facts that do not move the dispute."""
+
+    MESSAGE = "message"
+    EVIDENCE = "evidence"
+    RETRACT = "undo"
+
+
+MOVE_KINDS = frozenset(m.value for m in Move)
+
+
+class MoveRefused(BadInput):
+    """A move the model does not allow; the message names the state and what is possible."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One appended fact. ``kind`` is a ``Move`` value or an ``EventKind`` value."""
+
+    kind: str
+    actor: Actor
+    at: datetime
+    recorded: datetime
+    amount: Decimal | None = None
+    offer_kind: OfferKind | None = None
+    note: str | None = None
+    tracking: str | None = None
+    credit: bool = False
+    retracts: int | None = None
+    evidence_id: int | None = None
+    id: int = 0
+
+    @property
+    def move(self) -> Move | None:
+        return Move(self.kind) if self.kind in MOVE_KINDS else None
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """One entry of the offer history, derived from the events."""
+
+    at: datetime
+    actor: Actor
+    kind: OfferKind
+    amount: Decimal
+    outcome: Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Dispute:
+    """The current state of a dispute: a pure function of its events (see ``replay``)."""
+
+    state: State
+    requested: Decimal
+    opened_at: datetime
+    last_move_at: datetime
+    last_buyer_move_at: datetime
+    offer: Decimal | None = None
+    offer_kind: OfferKind | None = None
+    agreed: Decimal | None = None
+    agreed_kind: OfferKind | None = None
+    refunded: Decimal | None = None
+    credit: bool = False
+    last_seller_move_at: datetime | None = None
+    seller_has_moved: bool = False
+    escalated_at: datetime | None = None
+    info_requested_at: datetime | None = None
+    agreed_at: datetime | None = None
+    return_shipped_at: datetime | None = None
+    return_delivered_at: datetime | None = None
+    tracking: str | None = None
+    closed_at: datetime | None = None
+    rejected_by_platform: bool = False
+    appealed: bool = False
+    proposals: tuple[Proposal, ...] = field(default=())
+
+    @property
+    def active(self) -> bool:
+        return self.state.active
+
+
+@dataclass(frozen=True, slots=True)
+class MoveContext:
+    """What a move is checked against besides the dispute itself."""
+
+    refundable: Decimal
+    currency: str
+    has_appeals: bool = False
+
+
+def _settle(
+    proposals: Iterable[Proposal], actor: Actor | None, outcome: Outcome
+) -> tuple[Proposal, ...]:
+    """Give every open proposal (of ``actor``, or of anyone) its outcome."""
+    return tuple(
+        replace(p, outcome=outcome)
+        if p.outcome is Outcome.OPEN and (actor is None or p.actor is actor)
+        else p
+        for p in proposals
+    )
+
+
+def _agreed_state(kind: OfferKind | None) -> State:
+    return State.RETURN_TO_SHIP if kind is OfferKind.REFUND_WITH_RETURN else State.REFUND_PENDING
+
+
+def start(event: Event) -> Dispute:
+    """The dispute an ``open`` event creates."""
+    assert event.move is Move.OPEN and event.amount is not None
+    return Dispute(
+        state=State.AWAITING_SELLER,
+        requested=event.amount,
+        opened_at=event.at,
+        last_move_at=event.at,
+        last_buyer_move_at=event.at,
+        proposals=(Proposal(event.at, Actor.BUYER, OfferKind.REFUND, event.amount, Outcome.OPEN),),
+    )
+
+
+def fold(d: Dispute, event: Event) -> Dispute:
+    """Apply one recorded event to a dispute. The event was checked when it was recorded."""
+    move = event.move
+    if move is None:
+        return _fold_fact(d, event)
+    if move is not Move.OPEN and d.state not in ALLOWED_FROM[move]:
+        raise ValueError(f"event {event.id}: {move} cannot follow state {d.state}")
+    at = event.at
+    d = replace(d, last_move_at=at)
+    if event.actor is Actor.SELLER:
+        d = replace(d, last_seller_move_at=at, seller_has_moved=True)
+    match move:
+        case Move.OPEN:
+            raise ValueError(f"event {event.id}: a dispute is opened only once")
+        case Move.SELLER_AGREES:
+            kind = event.offer_kind or OfferKind.REFUND
+            return replace(
+                d,
+                state=_agreed_state(kind),
+                agreed=d.requested,
+                agreed_kind=kind,
+                agreed_at=at,
+                proposals=_settle(d.proposals, Actor.BUYER, Outcome.ACCEPTED),
+            )
+        case Move.SELLER_OFFERS:
+            assert event.amount is not None
+            proposals = _settle(d.proposals, Actor.SELLER, Outcome.SUPERSEDED)
+            proposals = _settle(proposals, Actor.BUYER, Outcome.DECLINED)
+            kind = event.offer_kind or OfferKind.REFUND
+            offer = Proposal(at, Actor.SELLER, kind, event.amount, Outcome.OPEN)
+            return replace(
+                d,
+                state=State.AWAITING_BUYER,
+                offer=event.amount,
+                offer_kind=kind,
+                proposals=(*proposals, offer),
+            )
+        case Move.SELLER_REJECTS:
+            return replace(
+                d,
+                state=State.AWAITING_BUYER,
+                offer=None,
+                offer_kind=None,
+                proposals=_settle(d.proposals, Actor.BUYER, Outcome.DECLINED),
+            )
+        case Move.ACCEPT:
+            return replace(
+                d,
+                state=_agreed_state(d.offer_kind),
+                agreed=d.offer,
+                agreed_kind=d.offer_kind,
+                agreed_at=at,
+                offer=None,
+                offer_kind=None,
+                proposals=_settle(d.proposals, Actor.SELLER, Outcome.ACCEPTED),
+            )
+        case Move.DECLINE:
+            return replace(
+                d,
+                offer=None,
+                offer_kind=None,
+                proposals=_settle(d.proposals, Actor.SELLER, Outcome.DECLINED),
+            )
+        case Move.COUNTER:
+            assert event.amount is not None
+            proposals = _settle(d.proposals, Actor.SELLER, Outcome.DECLINED)
+            proposals = _settle(proposals, Actor.BUYER, Outcome.SUPERSEDED)
+            ask = Proposal(at, Actor.BUYER, OfferKind.REFUND, event.amount, Outcome.OPEN)
+            return replace(
+                d,
+                state=State.AWAITING_SELLER,
+                requested=event.amount,
+                offer=None,
+                offer_kind=None,
+                last_buyer_move_at=at,
+                proposals=(*proposals, ask),
+            )
+        case Move.RETURN_SHIPPED:
+            return replace(
+                d, state=State.RETURN_IN_TRANSIT, return_shipped_at=at, tracking=event.tracking
+            )
+        case Move.RETURN_DELIVERED:
+            return replace(d, return_delivered_at=at)
+        case Move.PLATFORM_REQUESTS_INFO:
+            return replace(d, info_requested_at=at)
+        case Move.PLATFORM_AWARDS:
+            assert event.amount is not None
+            kind = event.offer_kind or OfferKind.REFUND
+            return replace(
+                d,
+                state=_agreed_state(kind),
+                agreed=event.amount,
+                agreed_kind=kind,
+                agreed_at=at,
+                info_requested_at=None,
+                proposals=_settle(d.proposals, None, Outcome.SUPERSEDED),
+            )
+        case Move.PLATFORM_REJECTS:
+            return replace(
+                d,
+                state=State.LOST,
+                closed_at=at,
+                rejected_by_platform=True,
+                info_requested_at=None,
+                proposals=_settle(d.proposals, None, Outcome.SUPERSEDED),
+            )
+        case Move.ESCALATE:
+            appeal = d.state is State.LOST
+            return replace(
+                d,
+                state=State.ESCALATED,
+                escalated_at=at,
+                closed_at=None,
+                appealed=d.appealed or appeal,
+                rejected_by_platform=False,
+            )
+        case Move.REFUNDED:
+            return replace(
+                d,
+                state=State.REFUNDED,
+                refunded=event.amount,
+                credit=event.credit,
+                closed_at=at,
+                info_requested_at=None,
+                proposals=_settle(d.proposals, None, Outcome.SUPERSEDED),
+            )
+        case Move.LOST | Move.WITHDRAWN | Move.CANCEL:
+            closed = {
+                Move.LOST: State.LOST,
+                Move.WITHDRAWN: State.WITHDRAWN,
+                Move.CANCEL: State.CANCELLED,
+            }[move]
+            return replace(
+                d,
+                state=closed,
+                closed_at=at,
+                info_requested_at=None,
+                proposals=_settle(d.proposals, None, Outcome.SUPERSEDED),
+            )
+        case _ as unreachable:
+            assert_never(unreachable)
+
+
+def _fold_fact(d: Dispute, event: Event) -> Dispute:
+    """Messages and evidence do not move a dispute, but a buyer's answers a platform request."""
+    if (
+        d.info_requested_at is not None
+        and event.actor is Actor.BUYER
+        and event.at >= d.info_requested_at
+    ):
+        return replace(d, info_requested_at=None)
+    return d
+
+
+def effective_events(events: Sequence[Event]) -> list[Event]:
+    """The events that still count: every retraction removes the move it names."""
+    retracted = {e.retracts for e in events if e.kind == EventKind.RETRACT}
+    return [e for e in events if e.kind != EventKind.RETRACT and e.id not in retracted]
+
+
+def replay(events: Sequence[Event]) -> Dispute:
+    """The dispute its events describe, oldest first; the first must be ``open``."""
+    kept = effective_events(events)
+    if not kept or kept[0].move is not Move.OPEN:
+        raise ValueError("a dispute's first event must be 'open'")
+    d = start(kept[0])
+    for event in kept[1:]:
+        d = fold(d, event)
+    return d
+
+
+def last_move(events: Sequence[Event]) -> Event | None:
+    """The move ``undo`` would take back: the latest one that still counts, never ``open``."""
+    moves = [e for e in effective_events(events) if e.move is not None]
+    if len(moves) < 2:
+        return None
+    return moves[-1]
+
+
+def _describe(d: Dispute) -> str:
+    why = {
+        State.AWAITING_SELLER: "waiting for the seller's answer",
+        State.AWAITING_BUYER: (
+            "the seller offered " + str(d.offer) if d.offer is not None else "your move"
+        ),
+        State.ESCALATED: "under the marketplace's review",
+        State.RETURN_TO_SHIP: "you ship the return",
+        State.RETURN_IN_TRANSIT: "the return is on its way",
+        State.REFUND_PENDING: "the refund is on its way",
+        State.REFUNDED: "closed, refunded",
+        State.LOST: "closed, lost",
+        State.WITHDRAWN: "closed, withdrawn",
+        State.CANCELLED: "closed, cancelled",
+    }[d.state]
+    return f"{d.state} ({why})"
+
+
+def _refusal(move: Move, d: Dispute, ctx: MoveContext) -> str | None:
+    """Why ``move`` cannot be made now, or None when it can. Amounts are checked separately."""
+    if move is Move.OPEN:
+        return "this dispute is already open"
+    if d.state not in ALLOWED_FROM[move]:
+        return f"the dispute is {_describe(d)}"
+    match move:
+        case Move.ACCEPT | Move.DECLINE if d.offer is None:
+            return f"there is no seller offer on the table to {move} (the dispute is {d.state})"
+        case Move.CANCEL if d.seller_has_moved:
+            return "the seller has answered; use 'resolve --withdrawn' to close it"
+        case Move.WITHDRAWN if not d.seller_has_moved:
+            return "the seller has not answered yet; use 'cancel' to withdraw it"
+        case Move.ESCALATE if d.state is State.LOST:
+            if not ctx.has_appeals:
+                return "this marketplace has no appeal after a lost case"
+            if not d.rejected_by_platform:
+                return "only a platform's decision can be appealed, not a case you gave up"
+            if d.appealed:
+                return "this case was appealed already"
+    return None
+
+
+def _label(move: Move) -> str:
+    if move in RESPOND_MOVES:
+        return f"respond {move}"
+    return {
+        Move.OPEN: "open",
+        Move.ESCALATE: "escalate",
+        Move.REFUNDED: "resolve --refunded",
+        Move.LOST: "resolve --lost",
+        Move.WITHDRAWN: "resolve --withdrawn",
+        Move.CANCEL: "cancel",
+    }[move]
+
+
+def possible_moves(d: Dispute, ctx: MoveContext) -> list[str]:
+    """The commands that would be accepted now, as the user types them."""
+    labels = []
+    for move in Move:
+        if _refusal(move, d, ctx) is None:
+            label = _label(move)
+            labels.append(f"{label} AMOUNT" if move in NEEDS_AMOUNT else label)
+    return labels
+
+
+def check(
+    d: Dispute,
+    move: Move,
+    ctx: MoveContext,
+    amount: Decimal | None = None,
+    offer_kind: OfferKind | None = None,
+) -> None:
+    """Raise ``MoveRefused`` unless ``move`` may be recorded on ``d`` now."""
+    refusal = _refusal(move, d, ctx)
+    if refusal is not None:
+        possible = possible_moves(d, ctx)
+        hint = f"possible now: {', '.join(possible)}" if possible else "no move is possible now"
+        raise MoveRefused(f"cannot {_label(move)}: {refusal}; {hint}")
+    if move in NEEDS_AMOUNT and move is not Move.OPEN:
+        if amount is None:
+            raise MoveRefused(f"{_label(move)} needs an AMOUNT")
+        check_amount(amount, ctx.refundable, ctx.currency)
+    elif amount is not None:
+        raise MoveRefused(f"{_label(move)} takes no amount (got {amount})")
+    if offer_kind is not None and move not in {
+        Move.SELLER_AGREES,
+        Move.SELLER_OFFERS,
+        Move.PLATFORM_AWARDS,
+    }:
+        raise MoveRefused(f"{_label(move)} takes no --return or --replacement")
+    if offer_kind is OfferKind.REPLACEMENT and move is not Move.SELLER_OFFERS:
+        raise MoveRefused("only a seller offer can be a replacement")
+
+
+def check_amount(amount: Decimal, refundable: Decimal, currency: str) -> None:
+    """An amount must be positive and at most what is still refundable."""
+    if amount <= 0:
+        raise MoveRefused(f"amount must be positive, got {amount}")
+    if amount > refundable:
+        raise MoveRefused(
+            f"amount {format_money(amount, currency)} is more than the "
+            f"{format_money(refundable, currency)} still refundable on this order"
+        )
+
+
+def counts_toward_order(d: Dispute) -> Decimal:
+    """What this dispute takes out of the order's refundable total: recovered, else agreed."""
+    if d.state is State.REFUNDED:
+        return d.refunded or Decimal(0)
+    if d.state in {State.REFUND_PENDING, State.RETURN_TO_SHIP, State.RETURN_IN_TRANSIT}:
+        return d.agreed or Decimal(0)
+    if d.state is State.ESCALATED and d.agreed is not None:
+        return d.agreed
+    return Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One line of an order: ``USB cable x2 @3.50``."""
+
+    name: str
+    quantity: int = 1
+    price: Decimal | None = None
+
+    @property
+    def value(self) -> Decimal | None:
+        return None if self.price is None else self.price * self.quantity
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """An order as the buyer recorded it. Times are aware UTC datetimes."""
+
+    marketplace: str
+    order_no: str
+    total: Decimal
+    currency: str
+    seller: str | None = None
+    title: str | None = None
+    items: tuple[Item, ...] = ()
+    ordered: datetime | None = None
+    shipped: datetime | None = None
+    expected_by: datetime | None = None
+    received: datetime | None = None
+    protection_ends: datetime | None = None
+    payment: str | None = None
+    id: int = 0
+
+    def item(self, name: str) -> Item | None:
+        wanted = name.strip().casefold()
+        return next((i for i in self.items if i.name.casefold() == wanted), None)
+
+
+_ITEM = re.compile(r"(?P<name>.+?)(?:\s+x(?P<qty>\d+))?(?:\s+@\s*(?P<price>\S+))?")
+
+
+def parse_item(text: str, currency: str) -> Item:
+    """``"USB cable x2 @3.50"``: a name, an optional quantity and an optional unit price."""
+    match = _ITEM.fullmatch(text.strip())
+    if not match or not match.group("name").strip():
+        raise BadInput(f'not an item: {text!r}; use "NAME [xQTY] [@PRICE]", e.g. "Cable x2 @3.50"')
+    quantity = int(match.group("qty") or 1)
+    if quantity < 1:
+        raise BadInput(f"item quantity must be at least 1, got {text!r}")
+    price_text = match.group("price")
+    price = parse_amount(price_text, currency, what="item price") if price_text else None
+    return Item(match.group("name").strip(), quantity, price)
+
+
+def order_problems(order: Order, now: datetime) -> list[str]:
+    """What cannot be true of an order: facts in the future, or out of order."""
+    problems = []
+    if order.total <= 0:
+        problems.append(f"total must be positive, got {order.total}")
+    for label, moment in (
+        ("ordered", order.ordered),
+        ("shipped", order.shipped),
+        ("received", order.received),
+    ):
+        if moment is not None and moment > now:
+            problems.append(f"--{label} {moment:%Y-%m-%d %H:%M} UTC is in the future")
+    sequence = [
+        ("ordered", order.ordered),
+        ("shipped", order.shipped),
+        ("received", order.received),
+    ]
+    known = [(label, moment) for label, moment in sequence if moment is not None]
+    for (first, earlier), (second, later) in itertools.pairwise(known):
+        if later < earlier:
+            problems.append(f"--{second} is before --{first}")
+    if order.expected_by and order.ordered and order.expected_by < order.ordered:
+        problems.append("--expected-by is before --ordered")
+    names = [item.name.casefold() for item in order.items]
+    if len(names) != len(set(names)):
+        problems.append("two items have the same name; give each a distinct name")
+    return problems
+
+
+class EvidenceKind(StrEnum):
+    PHOTO = "photo"
+    VIDEO = "video"
+    SCREENSHOT = "screenshot"
+    DOCUMENT = "document"
+    CHAT = "chat"
+    TRACKING = "tracking"
+    LISTING = "listing"
+    RECEIPT = "receipt"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRecord:
+    id: int
+    kind: str
+    name: str
+    sha256: str | None
+    size: int | None
+    media_type: str | None
+    url: str | None
+    note: str | None
+    added: datetime
+    recorded: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeRecord:
+    """A dispute with everything the ledger knows about it."""
+
+    id: int
+    order: Order
+    item: str | None
+    reason: Reason
+    case_ref: str | None
+    description: str | None
+    dispute: Dispute
+    events: tuple[Event, ...]
+    evidence: tuple[EvidenceRecord, ...]
+    refundable: Decimal

@@ -1,0 +1,33 @@
+"""The errors a user can meet, each tied to the exit code DESIGN.md gives it.
+
+Every layer raises these with the one line the user will read; only the CLI turns them into an
+exit status. Anything else that escapes is a bug and exits 70.
+"""
+
+from __future__ import annotations
+
+
+class RefundctlError(Exception):
+    """Base of every error that is the user's to fix, not a bug."""
+
+    exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadInput(RefundctlError):
+    """Bad input, an unknown order or dispute, a move not allowed: exit 2, ledger unchanged."""
+
+
+class LedgerUnusable(RefundctlError):
+    """Not a refundctl ledger, damaged, or written by a newer version: exit 3."""
+
+    exit_code = 3
+
+
+class LedgerLocked(RefundctlError):
+    """Another refundctl held the ledger past the timeout: exit 75, try again."""
+
+    exit_code = 75

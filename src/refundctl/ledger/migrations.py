@@ -1,0 +1,147 @@
+"""The ledger's schema, one numbered migration at a time, through sqlite-utils' ``Migrations``.
+
+A migration that has shipped is never edited; a change is a new ``mNNN_verb_noun``. Money
+columns hold integer minor units, times ISO 8601 text in UTC (which sorts as time does).
+Events are append-only, and triggers make SQLite itself refuse an edit or a delete.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATION_SET = "refundctl"
+migrations = Migrations(MIGRATION_SET)
+
+# States that hold the "one active dispute per order item" slot. Kept here, not imported from
+# the domain, because a migration must keep meaning what it meant when it shipped.
+_ACTIVE_STATES = (
+    "'awaiting_seller', 'awaiting_buyer', 'escalated', "
+    "'return_to_ship', 'return_in_transit', 'refund_pending'"
+)
+
+
+@migrations()
+def m001_create_tables(db: Database) -> None:
+    db.table("orders").create(
+        {
+            "id": int,
+            "marketplace": str,
+            "order_no": str,
+            "seller": str,
+            "title": str,
+            "total": int,
+            "currency": str,
+            "ordered": str,
+            "shipped": str,
+            "expected_by": str,
+            "received": str,
+            "protection_ends": str,
+            "payment": str,
+            "created": str,
+            "updated": str,
+        },
+        pk="id",
+        not_null={"marketplace", "order_no", "total", "currency", "created", "updated"},
+    )
+    db.table("orders").create_index(["marketplace", "order_no"], unique=True)
+    db.table("orders").create_index(["order_no"])
+
+    db.table("order_items").create(
+        {"id": int, "order_id": int, "position": int, "name": str, "quantity": int, "price": int},
+        pk="id",
+        foreign_keys=[("order_id", "orders", "id")],
+        not_null={"order_id", "position", "name", "quantity"},
+    )
+    db.table("order_items").create_index(["order_id", "position"], unique=True)
+
+    db.table("order_events").create(
+        {"id": int, "order_id": int, "kind": str, "changes": str, "at": str, "recorded": str},
+        pk="id",
+        foreign_keys=[("order_id", "orders", "id")],
+        not_null={"order_id", "kind", "at", "recorded"},
+    )
+    db.table("order_events").create_index(["order_id"])
+
+    # The current state of each dispute is a cache of what its events say, kept in the same
+    # transaction as the event that changed it, so listings need not replay every dispute.
+    db.table("disputes").create(
+        {
+            "id": int,
+            "order_id": int,
+            "item": str,
+            "reason": str,
+            "case_ref": str,
+            "description": str,
+            "state": str,
+            "requested": int,
+            "offer": int,
+            "agreed": int,
+            "refunded": int,
+            "opened_at": str,
+            "updated": str,
+        },
+        pk="id",
+        foreign_keys=[("order_id", "orders", "id")],
+        not_null={"order_id", "reason", "state", "requested", "opened_at", "updated"},
+    )
+    db.table("disputes").create_index(["order_id"])
+    db.table("disputes").create_index(["state"])
+    db.execute(
+        "CREATE UNIQUE INDEX disputes_one_active_per_item ON disputes "
+        f"(order_id, coalesce(item, '')) WHERE state IN ({_ACTIVE_STATES})"
+    )
+
+    db.table("evidence").create(
+        {
+            "id": int,
+            "dispute_id": int,
+            "kind": str,
+            "name": str,
+            "sha256": str,
+            "size": int,
+            "media_type": str,
+            "url": str,
+            "note": str,
+            "added": str,
+            "recorded": str,
+        },
+        pk="id",
+        foreign_keys=[("dispute_id", "disputes", "id")],
+        not_null={"dispute_id", "kind", "name", "added", "recorded"},
+    )
+    db.table("evidence").create_index(["dispute_id"])
+    db.table("evidence").create_index(["sha256"])
+
+    db.table("events").create(
+        {
+            "id": int,
+            "dispute_id": int,
+            "kind": str,
+            "actor": str,
+            "amount": int,
+            "offer_kind": str,
+            "note": str,
+            "tracking": str,
+            "credit": int,
+            "retracts": int,
+            "evidence_id": int,
+            "at": str,
+            "recorded": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("dispute_id", "disputes", "id"),
+            ("retracts", "events", "id"),
+            ("evidence_id", "evidence", "id"),
+        ],
+        not_null={"dispute_id", "kind", "actor", "credit", "at", "recorded"},
+        defaults={"credit": 0},
+    )
+    db.table("events").create_index(["dispute_id", "id"])
+    for table in ("events", "order_events"):
+        for action in ("UPDATE", "DELETE"):
+            db.execute(
+                f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} are append-only'); END"
+            )

@@ -1,0 +1,973 @@
+"""The ledger: the one place that speaks SQL.
+
+``Ledger.open`` checks that a file is a refundctl ledger, migrates it (after a backup copy when
+it holds data), and hands out a store whose every write method is one ``BEGIN IMMEDIATE``
+transaction: the event and the cached current state land together or not at all, and parallel
+invocations wait for each other. Rows become domain values here (minor units to ``Decimal``,
+text to aware datetimes) and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, fields, replace
+from datetime import datetime, tzinfo
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from refundctl import domain
+from refundctl.deadlines import dispute_deadlines, order_deadlines, timing_warnings
+from refundctl.domain import (
+    Actor,
+    Dispute,
+    DisputeRecord,
+    Event,
+    EventKind,
+    EvidenceKind,
+    EvidenceRecord,
+    Item,
+    Move,
+    MoveContext,
+    OfferKind,
+    Order,
+    Reason,
+    State,
+)
+from refundctl.errors import BadInput, LedgerLocked, LedgerUnusable
+from refundctl.ledger.evidence import EvidenceStore, evidence_dir
+from refundctl.money import from_minor, parse_amount, percent_of, to_minor
+from refundctl.policies import Policy, has_appeals
+from refundctl.timeparse import from_iso, iso
+
+LOCK_TIMEOUT_SECONDS = 30.0
+_ORDER_TIMES = ("ordered", "shipped", "expected_by", "received", "protection_ends")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRef:
+    """How the user names an order: its number, and the marketplace when two share it."""
+
+    order_no: str
+    marketplace: str | None = None
+
+    def __str__(self) -> str:
+        return (
+            self.order_no if self.marketplace is None else f"{self.order_no} on {self.marketplace}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AmountSpec:
+    """What ``open`` asks for: an amount, a percentage of the refundable, or all of it."""
+
+    amount: str | None = None
+    percent: Decimal | None = None
+    full: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What a write returns: the dispute after it, and any timing warnings."""
+
+    record: DisputeRecord
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What the ledger needs from the configuration: the buyer's zone and the policies."""
+
+    zone: tzinfo
+    policy_for: Callable[[str], Policy]
+
+
+def _t(value: str | None) -> datetime | None:
+    return None if value is None else from_iso(value)
+
+
+def _ts(value: datetime | None) -> str | None:
+    return None if value is None else iso(value)
+
+
+class Ledger:
+    """One open ledger. Create it with ``Ledger.open``; every public write is a transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | None, settings: Settings) -> None:
+        self.conn = conn
+        self.path = path
+        self.settings = settings
+        self.conn.row_factory = sqlite3.Row
+
+    # -- opening -------------------------------------------------------------------------------
+
+    @classmethod
+    @contextmanager
+    def open(cls, path: Path, settings: Settings, *, write: bool) -> Iterator[Ledger]:
+        """Open (creating and migrating as needed) the ledger at ``path``.
+
+        A read-only open of a ledger that does not exist yet gives an empty in-memory one, so
+        that ``status`` on a new machine neither fails nor leaves a file behind.
+        """
+        with _translate_errors(path):
+            if not path.exists() and not write:
+                conn = sqlite3.connect(":memory:", isolation_level=None)
+                _migrate(conn, None)
+                store_path = None
+            else:
+                if write:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                conn = _connect(path)
+                _migrate(conn, path)
+                store_path = path
+            if not write:
+                conn.execute("PRAGMA query_only = ON")
+            try:
+                yield cls(conn, store_path, settings)
+            finally:
+                conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """One command's transaction. BEGIN IMMEDIATE takes the write lock before reading."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    @contextmanager
+    def _read(self) -> Iterator[None]:
+        """A consistent snapshot for a read that spans several queries."""
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.conn.execute("ROLLBACK")
+
+    @property
+    def evidence_store(self) -> EvidenceStore:
+        if self.path is None:
+            raise BadInput("this ledger has no evidence store")  # pragma: no cover
+        return EvidenceStore(evidence_dir(self.path))
+
+    # -- orders --------------------------------------------------------------------------------
+
+    def add_order(self, order: Order, now: datetime) -> Order:
+        _refuse_problems(order, now)
+        with self._write():
+            existing = self.conn.execute(
+                "SELECT 1 FROM orders WHERE marketplace = ? AND order_no = ?",
+                (order.marketplace, order.order_no),
+            ).fetchone()
+            if existing:
+                raise BadInput(
+                    f"order {order.order_no} on {order.marketplace} exists already; "
+                    "change it with 'refundctl order update'"
+                )
+            cursor = self.conn.execute(
+                "INSERT INTO orders (marketplace, order_no, seller, title, total, currency, "
+                "ordered, shipped, expected_by, received, protection_ends, payment, created, "
+                "updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    order.marketplace,
+                    order.order_no,
+                    order.seller,
+                    order.title,
+                    to_minor(order.total, order.currency),
+                    order.currency,
+                    *(_ts(getattr(order, name)) for name in _ORDER_TIMES),
+                    order.payment,
+                    iso(now),
+                    iso(now),
+                ),
+            )
+            order_id = int(cursor.lastrowid or 0)
+            self._write_items(order_id, order)
+            self._order_event(order_id, "added", _order_fields(order), now, now)
+            return self._order_by_id(order_id)
+
+    def update_order(self, ref: OrderRef, changes: dict[str, Any], now: datetime) -> Order:
+        """Change the given fields; ``changes`` maps ``Order`` field names to new values."""
+        unknown = set(changes) - {f.name for f in fields(Order)} - {"id"}
+        assert not unknown, f"not order fields: {unknown}"
+        with self._write():
+            old = self._find_order(ref)
+            if "total" in changes or "currency" in changes:
+                self._refuse_money_change(old, changes)
+            new = replace(old, **changes)
+            _refuse_problems(new, now)
+            return self._store_order_change(old, new, "updated", now, now)
+
+    def receive_order(self, ref: OrderRef, at: datetime, now: datetime) -> Order:
+        with self._write():
+            old = self._find_order(ref)
+            new = replace(old, received=at)
+            _refuse_problems(new, now)
+            return self._store_order_change(old, new, "received", at, now)
+
+    def order(self, ref: OrderRef) -> Order:
+        with self._read():
+            return self._find_order(ref)
+
+    def orders(self) -> list[Order]:
+        with self._read():
+            rows = self.conn.execute("SELECT * FROM orders ORDER BY id").fetchall()
+            return [self._order_from_row(row) for row in rows]
+
+    def refundable(self, order: Order) -> Decimal:
+        """What is still refundable on the order as a whole."""
+        with self._read():
+            return self._refundable(order, None)
+
+    def open_orders(self) -> list[tuple[Order, Decimal]]:
+        """Orders with no active dispute and something still refundable, with that amount."""
+        with self._read():
+            rows = self.conn.execute(
+                "SELECT * FROM orders WHERE id NOT IN (SELECT order_id FROM disputes "
+                f"WHERE state IN ({_placeholders(domain.ACTIVE)})) ORDER BY id",
+                tuple(domain.ACTIVE),
+            ).fetchall()
+            found = []
+            for row in rows:
+                order = self._order_from_row(row)
+                refundable = self._refundable(order, None)
+                if refundable > 0:
+                    found.append((order, refundable))
+            return found
+
+    def _refuse_money_change(self, old: Order, changes: dict[str, Any]) -> None:
+        has_disputes = self.conn.execute(
+            "SELECT 1 FROM disputes WHERE order_id = ? LIMIT 1", (old.id,)
+        ).fetchone()
+        if "currency" in changes and changes["currency"] != old.currency and has_disputes:
+            raise BadInput(f"order {old.order_no} has disputes; its currency cannot change")
+        if "total" in changes and has_disputes:
+            taken = old.total - self._refundable(old, None)
+            if changes["total"] < taken:
+                raise BadInput(
+                    f"total {changes['total']} is less than the {taken} its disputes "
+                    "already agreed or recovered"
+                )
+
+    def _store_order_change(
+        self, old: Order, new: Order, kind: str, at: datetime, now: datetime
+    ) -> Order:
+        before, after = _order_fields(old), _order_fields(new)
+        changed = {key: after[key] for key in after if after[key] != before[key]}
+        if not changed:
+            return old
+        self.conn.execute(
+            "UPDATE orders SET seller = ?, title = ?, total = ?, currency = ?, ordered = ?, "
+            "shipped = ?, expected_by = ?, received = ?, protection_ends = ?, payment = ?, "
+            "updated = ? WHERE id = ?",
+            (
+                new.seller,
+                new.title,
+                to_minor(new.total, new.currency),
+                new.currency,
+                *(_ts(getattr(new, name)) for name in _ORDER_TIMES),
+                new.payment,
+                iso(now),
+                old.id,
+            ),
+        )
+        if "items" in changed:
+            self.conn.execute("DELETE FROM order_items WHERE order_id = ?", (old.id,))
+            self._write_items(old.id, new)
+        self._order_event(old.id, kind, changed, at, now)
+        return self._order_by_id(old.id)
+
+    def _write_items(self, order_id: int, order: Order) -> None:
+        self.conn.executemany(
+            "INSERT INTO order_items (order_id, position, name, quantity, price) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [
+                (
+                    order_id,
+                    position,
+                    item.name,
+                    item.quantity,
+                    None if item.price is None else to_minor(item.price, order.currency),
+                )
+                for position, item in enumerate(order.items)
+            ],
+        )
+
+    def _order_event(
+        self, order_id: int, kind: str, changes: dict[str, Any], at: datetime, now: datetime
+    ) -> None:
+        self.conn.execute(
+            "INSERT INTO order_events (order_id, kind, changes, at, recorded) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (order_id, kind, json.dumps(changes, sort_keys=True), iso(at), iso(now)),
+        )
+
+    def _find_order(self, ref: OrderRef) -> Order:
+        if ref.marketplace is None:
+            rows = self.conn.execute(
+                "SELECT * FROM orders WHERE order_no = ?", (ref.order_no,)
+            ).fetchall()
+        else:
+            rows = self.conn.execute(
+                "SELECT * FROM orders WHERE order_no = ? AND marketplace = ?",
+                (ref.order_no, ref.marketplace),
+            ).fetchall()
+        if not rows:
+            raise BadInput(f"unknown order {ref}; 'refundctl order list' shows your orders")
+        if len(rows) > 1:
+            places = " and ".join(sorted(row["marketplace"] for row in rows))
+            raise BadInput(f"order {ref.order_no} exists on {places}; say which with --marketplace")
+        return self._order_from_row(rows[0])
+
+    def _order_by_id(self, order_id: int) -> Order:
+        row = self.conn.execute("SELECT * FROM orders WHERE id = ?", (order_id,)).fetchone()
+        return self._order_from_row(row)
+
+    def _order_from_row(self, row: sqlite3.Row) -> Order:
+        currency = row["currency"]
+        items = tuple(
+            Item(
+                item["name"],
+                item["quantity"],
+                None if item["price"] is None else from_minor(item["price"], currency),
+            )
+            for item in self.conn.execute(
+                "SELECT * FROM order_items WHERE order_id = ? ORDER BY position", (row["id"],)
+            )
+        )
+        return Order(
+            id=row["id"],
+            marketplace=row["marketplace"],
+            order_no=row["order_no"],
+            seller=row["seller"],
+            title=row["title"],
+            total=from_minor(row["total"], currency),
+            currency=currency,
+            items=items,
+            payment=row["payment"],
+            **{name: _t(row[name]) for name in _ORDER_TIMES},
+        )
+
+    # -- disputes: writes ----------------------------------------------------------------------
+
+    def open_dispute(
+        self,
+        ref: OrderRef,
+        *,
+        reason: Reason,
+        ask: AmountSpec,
+        item: str | None,
+        note: str | None,
+        case_ref: str | None,
+        evidence: Sequence[Path],
+        evidence_kind: EvidenceKind | None,
+        at: datetime,
+        now: datetime,
+    ) -> Result:
+        store = self.evidence_store
+        for path in evidence:
+            store.check_readable(path)
+        _refuse_future(at, now, self.settings.zone)
+        with self._write():
+            order = self._find_order(ref)
+            item_name = self._resolve_item(order, item)
+            self._refuse_overlap(order, item_name)
+            if order.ordered is not None and at < order.ordered:
+                raise BadInput("--on is before the order was placed")
+            refundable = self._refundable(order, None, item_name)
+            if refundable <= 0:
+                raise BadInput(f"nothing is left to refund on order {order.order_no}")
+            amount = _asked_amount(ask, refundable, order.currency)
+            policy = self.settings.policy_for(order.marketplace)
+            warnings = timing_warnings(
+                order_deadlines(order, policy, self.settings.zone),
+                Move.OPEN,
+                at,
+                self.settings.zone,
+            )
+            cursor = self.conn.execute(
+                "INSERT INTO disputes (order_id, item, reason, case_ref, description, state, "
+                "requested, opened_at, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    order.id,
+                    item_name,
+                    reason.value,
+                    case_ref,
+                    note,
+                    State.AWAITING_SELLER.value,
+                    to_minor(amount, order.currency),
+                    iso(at),
+                    iso(now),
+                ),
+            )
+            dispute_id = int(cursor.lastrowid or 0)
+            opening = Event(Move.OPEN, Actor.BUYER, at, now, amount=amount, note=note)
+            self._append(dispute_id, opening, order.currency)
+            self._store_files(dispute_id, evidence, evidence_kind, None, at, now)
+            record = self._record(dispute_id)
+            self._save_state(record)
+            return Result(record, tuple(warnings))
+
+    def move(
+        self,
+        dispute_id: int,
+        move: Move,
+        *,
+        amount: str | None = None,
+        offer_kind: OfferKind | None = None,
+        note: str | None = None,
+        tracking: str | None = None,
+        credit: bool = False,
+        actor: Actor | None = None,
+        case_ref: str | None = None,
+        evidence: Sequence[Path] = (),
+        at: datetime,
+        now: datetime,
+    ) -> Result:
+        """Record one move on a dispute, after the domain has allowed it."""
+        store = self.evidence_store
+        for path in evidence:
+            store.check_readable(path)
+        _refuse_future(at, now, self.settings.zone)
+        with self._write():
+            record = self._record(dispute_id)
+            order = record.order
+            policy = self.settings.policy_for(order.marketplace)
+            ctx = MoveContext(record.refundable, order.currency, has_appeals(policy))
+            value = None
+            if amount is not None:
+                value = parse_amount(amount, order.currency)
+            domain.check(record.dispute, move, ctx, value, offer_kind)
+            if at < record.dispute.last_move_at:
+                zone = self.settings.zone
+                raise BadInput(
+                    f"--on {_local(at, zone)} is before the dispute's last move "
+                    f"({_local(record.dispute.last_move_at, zone)}); moves are recorded "
+                    "in the order they happened"
+                )
+            if move is Move.ESCALATE and record.dispute.state is State.LOST:
+                self._refuse_overlap(order, record.item, exclude=dispute_id)
+            before = dispute_deadlines(record.dispute, policy, self.settings.zone)
+            warnings = timing_warnings(before, move, at, self.settings.zone)
+            event = Event(
+                move,
+                actor or domain.ACTOR_OF[move],
+                at,
+                now,
+                amount=value,
+                offer_kind=offer_kind,
+                note=note,
+                tracking=tracking,
+                credit=credit,
+            )
+            self._append(dispute_id, event, order.currency)
+            self._store_files(dispute_id, evidence, None, None, at, now)
+            if case_ref is not None:
+                self.conn.execute(
+                    "UPDATE disputes SET case_ref = ? WHERE id = ?", (case_ref, dispute_id)
+                )
+            updated = self._record(dispute_id)
+            self._save_state(updated)
+            return Result(updated, tuple(warnings))
+
+    def undo(self, dispute_id: int, now: datetime) -> tuple[Result, Event]:
+        """Retract the last move by appending a retraction; returns the move taken back."""
+        with self._write():
+            record = self._record(dispute_id)
+            last = domain.last_move(record.events)
+            if last is None:
+                raise BadInput(
+                    f"dispute {dispute_id} has no move to undo; "
+                    f"to withdraw it, use 'refundctl cancel {dispute_id}'"
+                )
+            retraction = Event(EventKind.RETRACT, Actor.BUYER, now, now, retracts=last.id)
+            self._append(dispute_id, retraction, record.order.currency)
+            updated = self._record(dispute_id)
+            if updated.dispute.active and not record.dispute.active:
+                self._refuse_overlap(record.order, record.item, exclude=dispute_id)
+            if updated.refundable < 0:
+                raise BadInput(
+                    "undoing this would take more than the order's total; "
+                    "close the other dispute first"
+                )
+            self._save_state(updated)
+            return Result(updated), last
+
+    def attach_files(
+        self,
+        dispute_id: int,
+        paths: Sequence[Path],
+        kind: EvidenceKind | None,
+        note: str | None,
+        at: datetime,
+        now: datetime,
+    ) -> DisputeRecord:
+        store = self.evidence_store
+        for path in paths:
+            store.check_readable(path)
+        _refuse_future(at, now, self.settings.zone)
+        with self._write():
+            self._record(dispute_id)
+            self._store_files(dispute_id, paths, kind, note, at, now)
+            record = self._record(dispute_id)
+            self._save_state(record)
+            return record
+
+    def attach_url(
+        self,
+        dispute_id: int,
+        url: str,
+        kind: EvidenceKind | None,
+        note: str | None,
+        at: datetime,
+        now: datetime,
+    ) -> DisputeRecord:
+        _refuse_future(at, now, self.settings.zone)
+        with self._write():
+            self._record(dispute_id)
+            cursor = self.conn.execute(
+                "INSERT INTO evidence (dispute_id, kind, name, url, note, added, recorded) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    dispute_id,
+                    (kind or EvidenceKind.LISTING).value,
+                    url,
+                    url,
+                    note,
+                    iso(at),
+                    iso(now),
+                ),
+            )
+            self._evidence_event(dispute_id, int(cursor.lastrowid or 0), note, at, now)
+            record = self._record(dispute_id)
+            self._save_state(record)
+            return record
+
+    def attach_message(
+        self, dispute_id: int, text: str, sender: Actor, at: datetime, now: datetime
+    ) -> DisputeRecord:
+        _refuse_future(at, now, self.settings.zone)
+        with self._write():
+            record = self._record(dispute_id)
+            event = Event(EventKind.MESSAGE, sender, at, now, note=text)
+            self._append(dispute_id, event, record.order.currency)
+            record = self._record(dispute_id)
+            self._save_state(record)
+            return record
+
+    def _store_files(
+        self,
+        dispute_id: int,
+        paths: Sequence[Path],
+        kind: EvidenceKind | None,
+        note: str | None,
+        at: datetime,
+        now: datetime,
+    ) -> None:
+        store = self.evidence_store
+        for path in paths:
+            stored = store.put(path)
+            chosen = kind or _kind_for(stored.media_type)
+            cursor = self.conn.execute(
+                "INSERT INTO evidence (dispute_id, kind, name, sha256, size, media_type, note, "
+                "added, recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    dispute_id,
+                    chosen.value,
+                    path.name,
+                    stored.sha256,
+                    stored.size,
+                    stored.media_type,
+                    note,
+                    iso(at),
+                    iso(now),
+                ),
+            )
+            self._evidence_event(dispute_id, int(cursor.lastrowid or 0), note, at, now)
+
+    def _evidence_event(
+        self, dispute_id: int, evidence_id: int, note: str | None, at: datetime, now: datetime
+    ) -> None:
+        self.conn.execute(
+            "INSERT INTO events (dispute_id, kind, actor, note, evidence_id, credit, at, "
+            "recorded) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+            (
+                dispute_id,
+                EventKind.EVIDENCE.value,
+                Actor.BUYER.value,
+                note,
+                evidence_id,
+                iso(at),
+                iso(now),
+            ),
+        )
+
+    def _append(self, dispute_id: int, event: Event, currency: str) -> None:
+        self.conn.execute(
+            "INSERT INTO events (dispute_id, kind, actor, amount, offer_kind, note, tracking, "
+            "credit, retracts, at, recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                dispute_id,
+                str(event.kind),
+                event.actor.value,
+                None if event.amount is None else to_minor(event.amount, currency),
+                None if event.offer_kind is None else event.offer_kind.value,
+                event.note,
+                event.tracking,
+                int(event.credit),
+                event.retracts,
+                iso(event.at),
+                iso(event.recorded),
+            ),
+        )
+
+    def _save_state(self, record: DisputeRecord) -> None:
+        """Refresh the cached current state from what the events say."""
+        d, currency = record.dispute, record.order.currency
+
+        def minor(value: Decimal | None) -> int | None:
+            return None if value is None else to_minor(value, currency)
+
+        try:
+            self.conn.execute(
+                "UPDATE disputes SET state = ?, requested = ?, offer = ?, agreed = ?, "
+                "refunded = ?, updated = ? WHERE id = ?",
+                (
+                    d.state.value,
+                    minor(d.requested),
+                    minor(d.offer),
+                    minor(d.agreed),
+                    minor(d.refunded),
+                    iso(record.events[-1].recorded),
+                    record.id,
+                ),
+            )
+        except sqlite3.IntegrityError:
+            raise BadInput(
+                f"order {record.order.order_no} already has an active dispute"
+                + (f" on {record.item}" if record.item else "")
+            ) from None
+
+    def _resolve_item(self, order: Order, name: str | None) -> str | None:
+        if name is None:
+            return None
+        item = order.item(name)
+        if item is None:
+            known = ", ".join(i.name for i in order.items) or "none recorded"
+            raise BadInput(
+                f"order {order.order_no} has no item {name!r} (items: {known}); "
+                "add it with 'order update --item'"
+            )
+        return item.name
+
+    def _refuse_overlap(self, order: Order, item: str | None, exclude: int = 0) -> None:
+        rows = self.conn.execute(
+            f"SELECT id, item, state FROM disputes WHERE order_id = ? AND id != ? "
+            f"AND state IN ({_placeholders(domain.ACTIVE)})",
+            (order.id, exclude, *domain.ACTIVE),
+        ).fetchall()
+        for row in rows:
+            if item is None or row["item"] is None or row["item"] == item:
+                what = f" on {row['item']}" if row["item"] else ""
+                raise BadInput(
+                    f"order {order.order_no} already has an active dispute{what} "
+                    f"(#{row['id']}, {row['state']}); work with it, or close it first"
+                )
+
+    def _refundable(self, order: Order, exclude: int | None, item: str | None = None) -> Decimal:
+        """The total less what other disputes on the order agreed or recovered."""
+        taken = Decimal(0)
+        ids = [
+            row["id"]
+            for row in self.conn.execute(
+                "SELECT id FROM disputes WHERE order_id = ? AND id != ?",
+                (order.id, exclude or 0),
+            )
+        ]
+        for other in ids:
+            taken += domain.counts_toward_order(self._replay(other, order.currency))
+        left = order.total - taken
+        if item is not None:
+            found = order.item(item)
+            if found is not None and found.value is not None:
+                left = min(left, found.value)
+        return left
+
+    # -- disputes: reads -----------------------------------------------------------------------
+
+    def dispute(self, dispute_id: int) -> DisputeRecord:
+        with self._read():
+            return self._record(dispute_id)
+
+    def disputes(self, *, include_closed: bool) -> list[DisputeRecord]:
+        """Active disputes (and lost ones that may still be appealed), or all of them."""
+        with self._read():
+            if include_closed:
+                rows = self.conn.execute("SELECT id FROM disputes ORDER BY id").fetchall()
+            else:
+                rows = self.conn.execute(
+                    f"SELECT id FROM disputes WHERE state IN ({_placeholders(domain.ACTIVE)}, ?) "
+                    "ORDER BY id",
+                    (*domain.ACTIVE, State.LOST.value),
+                ).fetchall()
+            records = [self._record(row["id"]) for row in rows]
+        if include_closed:
+            return records
+        zone = self.settings.zone
+        return [
+            r
+            for r in records
+            if r.dispute.active
+            or dispute_deadlines(r.dispute, self.settings.policy_for(r.order.marketplace), zone)
+        ]
+
+    def dispute_ids(self) -> list[int]:
+        with self._read():
+            return [row["id"] for row in self.conn.execute("SELECT id FROM disputes")]
+
+    def _events(self, dispute_id: int, currency: str) -> list[Event]:
+        rows = self.conn.execute(
+            "SELECT * FROM events WHERE dispute_id = ? ORDER BY id", (dispute_id,)
+        ).fetchall()
+        return [
+            Event(
+                id=row["id"],
+                kind=row["kind"],
+                actor=Actor(row["actor"]),
+                at=from_iso(row["at"]),
+                recorded=from_iso(row["recorded"]),
+                amount=None if row["amount"] is None else from_minor(row["amount"], currency),
+                offer_kind=None if row["offer_kind"] is None else OfferKind(row["offer_kind"]),
+                note=row["note"],
+                tracking=row["tracking"],
+                credit=bool(row["credit"]),
+                retracts=row["retracts"],
+                evidence_id=row["evidence_id"],
+            )
+            for row in rows
+        ]
+
+    def _replay(self, dispute_id: int, currency: str) -> Dispute:
+        try:
+            return domain.replay(self._events(dispute_id, currency))
+        except ValueError as error:
+            raise LedgerUnusable(f"dispute {dispute_id} is damaged: {error}") from None
+
+    def _record(self, dispute_id: int) -> DisputeRecord:
+        row = self.conn.execute("SELECT * FROM disputes WHERE id = ?", (dispute_id,)).fetchone()
+        if row is None:
+            raise BadInput(
+                f"unknown dispute {dispute_id}; 'refundctl status --all' lists your disputes"
+            )
+        order = self._order_by_id(row["order_id"])
+        events = self._events(dispute_id, order.currency)
+        try:
+            dispute = domain.replay(events)
+        except ValueError as error:
+            raise LedgerUnusable(f"dispute {dispute_id} is damaged: {error}") from None
+        evidence = tuple(
+            EvidenceRecord(
+                id=e["id"],
+                kind=e["kind"],
+                name=e["name"],
+                sha256=e["sha256"],
+                size=e["size"],
+                media_type=e["media_type"],
+                url=e["url"],
+                note=e["note"],
+                added=from_iso(e["added"]),
+                recorded=from_iso(e["recorded"]),
+            )
+            for e in self.conn.execute(
+                "SELECT * FROM evidence WHERE dispute_id = ? ORDER BY id", (dispute_id,)
+            )
+        )
+        return DisputeRecord(
+            id=dispute_id,
+            order=order,
+            item=row["item"],
+            reason=Reason(row["reason"]),
+            case_ref=row["case_ref"],
+            description=row["description"],
+            dispute=dispute,
+            events=tuple(events),
+            evidence=evidence,
+            refundable=self._refundable(order, dispute_id, row["item"]),
+        )
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _placeholders(values: frozenset[State]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def _order_fields(order: Order) -> dict[str, Any]:
+    """An order as plain JSON-able values, for the order's event log."""
+    return {
+        "seller": order.seller,
+        "title": order.title,
+        "total": str(order.total),
+        "currency": order.currency,
+        "items": [
+            {
+                "name": i.name,
+                "quantity": i.quantity,
+                "price": None if i.price is None else str(i.price),
+            }
+            for i in order.items
+        ],
+        "payment": order.payment,
+        **{name: _ts(getattr(order, name)) for name in _ORDER_TIMES},
+    }
+
+
+def _decimal_text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _refuse_problems(order: Order, now: datetime) -> None:
+    problems = domain.order_problems(order, now)
+    if problems:
+        raise BadInput(f"order {order.order_no}: " + "; ".join(problems))
+
+
+def _local(moment: datetime, zone: tzinfo) -> str:
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M %Z}".strip()
+
+
+def _refuse_future(at: datetime, now: datetime, zone: tzinfo) -> None:
+    if at > now:
+        raise BadInput(
+            f"--on {_local(at, zone)} is in the future; record a move once it has happened"
+        )
+
+
+def _asked_amount(ask: AmountSpec, refundable: Decimal, currency: str) -> Decimal:
+    if ask.full:
+        return refundable
+    if ask.percent is not None:
+        amount = percent_of(refundable, ask.percent, currency)
+        if amount <= 0:
+            raise BadInput(f"{ask.percent}% of {refundable} {currency} rounds down to nothing")
+        return amount
+    assert ask.amount is not None
+    amount = parse_amount(ask.amount, currency)
+    domain.check_amount(amount, refundable, currency)
+    return amount
+
+
+def _kind_for(media_type: str) -> EvidenceKind:
+    if media_type.startswith("image/"):
+        return EvidenceKind.PHOTO
+    if media_type.startswith("video/"):
+        return EvidenceKind.VIDEO
+    return EvidenceKind.DOCUMENT
+
+
+# -- connecting and migrating --------------------------------------------------------------------
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
+    conn = sqlite3.connect(str(path), timeout=LOCK_TIMEOUT_SECONDS, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {int(LOCK_TIMEOUT_SECONDS * 1000)}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection, path: Path | None) -> None:
+    """Bring the schema up to date; refuse a file that is not ours or is newer than we are."""
+    from refundctl.ledger.migrations import MIGRATION_SET, migrations
+
+    tables = {
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    }
+    known = [m.name for m in migrations._migrations]
+    applied: list[str] = []
+    if "_sqlite_migrations" in tables:
+        applied = [
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY id",
+                (MIGRATION_SET,),
+            )
+        ]
+    if tables and not applied:
+        raise LedgerUnusable(f"{path} is not a refundctl ledger (it holds other tables)")
+    newer = [name for name in applied if name not in known]
+    if newer:
+        raise LedgerUnusable(
+            f"{path} was written by a newer refundctl (schema {newer[-1]}); upgrade refundctl"
+        )
+    if len(applied) == len(known):
+        return
+    if path is not None:
+        conn.execute("PRAGMA journal_mode = WAL")
+    if applied and path is not None:
+        _backup(conn, path, applied[-1])
+    from sqlite_utils import Database
+
+    db = Database(conn, execute_plugins=False)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if len(_applied(conn, MIGRATION_SET)) < len(known):  # another process may have won
+            migrations.apply(db)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _applied(conn: sqlite3.Connection, migration_set: str) -> list[str]:
+    try:
+        return [
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", (migration_set,)
+            )
+        ]
+    except sqlite3.OperationalError:
+        return []
+
+
+def _backup(conn: sqlite3.Connection, path: Path, schema: str) -> None:
+    """Copy a ledger aside before its first upgrade, with SQLite's online backup."""
+    target = path.with_name(f"{path.name}.{schema}.bak")
+    if target.exists():
+        return
+    copy = sqlite3.connect(str(target))
+    try:
+        conn.backup(copy)
+    finally:
+        copy.close()
+
+
+@contextmanager
+def _translate_errors(path: Path) -> Iterator[None]:
+    """SQLite's own errors, in the words and exit codes of DESIGN.md."""
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        text = str(error)
+        if "locked" in text or "busy" in text:
+            raise LedgerLocked(
+                f"the ledger {path} is locked by another refundctl; try again"
+            ) from None
+        if "unable to open" in text or "readonly" in text:
+            raise LedgerUnusable(f"cannot open the ledger {path}: {text}") from None
+        raise
+    except sqlite3.DatabaseError as error:
+        raise LedgerUnusable(
+            f"{path} is not a usable refundctl ledger ({error}); restore it from a backup"
+        ) from None

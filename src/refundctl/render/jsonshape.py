@@ -1,0 +1,174 @@
+"""The JSON contract of DESIGN.md: plain dicts of strings, numbers, booleans and nulls.
+
+Pure and free of Rich, so ``--json`` never pays for importing it. Money is a decimal string
+beside a ``currency``; times are ISO 8601 with a UTC offset. Fields are only ever added.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from refundctl.deadlines import Deadline
+from refundctl.domain import Event, EvidenceRecord, Order, Proposal
+from refundctl.money import to_json
+from refundctl.timeparse import iso
+from refundctl.views import CheckItem, DisputeView, OrderView
+
+JSON = dict[str, Any]
+
+
+def _time(moment: datetime | None) -> str | None:
+    return None if moment is None else iso(moment)
+
+
+def deadline(d: Deadline | None, now: datetime) -> JSON | None:
+    if d is None:
+        return None
+    return {
+        "name": d.name,
+        "due": iso(d.due),
+        "binds": str(d.binds),
+        "action": d.action,
+        "overdue": d.overdue(now),
+        "rule": {
+            "policy": d.rule.policy,
+            "duration": d.rule.duration,
+            "counts_from": d.rule.counts_from,
+            "from": _time(d.rule.start),
+            "assumed": d.rule.assumed,
+            "source": d.rule.source,
+            "explanation": d.rule.described,
+        },
+    }
+
+
+def dispute(view: DisputeView, now: datetime, *, detail: bool = False) -> JSON:
+    record, d = view.record, view.record.dispute
+    order = record.order
+    shape: JSON = {
+        "id": record.id,
+        "order": order.order_no,
+        "marketplace": order.marketplace,
+        "seller": order.seller,
+        "item": record.item,
+        "reason": str(record.reason),
+        "state": str(d.state),
+        "waiting_on": d.state.waiting_on,
+        "currency": order.currency,
+        "requested": to_json(d.requested),
+        "offer": to_json(d.offer),
+        "offer_kind": None if d.offer_kind is None else str(d.offer_kind),
+        "agreed": to_json(d.agreed),
+        "refunded": to_json(d.refunded),
+        "credit": d.credit,
+        "refundable": to_json(record.refundable),
+        "case_ref": record.case_ref,
+        "opened": iso(d.opened_at),
+        "policy": view.policy.name,
+        "deadline": deadline(view.next, now),
+        "deadlines": [deadline(x, now) for x in view.deadlines],
+    }
+    if detail:
+        shape["description"] = record.description
+        shape["tracking"] = d.tracking
+        shape["offers"] = [_proposal(p) for p in d.proposals]
+        shape["evidence"] = [_evidence(e) for e in record.evidence]
+        shape["events"] = [_event(e) for e in record.events]
+    return shape
+
+
+def _proposal(p: Proposal) -> JSON:
+    return {
+        "at": iso(p.at),
+        "actor": str(p.actor),
+        "kind": str(p.kind),
+        "amount": to_json(p.amount),
+        "outcome": str(p.outcome),
+    }
+
+
+def _evidence(e: EvidenceRecord) -> JSON:
+    return {
+        "id": e.id,
+        "kind": e.kind,
+        "name": e.name,
+        "sha256": e.sha256,
+        "size": e.size,
+        "media_type": e.media_type,
+        "url": e.url,
+        "note": e.note,
+        "added": iso(e.added),
+    }
+
+
+def _event(e: Event) -> JSON:
+    return {
+        "id": e.id,
+        "at": iso(e.at),
+        "recorded": iso(e.recorded),
+        "actor": str(e.actor),
+        "kind": e.kind,
+        "amount": to_json(e.amount),
+        "offer_kind": None if e.offer_kind is None else str(e.offer_kind),
+        "note": e.note,
+        "tracking": e.tracking,
+        "credit": e.credit,
+        "retracts": e.retracts,
+        "evidence_id": e.evidence_id,
+    }
+
+
+def order(o: Order) -> JSON:
+    return {
+        "order": o.order_no,
+        "marketplace": o.marketplace,
+        "seller": o.seller,
+        "title": o.title,
+        "total": to_json(o.total),
+        "currency": o.currency,
+        "items": [
+            {"name": i.name, "quantity": i.quantity, "price": to_json(i.price)} for i in o.items
+        ],
+        "ordered": _time(o.ordered),
+        "shipped": _time(o.shipped),
+        "expected_by": _time(o.expected_by),
+        "received": _time(o.received),
+        "protection_ends": _time(o.protection_ends),
+        "payment": o.payment,
+    }
+
+
+def order_with_deadlines(view: OrderView, now: datetime) -> JSON:
+    return {
+        **order(view.order),
+        "refundable": to_json(view.refundable),
+        "policy": view.policy.name,
+        "deadline": deadline(view.next, now),
+        "deadlines": [deadline(x, now) for x in view.deadlines],
+    }
+
+
+def status(disputes: list[DisputeView], orders: list[OrderView], now: datetime) -> JSON:
+    return {
+        "as_of": iso(now),
+        "disputes": [dispute(v, now) for v in disputes],
+        "orders": [order_with_deadlines(v, now) for v in orders],
+    }
+
+
+def check(items: list[CheckItem], now: datetime, within: timedelta, label: str) -> JSON:
+    return {
+        "as_of": iso(now),
+        "within": label,
+        "items": [
+            {
+                "kind": item.kind,
+                "id": item.dispute_id,
+                "order": item.order.order_no,
+                "marketplace": item.order.marketplace,
+                "deadline": deadline(item.deadline, now),
+            }
+            for item in items
+        ],
+    }

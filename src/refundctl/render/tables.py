@@ -1,0 +1,386 @@
+"""Rich renderables for people: the status tables, one dispute in full, orders.
+
+Pure: views in, renderables out; nothing here prints or touches the ledger. Every piece of user
+text (seller names, notes, file names) goes in as ``Text`` after ``clean``, so it is never read
+as Rich markup nor reaches the terminal as a control code. Tables are laid out for 80 columns:
+two-line cells instead of many columns, and a long order number keeps its tail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from refundctl.deadlines import Deadline
+from refundctl.domain import DisputeRecord, Order
+from refundctl.money import format_money
+from refundctl.render.fmt import clean, short_date, tail, when
+from refundctl.timeparse import humanize
+from refundctl.views import DisputeView, OrderView
+
+
+def urgency_style(deadline: Deadline, now: datetime) -> str:
+    left = (deadline.due - now).total_seconds()
+    if left <= 0:
+        return "bold red"
+    if left < 86400:
+        return "red"
+    if left < 3 * 86400:
+        return "yellow"
+    return "green"
+
+
+def time_left(deadline: Deadline, now: datetime) -> Text:
+    """``2d 4h left`` or ``overdue 1d``, coloured by urgency."""
+    delta = deadline.due - now
+    label = (
+        f"overdue {humanize(delta)}" if delta.total_seconds() <= 0 else f"{humanize(delta)} left"
+    )
+    return Text(label, style=urgency_style(deadline, now))
+
+
+def _lines(*parts: str | Text, style: str = "") -> Text:
+    text = Text(style=style)
+    for index, part in enumerate(parts):
+        if index:
+            text.append("\n")
+        text.append(part if isinstance(part, Text) else Text(part))
+    return text
+
+
+def _who(order: Order) -> str:
+    seller = clean(order.seller) if order.seller else ""
+    return f"{order.marketplace} · {seller}" if seller else order.marketplace
+
+
+def _deadline_cell(deadline: Deadline | None, now: datetime, zone: tzinfo) -> Text:
+    if deadline is None:
+        return Text("—", style="dim")
+    first = time_left(deadline, now)
+    first.append(f" · {short_date(deadline.due, zone, now)}", style="dim")
+    return _lines(first, Text(deadline.action))
+
+
+def _money_cell(record: DisputeRecord) -> Text:
+    d, currency = record.dispute, record.order.currency
+    first = Text(format_money(d.requested, currency))
+    if d.refunded is not None:
+        second = Text(f"got {format_money(d.refunded, currency)}", style="green")
+    elif d.agreed is not None:
+        second = Text(f"agreed {format_money(d.agreed, currency)}", style="green")
+    elif d.offer is not None:
+        second = Text(f"offer {format_money(d.offer, currency)}", style="bold cyan")
+    else:
+        second = Text("")
+    return _lines(first, second)
+
+
+def status_view(
+    disputes: Sequence[DisputeView],
+    orders: Sequence[OrderView],
+    now: datetime,
+    zone: tzinfo,
+    limit: int,
+) -> RenderableType:
+    """The default screen: disputes, then orders still in their window, most urgent first."""
+    parts: list[RenderableType] = []
+    shown = list(disputes) if limit == 0 else list(disputes)[:limit]
+    if disputes:
+        parts.append(disputes_table(shown, now, zone))
+        if len(shown) < len(disputes):
+            parts.append(_more(len(disputes) - len(shown), "disputes"))
+    else:
+        parts.append(Text("No active disputes.", style="dim"))
+    room = 0 if limit == 0 else max(limit - len(shown), 0) or 5
+    shown_orders = list(orders) if limit == 0 else list(orders)[:room]
+    if orders:
+        parts.append(Text(""))
+        parts.append(orders_table(shown_orders, now, zone))
+        if len(shown_orders) < len(orders):
+            parts.append(_more(len(orders) - len(shown_orders), "orders"))
+    generic = sorted(
+        {v.record.order.marketplace for v in disputes if v.generic_fallback}
+        | {v.order.marketplace for v in orders if v.generic_fallback}
+    )
+    if generic:
+        parts.append(
+            Text(
+                f"No built-in policy yet for {', '.join(generic)}: their deadlines use "
+                "generic, assumed values.",
+                style="dim",
+            )
+        )
+    return Group(*parts)
+
+
+def _more(count: int, what: str) -> Text:
+    return Text(f"… and {count} more {what}; --limit 0 shows all", style="dim")
+
+
+def disputes_table(views: Sequence[DisputeView], now: datetime, zone: tzinfo) -> Table:
+    table = Table(
+        title="Disputes",
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        expand=False,
+    )
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("Order", no_wrap=True, overflow="ellipsis", max_width=16)
+    table.add_column("Claim", no_wrap=True, overflow="ellipsis", max_width=17)
+    table.add_column("Asked", no_wrap=True, justify="right")
+    table.add_column("Next deadline", min_width=24, ratio=1)
+    for view in views:
+        record = view.record
+        order = record.order
+        table.add_row(
+            str(record.id),
+            _lines(tail(order.order_no), Text(_who(order), style="dim")),
+            _lines(str(record.reason), Text(str(record.dispute.state), style="bold")),
+            _money_cell(record),
+            _deadline_cell(view.next, now, zone),
+        )
+    return table
+
+
+def orders_table(views: Sequence[OrderView], now: datetime, zone: tzinfo) -> Table:
+    table = Table(
+        title="Orders still inside their protection window",
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
+    table.add_column("Order", no_wrap=True, overflow="ellipsis", max_width=16)
+    table.add_column("Title", overflow="ellipsis", no_wrap=True, max_width=18)
+    table.add_column("Total", justify="right", no_wrap=True)
+    table.add_column("Window closes", min_width=22, ratio=1)
+    for view in views:
+        order = view.order
+        table.add_row(
+            _lines(tail(order.order_no), Text(_who(order), style="dim")),
+            clean(order.title),
+            format_money(order.total, order.currency),
+            _deadline_cell(view.next, now, zone),
+        )
+    return table
+
+
+def order_list(orders: Sequence[Order], zone: tzinfo, now: datetime) -> RenderableType:
+    if not orders:
+        return Text("No orders yet. Add one with 'refundctl order add'.", style="dim")
+    table = Table(
+        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title="Orders", title_justify="left"
+    )
+    table.add_column("Order", no_wrap=True, overflow="ellipsis", max_width=20)
+    table.add_column("Title", overflow="ellipsis", no_wrap=True, max_width=22)
+    table.add_column("Total", justify="right", no_wrap=True)
+    table.add_column("Ordered", no_wrap=True)
+    table.add_column("Received", no_wrap=True)
+    for order in orders:
+        table.add_row(
+            _lines(tail(order.order_no), Text(_who(order), style="dim")),
+            clean(order.title),
+            format_money(order.total, order.currency),
+            when(order.ordered, zone, now),
+            when(order.received, zone, now) or Text("not yet", style="dim"),
+        )
+    return table
+
+
+def _facts(rows: Sequence[tuple[str, str | Text]]) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for label, value in rows:
+        if value:
+            grid.add_row(label, value if isinstance(value, Text) else Text(value))
+    return grid
+
+
+def order_detail(view: OrderView, zone: tzinfo, now: datetime) -> RenderableType:
+    order = view.order
+    items = ", ".join(
+        f"{clean(i.name)} x{i.quantity}"
+        + (f" @{format_money(i.price, order.currency)}" if i.price is not None else "")
+        for i in order.items
+    )
+    facts = _facts(
+        [
+            ("Order", clean(order.order_no)),
+            ("Marketplace", order.marketplace + _policy_note(view.generic_fallback)),
+            ("Seller", clean(order.seller)),
+            ("Title", clean(order.title)),
+            ("Items", items),
+            ("Total", format_money(order.total, order.currency)),
+            ("Refundable", format_money(view.refundable, order.currency)),
+            ("Payment", clean(order.payment)),
+            ("Ordered", when(order.ordered, zone, now)),
+            ("Shipped", when(order.shipped, zone, now)),
+            ("Expected by", when(order.expected_by, zone, now)),
+            ("Received", when(order.received, zone, now)),
+            ("Protection ends", when(order.protection_ends, zone, now)),
+        ]
+    )
+    parts: list[RenderableType] = [facts]
+    if view.deadlines:
+        parts += [Text(""), deadlines_table(view.deadlines, now, zone)]
+    return Group(*parts)
+
+
+def _policy_note(generic: bool) -> str:
+    return " (no built-in policy yet: generic, assumed deadlines)" if generic else ""
+
+
+def deadlines_table(deadlines: Sequence[Deadline], now: datetime, zone: tzinfo) -> Table:
+    table = Table(
+        title="Open deadlines", title_justify="left", title_style="bold", box=box.SIMPLE_HEAD
+    )
+    table.add_column("Deadline", no_wrap=True)
+    table.add_column("Due", no_wrap=True)
+    table.add_column("Left", no_wrap=True)
+    table.add_column("Who / action", overflow="fold")
+    for deadline in deadlines:
+        rule = deadline.rule
+        why = rule.described + (" (assumed)" if rule.assumed else "")
+        table.add_row(
+            deadline.name,
+            when(deadline.due, zone, now),
+            time_left(deadline, now),
+            _lines(
+                Text(deadline.action),
+                Text(why, style="dim"),
+                *([Text(rule.source, style="dim")] if rule.source else []),
+            ),
+        )
+    return table
+
+
+def dispute_detail(view: DisputeView, zone: tzinfo, now: datetime) -> RenderableType:
+    record = view.record
+    d, order, currency = record.dispute, record.order, record.order.currency
+
+    def money(value: object) -> str:
+        return "" if value is None else format_money(value, currency)  # type: ignore[arg-type]
+
+    waiting = d.state.waiting_on
+    state = Text(str(d.state), style="bold")
+    if waiting:
+        state.append(f"  (waiting on {'you' if waiting == 'buyer' else waiting})", style="dim")
+    facts = _facts(
+        [
+            ("Dispute", f"#{record.id} · {record.reason}"),
+            ("State", state),
+            ("Order", f"{clean(order.order_no)} · {clean(order.title)}".rstrip(" ·")),
+            ("Marketplace", order.marketplace + _policy_note(view.generic_fallback)),
+            ("Seller", clean(order.seller)),
+            ("Item", clean(record.item)),
+            ("Case ref", clean(record.case_ref)),
+            ("Asked", money(d.requested)),
+            ("Offer", money(d.offer) + (f" ({d.offer_kind})" if d.offer_kind else "")),
+            ("Agreed", money(d.agreed) + (f" ({d.agreed_kind})" if d.agreed_kind else "")),
+            ("Refunded", money(d.refunded) + (" (store credit)" if d.credit else "")),
+            ("Refundable", money(record.refundable)),
+            ("Return tracking", clean(d.tracking)),
+            ("Opened", when(d.opened_at, zone, now)),
+            ("Description", clean(record.description)),
+        ]
+    )
+    parts: list[RenderableType] = [facts, Text("")]
+    if view.deadlines:
+        parts.append(deadlines_table(view.deadlines, now, zone))
+    else:
+        parts.append(Text("No open deadlines.", style="dim"))
+    parts += [
+        _offers(record, zone, now),
+        _evidence(record, zone, now),
+        _timeline(record, zone, now),
+    ]
+    return Group(*parts)
+
+
+def _offers(record: DisputeRecord, zone: tzinfo, now: datetime) -> RenderableType:
+    proposals = record.dispute.proposals
+    table = Table(title="Offers", title_justify="left", title_style="bold", box=box.SIMPLE_HEAD)
+    for name in ("When", "Who", "Kind", "Amount", "Outcome"):
+        table.add_column(name, no_wrap=True, justify="right" if name == "Amount" else "left")
+    for p in proposals:
+        table.add_row(
+            when(p.at, zone, now),
+            str(p.actor),
+            str(p.kind).replace("_", " "),
+            format_money(p.amount, record.order.currency),
+            Text(str(p.outcome), style="bold cyan" if p.outcome == "open" else ""),
+        )
+    return table
+
+
+def _evidence(record: DisputeRecord, zone: tzinfo, now: datetime) -> RenderableType:
+    if not record.evidence:
+        return Text("No evidence attached yet.\n", style="dim")
+    table = Table(title="Evidence", title_justify="left", title_style="bold", box=box.SIMPLE_HEAD)
+    table.add_column("#", justify="right")
+    table.add_column("Kind", no_wrap=True)
+    table.add_column("Name", overflow="fold")
+    table.add_column("Size", justify="right", no_wrap=True)
+    table.add_column("SHA-256", no_wrap=True)
+    table.add_column("Added", no_wrap=True)
+    for e in record.evidence:
+        table.add_row(
+            str(e.id),
+            e.kind,
+            clean(e.name),
+            _size(e.size),
+            (e.sha256 or "")[:12],
+            when(e.added, zone, now),
+        )
+    return table
+
+
+def _size(size: int | None) -> str:
+    if size is None:
+        return ""
+    for unit in ("B", "KiB", "MiB"):
+        if size < 1024 or unit == "MiB":
+            return f"{size} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024  # type: ignore[assignment]
+    return ""  # pragma: no cover
+
+
+def _timeline(record: DisputeRecord, zone: tzinfo, now: datetime) -> RenderableType:
+    table = Table(title="Timeline", title_justify="left", title_style="bold", box=box.SIMPLE_HEAD)
+    table.add_column("When", no_wrap=True)
+    table.add_column("Who", no_wrap=True)
+    table.add_column("What", no_wrap=True)
+    table.add_column("Amount", justify="right", no_wrap=True)
+    table.add_column("Note", overflow="fold")
+    retracted = {e.retracts for e in record.events if e.retracts is not None}
+    evidence_names = {e.id: e.name for e in record.evidence}
+    for e in record.events:
+        what = Text(e.kind)
+        if e.id in retracted:
+            what.stylize("strike dim")
+        note = clean(e.note)
+        if e.retracts is not None:
+            note = f"took back event {e.retracts}"
+        if e.evidence_id is not None:
+            name = clean(evidence_names.get(e.evidence_id, ""))
+            note = f"{name}: {note}" if note else name
+        if e.tracking:
+            note = f"{note} tracking {clean(e.tracking)}".strip()
+        table.add_row(
+            when(e.at, zone, now),
+            str(e.actor),
+            what,
+            "" if e.amount is None else format_money(e.amount, record.order.currency),
+            note,
+        )
+    return table

@@ -1,0 +1,64 @@
+"""One-line summaries a command prints after it records something. Pure strings, no Rich."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from refundctl.deadlines import Deadline
+from refundctl.domain import State
+from refundctl.money import format_money
+from refundctl.render.fmt import clean, tail, when
+from refundctl.timeparse import humanize
+from refundctl.views import CheckItem, DisputeView
+
+
+def next_step(deadline: Deadline | None, now: datetime, zone: tzinfo) -> str:
+    if deadline is None:
+        return "No open deadline."
+    delta = deadline.due - now
+    left = f"overdue {humanize(delta)}" if delta.total_seconds() <= 0 else f"in {humanize(delta)}"
+    return f"Next: {deadline.name} {left} ({when(deadline.due, zone, now)}): {deadline.action}."
+
+
+def opened(view: DisputeView, now: datetime, zone: tzinfo) -> str:
+    record = view.record
+    order, currency = record.order, record.order.currency
+    item = f" ({clean(record.item)})" if record.item else ""
+    return (
+        f"Opened dispute {record.id} on order {clean(order.order_no)}{item} ({order.marketplace}), "
+        f"asking {format_money(record.dispute.requested, currency)} "
+        f"of {format_money(order.total, currency)}.\n" + next_step(view.next, now, zone)
+    )
+
+
+def moved(before: State, view: DisputeView, now: datetime, zone: tzinfo) -> str:
+    d = view.record.dispute
+    currency = view.record.order.currency
+    change = f"{before} → {d.state}" if before is not d.state else f"still {d.state}"
+    money = ""
+    if d.offer is not None:
+        money = f"; offer on the table: {format_money(d.offer, currency)}"
+    elif d.refunded is not None and d.state is State.REFUNDED:
+        money = f"; received {format_money(d.refunded, currency)}"
+    elif d.agreed is not None:
+        money = f"; agreed {format_money(d.agreed, currency)}"
+    return f"Dispute {view.id}: {change}{money}.\n" + next_step(view.next, now, zone)
+
+
+def check_lines(items: list[CheckItem], now: datetime, zone: tzinfo) -> list[str]:
+    """One line per deadline, for a terminal or a cron mail; plain text."""
+    if not items:
+        return ["Nothing is due in this window."]
+    lines = []
+    for item in items:
+        deadline = item.deadline
+        delta = deadline.due - now
+        left = (
+            f"overdue {humanize(delta)}" if delta.total_seconds() <= 0 else f"in {humanize(delta)}"
+        )
+        who = f"dispute {item.dispute_id}" if item.dispute_id is not None else "order"
+        lines.append(
+            f"{who}: {item.order.marketplace} {tail(item.order.order_no)}: {deadline.name} "
+            f"{left} ({when(deadline.due, zone, now)}): {deadline.action}"
+        )
+    return lines

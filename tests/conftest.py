@@ -1,0 +1,115 @@
+"""Every test runs against a temporary ledger and config, with a frozen clock and no colour.
+
+The autouse fixture points REFUNDCTL_DB and REFUNDCTL_CONFIG at ``tmp_path`` so no test can
+touch a real ledger, fixes "now" through REFUNDCTL_NOW, and clears the variables that would
+change how Rich draws. ``cli`` runs the real command group (with its error handling) in-process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from refundctl.cli import app
+
+NOW = "2026-11-26T12:00:00+00:00"
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    ledger = tmp_path / "ledger.db"
+    config = tmp_path / "config.toml"
+    config.write_text('timezone = "UTC"\n')
+    monkeypatch.setenv("REFUNDCTL_DB", str(ledger))
+    monkeypatch.setenv("REFUNDCTL_CONFIG", str(config))
+    monkeypatch.setenv("REFUNDCTL_NOW", NOW)
+    monkeypatch.setenv("COLUMNS", "100")
+    for name in ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "REFUNDCTL_DEBUG", "TERM"):
+        monkeypatch.delenv(name, raising=False)
+    # platformdirs must never resolve to the real home directory in a test.
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / "config"))
+    return ledger
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+Cli = Callable[..., Run]
+
+
+@pytest.fixture
+def cli() -> Cli:
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None) -> Run:
+        result = runner.invoke(app, [str(a) for a in args], input=input)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return Run(result.exit_code, result.stdout, result.stderr)
+
+    return run
+
+
+@pytest.fixture
+def ledger_path(isolated: Path) -> Path:
+    return isolated
+
+
+def snapshot(path: Path) -> str:
+    """A digest of everything in the ledger, to prove a refused command changed nothing."""
+    if not path.exists():
+        return "absent"
+    conn = sqlite3.connect(path)
+    try:
+        digest = hashlib.sha256()
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )
+        ]
+        for table in tables:
+            digest.update(table.encode())
+            for row in conn.execute(f"SELECT * FROM [{table}] ORDER BY rowid"):
+                digest.update(repr(row).encode())
+        return digest.hexdigest()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def story(cli: Cli) -> Cli:
+    """The README's AliExpress order, received on Nov 20, with dispute 1 open since Nov 22."""
+    assert (
+        cli(
+            "order", "add", "8101234567890123", "--marketplace", "aliexpress",
+            "--total", "45.90", "--seller", "Best Store", "--title", "USB-C hub",
+            "--item", "USB-C hub x1 @45.90", "--ordered", "2026-11-01",
+            "--shipped", "2026-11-03",
+        ).exit_code
+        == 0
+    )
+    assert cli("order", "receive", "8101234567890123", "--on", "2026-11-20").exit_code == 0
+    opened = cli(
+        "open", "8101234567890123", "--reason", "missing-parts", "--amount", "12.50",
+        "--note", "HDMI adapter missing", "--on", "2026-11-22",
+    )
+    assert opened.exit_code == 0, opened.stderr
+    return cli
