@@ -14,6 +14,7 @@ from datetime import datetime, tzinfo
 
 from refundctl.domain import Dispute, Move, Order, State
 from refundctl.policies import (
+    GENERIC,
     RULE_KINDS,
     Anchor,
     Binds,
@@ -122,20 +123,30 @@ def order_deadlines(order: Order, policy: Policy, zone: tzinfo) -> list[Deadline
         return [_entered(order, name, policy)]
     if order.received is not None:
         return _rule_deadline(policy, name, Anchor.RECEIPT, order.received, zone)
-    anchors = {
+    known = {
         Anchor.EXPECTED_DELIVERY: order.expected_by,
         Anchor.SHIPPING: order.shipped,
         Anchor.PAYMENT: order.ordered,
     }
-    preferred = RULE_KINDS[name].counts_from
-    for anchor in preferred:
-        start = anchors.get(anchor)
-        if start is not None:
-            found = _rule_deadline(policy, name, anchor, start, zone)
-            if anchor is not preferred[0]:
+    resolved = resolve(policy, name)
+    if resolved is None:
+        return []
+    # The policy's own anchors first; without any of them, generic's wider estimate.
+    candidates = [resolved]
+    if policy is not GENERIC:
+        fallback = resolve(GENERIC, name)
+        assert fallback is not None
+        candidates.append(replace(fallback, policy=policy.name, timezone=policy.timezone))
+    for candidate in candidates:
+        for anchor in candidate.anchors:
+            start = known.get(anchor)
+            if start is None:
+                continue
+            found = _from_rule(candidate, anchor, start, zone)
+            if candidate is not resolved or anchor is not candidate.anchors[0]:
                 # Counted from a stand-in for the promised delivery date: an estimate.
-                found = [replace(d, rule=replace(d.rule, assumed=True)) for d in found]
-            return found
+                found = replace(found, rule=replace(found.rule, assumed=True))
+            return [found]
     return []
 
 

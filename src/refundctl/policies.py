@@ -108,6 +108,9 @@ class Rule:
 
     duration: Duration
     upto: Duration | None = None
+    # What this marketplace counts the rule from, where it differs from the rule's usual
+    # anchors (AliExpress counts its not-received window from the promised delivery only).
+    counts_from: tuple[Anchor, ...] | None = None
 
     def for_binds(self, binds: Binds) -> Duration:
         """The safe end of the range: low for the buyer, high for the other side."""
@@ -150,6 +153,10 @@ class ResolvedRule:
     def duration(self) -> Duration:
         return self.rule.for_binds(self.kind.binds)
 
+    @property
+    def anchors(self) -> tuple[Anchor, ...]:
+        return self.rule.counts_from or self.kind.counts_from
+
 
 def _d(count: int, unit: Unit = Unit.DAYS) -> Rule:
     return Rule(Duration(count, unit))
@@ -185,7 +192,9 @@ ALIEXPRESS = Policy(
     rules={
         # 15 days after confirming receipt, or after the delivery countdown runs out.
         RuleName.DISPUTE_WINDOW: _d(15),
-        RuleName.PROTECTION_ENDS: _d(15),
+        RuleName.PROTECTION_ENDS: Rule(
+            Duration(15, Unit.DAYS), counts_from=(Anchor.EXPECTED_DELIVERY,)
+        ),
         RuleName.SELLER_RESPONSE: Rule(Duration(5, Unit.DAYS), Duration(7, Unit.DAYS)),
         # An unanswered dispute goes to AliExpress by itself: the buyer cannot lose by waiting.
         RuleName.ESCALATE_BY: None,

@@ -65,15 +65,21 @@ def dispute_view(record: DisputeRecord, policy_for: PolicyFor, zone: tzinfo) -> 
 
 
 def order_view(
-    order: Order, refundable: Decimal, policy_for: PolicyFor, zone: tzinfo, now: datetime
+    order: Order,
+    refundable: Decimal,
+    policy_for: PolicyFor,
+    zone: tzinfo,
+    now: datetime,
+    *,
+    disputed: bool = False,
 ) -> OrderView:
     """An order's windows. Once a received order's window closes it is history; an order that
-    never arrived keeps its passed deadline on show, since it still needs the buyer."""
+    never arrived, and was never disputed, keeps its passed deadline on show: it still needs
+    the buyer to record its arrival or open a dispute."""
     policy = policy_for(order.marketplace)
+    keep_overdue = order.received is None and not disputed
     deadlines = tuple(
-        d
-        for d in order_deadlines(order, policy, zone)
-        if order.received is None or not d.overdue(now)
+        d for d in order_deadlines(order, policy, zone) if keep_overdue or not d.overdue(now)
     )
     return OrderView(order, refundable, policy, deadlines, next_deadline(deadlines))
 

@@ -98,6 +98,7 @@ app = typer.Typer(
     help="A buyer's own ledger of refund disputes, with every marketplace deadline.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -117,6 +118,7 @@ def root(
         typer.Option(
             "--db",
             envvar="REFUNDCTL_DB",
+            metavar="PATH",
             help="The ledger file (default: ledger.db in the user data directory).",
             dir_okay=False,
         ),

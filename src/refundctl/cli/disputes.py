@@ -39,12 +39,15 @@ from refundctl.money import parse_percent
 
 Json = Annotated[bool, JSON_OPTION]
 On = Annotated[str | None, typer.Option(metavar="WHEN", help=ON_HELP)]
-Note = Annotated[str | None, typer.Option(help="A note kept with the event.")]
-DisputeId = Annotated[int, typer.Argument(help="The dispute's number, as 'open' printed it.")]
+Note = Annotated[str | None, typer.Option(metavar="TEXT", help="A note kept with the event.")]
+DisputeId = Annotated[
+    int, typer.Argument(metavar="DISPUTE", help="The dispute's number, as 'open' printed it.")
+]
 Evidence = Annotated[
     list[Path] | None,
-    typer.Option("--evidence", help="A file to attach; repeat for more.", dir_okay=True),
+    typer.Option("--evidence", metavar="FILE", help="A file to attach; repeat for more."),
 ]
+CaseRef = Annotated[str | None, typer.Option(metavar="REF", help="The marketplace's case number.")]
 
 
 class Sender(StrEnum):
@@ -80,20 +83,37 @@ def _report(e: Env, result: Result, before: State | None, as_json: bool) -> None
 @app.command("open")
 def open_dispute(
     ctx: typer.Context,
-    order_no: Annotated[str, typer.Argument(help="The order number.")],
-    reason: Annotated[Reason, typer.Option(case_sensitive=False, help="Why you want a refund.")],
-    amount: Annotated[str | None, typer.Option(help="Ask for this amount, e.g. 12.50.")] = None,
+    order_no: Annotated[str, typer.Argument(metavar="ORDER_NO", help="The order number.")],
+    reason: Annotated[
+        Reason,
+        typer.Option(
+            case_sensitive=False,
+            metavar="REASON",
+            help="Why: " + ", ".join(r.value for r in Reason) + ".",
+        ),
+    ],
+    amount: Annotated[
+        str | None, typer.Option(metavar="AMOUNT", help="Ask for this amount, e.g. 12.50.")
+    ] = None,
     percent: Annotated[
-        str | None, typer.Option(help="Ask for this percentage of what is refundable.")
+        str | None,
+        typer.Option(metavar="PERCENT", help="Ask for this percentage of what is refundable."),
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="Ask for all that is refundable.")] = False,
-    item: Annotated[str | None, typer.Option(help="The order item this is about.")] = None,
-    marketplace: Annotated[
-        str | None, typer.Option("--marketplace", "-m", help="When two orders share a number.")
+    item: Annotated[
+        str | None, typer.Option(metavar="NAME", help="The order item this is about.")
     ] = None,
-    note: Annotated[str | None, typer.Option(help="What is wrong, in your words.")] = None,
+    marketplace: Annotated[
+        str | None,
+        typer.Option(
+            "--marketplace", "-m", metavar="MARKETPLACE", help="When two orders share a number."
+        ),
+    ] = None,
+    note: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="What is wrong, in your words.")
+    ] = None,
     evidence: Evidence = None,
-    case_ref: Annotated[str | None, typer.Option(help="The marketplace's case number.")] = None,
+    case_ref: CaseRef = None,
     on: On = None,
     as_json: Json = False,
 ) -> None:
@@ -127,13 +147,28 @@ def open_dispute(
 def attach(
     ctx: typer.Context,
     dispute: DisputeId,
-    files: Annotated[list[Path] | None, typer.Argument(help="Files to attach.")] = None,
-    url: Annotated[str | None, typer.Option(help="A link: the listing, a tracking page.")] = None,
-    message: Annotated[str | None, typer.Option(help="A chat message to log.")] = None,
-    sender: Annotated[
-        Sender | None, typer.Option("--from", help="Who wrote the --message.")
+    files: Annotated[
+        list[Path] | None, typer.Argument(metavar="FILE...", help="Files to attach.")
     ] = None,
-    kind: Annotated[EvidenceKind | None, typer.Option(help="What the evidence is.")] = None,
+    url: Annotated[
+        str | None, typer.Option(metavar="URL", help="A link: the listing, a tracking page.")
+    ] = None,
+    message: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="A chat message to log.")
+    ] = None,
+    sender: Annotated[
+        Sender | None,
+        typer.Option(
+            "--from", metavar="WHO", help="Who wrote the --message: buyer, seller, platform."
+        ),
+    ] = None,
+    kind: Annotated[
+        EvidenceKind | None,
+        typer.Option(
+            metavar="KIND",
+            help="What the evidence is: " + ", ".join(k.value for k in EvidenceKind) + ".",
+        ),
+    ] = None,
     note: Note = None,
     on: On = None,
     as_json: Json = False,
@@ -196,7 +231,8 @@ def respond(
         ),
     ],
     amount: Annotated[
-        str | None, typer.Argument(help="For seller-offers, counter, platform-awards.")
+        str | None,
+        typer.Argument(metavar="AMOUNT", help="For seller-offers, counter, platform-awards."),
     ] = None,
     with_return: Annotated[
         bool, typer.Option("--return", help="The refund is on condition of a return.")
@@ -204,7 +240,9 @@ def respond(
     replacement: Annotated[
         bool, typer.Option("--replacement", help="The seller offers a replacement.")
     ] = False,
-    tracking: Annotated[str | None, typer.Option(help="Return tracking number.")] = None,
+    tracking: Annotated[
+        str | None, typer.Option(metavar="NUMBER", help="Return tracking number.")
+    ] = None,
     note: Note = None,
     on: On = None,
     as_json: Json = False,
@@ -289,9 +327,12 @@ def escalate(
     ctx: typer.Context,
     dispute: DisputeId,
     by: Annotated[
-        EscalatedBy, typer.Option(help="'platform' when the marketplace escalated it itself.")
+        EscalatedBy,
+        typer.Option(
+            metavar="WHO", help="buyer (default), or platform when it escalated by itself."
+        ),
     ] = EscalatedBy.BUYER,
-    case_ref: Annotated[str | None, typer.Option(help="The marketplace's case number.")] = None,
+    case_ref: CaseRef = None,
     note: Note = None,
     evidence: Evidence = None,
     on: On = None,
@@ -319,7 +360,7 @@ def resolve(
     refunded: Annotated[
         str | None, typer.Option(metavar="AMOUNT", help="The money that actually arrived.")
     ] = None,
-    credit: Annotated[bool, typer.Option(help="It came as store credit.")] = False,
+    credit: Annotated[bool, typer.Option("--credit", help="It came as store credit.")] = False,
     lost: Annotated[bool, typer.Option("--lost", help="Rejected, or you gave up.")] = False,
     withdrawn: Annotated[
         bool, typer.Option("--withdrawn", help="You closed it after the seller answered.")
@@ -360,5 +401,7 @@ def undo(ctx: typer.Context, dispute: DisputeId, as_json: Json = False) -> None:
         before = ledger.dispute(dispute).dispute.state
         result, retracted = ledger.undo(dispute, e.now)
     if not as_json:
-        say(f"Took back '{retracted.kind}' of {retracted.at:%Y-%m-%d %H:%M} UTC.")
+        from refundctl.render.fmt import when
+
+        say(f"Took back '{retracted.kind}' of {when(retracted.at, e.zone, e.now)}.")
     _report(e, result, before, as_json)

@@ -14,31 +14,53 @@ from refundctl.ledger.store import OrderRef
 from refundctl.money import parse_amount, parse_currency
 from refundctl.policies import normalize_marketplace
 
-order_app = typer.Typer(help="Add, change and look at orders.", no_args_is_help=True)
+order_app = typer.Typer(
+    help="Add, change and look at orders.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(order_app, name="order")
 
 Marketplace = Annotated[
     str | None,
-    typer.Option("--marketplace", "-m", help="aliexpress, ebay, amazon, temu, etsy, paypal, …"),
+    typer.Option(
+        "--marketplace",
+        "-m",
+        metavar="MARKETPLACE",
+        help="When two marketplaces share the order number.",
+    ),
 ]
-Seller = Annotated[str | None, typer.Option(help="The seller or shop name.")]
-Title = Annotated[str | None, typer.Option(help="What was bought, in a few words.")]
+Seller = Annotated[str | None, typer.Option(metavar="NAME", help="The seller or shop name.")]
+Title = Annotated[str | None, typer.Option(metavar="TEXT", help="What was bought, in a few words.")]
 Items = Annotated[
     list[str] | None,
-    typer.Option("--item", help='An item: "NAME [xQTY] [@PRICE]"; repeat for more.'),
+    typer.Option(
+        "--item", metavar="ITEM", help='An item: "NAME [xQTY] [@PRICE]"; repeat for more.'
+    ),
 ]
-Currency = Annotated[str | None, typer.Option(help="ISO 4217 code (default: USD or config).")]
+Currency = Annotated[
+    str | None, typer.Option(metavar="CODE", help="ISO 4217 code (default: USD or config).")
+]
 When = Annotated[str | None, typer.Option(metavar="WHEN")]
-Payment = Annotated[str | None, typer.Option(help="card, paypal, store-credit, …")]
+Payment = Annotated[
+    str | None, typer.Option(metavar="METHOD", help="card, paypal, store-credit, …")
+]
+OrderNo = Annotated[str, typer.Argument(metavar="ORDER_NO", help="The marketplace's order number.")]
 Json = Annotated[bool, JSON_OPTION]
 
 
 @order_app.command("add")
 def add(
     ctx: typer.Context,
-    order_no: Annotated[str, typer.Argument(help="The marketplace's order number.")],
-    marketplace: Annotated[str, typer.Option("--marketplace", "-m", help="Where it was bought.")],
-    total: Annotated[str, typer.Option(help="What was paid, e.g. 45.90.")],
+    order_no: OrderNo,
+    marketplace: Annotated[
+        str,
+        typer.Option(
+            "--marketplace",
+            "-m",
+            metavar="MARKETPLACE",
+            help="Where it was bought: aliexpress, ebay, amazon, temu, etsy, paypal, …",
+        ),
+    ],
+    total: Annotated[str, typer.Option(metavar="AMOUNT", help="What was paid, e.g. 45.90.")],
     currency: Currency = None,
     seller: Seller = None,
     title: Title = None,
@@ -46,11 +68,13 @@ def add(
     ordered: Annotated[
         str | None, typer.Option(metavar="WHEN", help="Paid on (default now).")
     ] = None,
-    shipped: When = None,
+    shipped: Annotated[str | None, typer.Option(metavar="WHEN", help="Shipped on.")] = None,
     expected_by: Annotated[
         str | None, typer.Option(metavar="WHEN", help="Latest promised delivery.")
     ] = None,
-    received: When = None,
+    received: Annotated[
+        str | None, typer.Option(metavar="WHEN", help="Arrived on (or use 'order receive').")
+    ] = None,
     protection_ends: Annotated[
         str | None,
         typer.Option(metavar="WHEN", help="The marketplace's own protection countdown."),
@@ -85,9 +109,9 @@ def add(
 @order_app.command("update")
 def update(
     ctx: typer.Context,
-    order_no: Annotated[str, typer.Argument(help="The order to change.")],
+    order_no: OrderNo,
     marketplace: Marketplace = None,
-    total: Annotated[str | None, typer.Option(help="What was paid.")] = None,
+    total: Annotated[str | None, typer.Option(metavar="AMOUNT", help="What was paid.")] = None,
     currency: Currency = None,
     seller: Seller = None,
     title: Title = None,
@@ -134,7 +158,7 @@ def update(
 @order_app.command("receive")
 def receive(
     ctx: typer.Context,
-    order_no: Annotated[str, typer.Argument(help="The order that arrived.")],
+    order_no: OrderNo,
     marketplace: Marketplace = None,
     on: Annotated[str | None, typer.Option(metavar="WHEN", help="When it arrived.")] = None,
     as_json: Json = False,
@@ -149,7 +173,14 @@ def receive(
 
 
 @order_app.command("list")
-def list_orders(ctx: typer.Context, marketplace: Marketplace = None, as_json: Json = False) -> None:
+def list_orders(
+    ctx: typer.Context,
+    marketplace: Annotated[
+        str | None,
+        typer.Option("--marketplace", "-m", metavar="MARKETPLACE", help="Only this marketplace."),
+    ] = None,
+    as_json: Json = False,
+) -> None:
     """List every order in the ledger."""
     from refundctl.render import jsonshape
 
@@ -169,7 +200,7 @@ def list_orders(ctx: typer.Context, marketplace: Marketplace = None, as_json: Js
 @order_app.command("show")
 def show_order(
     ctx: typer.Context,
-    order_no: Annotated[str, typer.Argument(help="The order to show.")],
+    order_no: OrderNo,
     marketplace: Marketplace = None,
     as_json: Json = False,
 ) -> None:

@@ -32,7 +32,10 @@ def gather(
         open_orders = ledger.open_orders()
     policy_for = e.settings.policy_for
     disputes = [dispute_view(r, policy_for, e.zone) for r in records]
-    orders = [order_view(o, left, policy_for, e.zone, e.now) for o, left in open_orders]
+    orders = [
+        order_view(o, left, policy_for, e.zone, e.now, disputed=disputed)
+        for o, left, disputed in open_orders
+    ]
     orders = [v for v in orders if v.deadlines]
     if marketplace is not None:
         disputes = [v for v in disputes if v.record.order.marketplace == marketplace]
@@ -43,13 +46,17 @@ def gather(
 @app.command()
 def status(
     ctx: typer.Context,
-    dispute: Annotated[int | None, typer.Argument(help="Show this dispute in full.")] = None,
+    dispute: Annotated[
+        int | None, typer.Argument(metavar="DISPUTE", help="Show this dispute in full.")
+    ] = None,
     show_all: Annotated[bool, typer.Option("--all", help="Include closed disputes.")] = False,
     limit: Annotated[
-        int, typer.Option(help="Rows to show, most urgent first; 0 shows all.", min=0)
+        int,
+        typer.Option(metavar="N", help="Rows to show, most urgent first; 0 shows all.", min=0),
     ] = DEFAULT_LIMIT,
     marketplace: Annotated[
-        str | None, typer.Option("--marketplace", "-m", help="Only this marketplace.")
+        str | None,
+        typer.Option("--marketplace", "-m", metavar="MARKETPLACE", help="Only this marketplace."),
     ] = None,
     as_json: Json = False,
 ) -> None:

@@ -225,20 +225,24 @@ class Ledger:
         with self._read():
             return self._refundable(order, None)
 
-    def open_orders(self) -> list[tuple[Order, Decimal]]:
-        """Orders with no active dispute and something still refundable, with that amount."""
+    def open_orders(self) -> list[tuple[Order, Decimal, bool]]:
+        """Orders with no active dispute and something still refundable: each with that
+        amount and whether it ever had a dispute."""
         with self._read():
             rows = self.conn.execute(
                 "SELECT * FROM orders WHERE id NOT IN (SELECT order_id FROM disputes "
                 f"WHERE state IN ({_placeholders(domain.ACTIVE)})) ORDER BY id",
                 tuple(domain.ACTIVE),
             ).fetchall()
+            disputed = {
+                row[0] for row in self.conn.execute("SELECT DISTINCT order_id FROM disputes")
+            }
             found = []
             for row in rows:
                 order = self._order_from_row(row)
                 refundable = self._refundable(order, None)
                 if refundable > 0:
-                    found.append((order, refundable))
+                    found.append((order, refundable, order.id in disputed))
             return found
 
     def _refuse_money_change(self, old: Order, changes: dict[str, Any]) -> None:

@@ -96,8 +96,8 @@ def status_view(
             parts.append(_more(len(disputes) - len(shown), "disputes"))
     else:
         parts.append(Text("No active disputes.", style="dim"))
-    room = 0 if limit == 0 else max(limit - len(shown), 0) or 5
-    shown_orders = list(orders) if limit == 0 else list(orders)[:room]
+    # The cap applies to each table: the most urgent disputes and the most urgent orders.
+    shown_orders = list(orders) if limit == 0 else list(orders)[:limit]
     if orders:
         parts.append(Text(""))
         parts.append(orders_table(shown_orders, now, zone))
@@ -130,6 +130,7 @@ def disputes_table(views: Sequence[DisputeView], now: datetime, zone: tzinfo) ->
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,
+        padding=(0, 1, 0, 0),
         expand=False,
     )
     table.add_column("#", justify="right", no_wrap=True)
@@ -152,12 +153,13 @@ def disputes_table(views: Sequence[DisputeView], now: datetime, zone: tzinfo) ->
 
 def orders_table(views: Sequence[OrderView], now: datetime, zone: tzinfo) -> Table:
     table = Table(
-        title="Orders still inside their protection window",
+        title="Orders: time left to open a dispute",
         title_justify="left",
         title_style="bold",
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,
+        padding=(0, 1, 0, 0),
     )
     table.add_column("Order", no_wrap=True, overflow="ellipsis", max_width=16)
     table.add_column("Title", overflow="ellipsis", no_wrap=True, max_width=18)
@@ -178,7 +180,12 @@ def order_list(orders: Sequence[Order], zone: tzinfo, now: datetime) -> Renderab
     if not orders:
         return Text("No orders yet. Add one with 'refundctl order add'.", style="dim")
     table = Table(
-        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title="Orders", title_justify="left"
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, 1, 0, 0),
+        title="Orders",
+        title_justify="left",
     )
     table.add_column("Order", no_wrap=True, overflow="ellipsis", max_width=20)
     table.add_column("Title", overflow="ellipsis", no_wrap=True, max_width=22)
