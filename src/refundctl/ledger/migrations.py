@@ -10,7 +10,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-MIGRATION_SET = "refundctl"
+from refundctl.ledger.schema import MIGRATION_SET
+
 migrations = Migrations(MIGRATION_SET)
 
 # States that hold the "one active dispute per order item" slot. Kept here, not imported from

@@ -39,6 +39,7 @@ from refundctl.domain import (
 )
 from refundctl.errors import BadInput, LedgerLocked, LedgerUnusable
 from refundctl.ledger.evidence import EvidenceStore, evidence_dir
+from refundctl.ledger.schema import MIGRATION_NAMES, MIGRATION_SET
 from refundctl.money import from_minor, parse_amount, percent_of, to_minor
 from refundctl.policies import Policy, has_appeals
 from refundctl.timeparse import from_iso, iso
@@ -889,15 +890,13 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 def _migrate(conn: sqlite3.Connection, path: Path | None) -> None:
     """Bring the schema up to date; refuse a file that is not ours or is newer than we are."""
-    from refundctl.ledger.migrations import MIGRATION_SET, migrations
-
     tables = {
         row[0]
         for row in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         )
     }
-    known = [m.name for m in migrations._migrations]
+    known = list(MIGRATION_NAMES)
     applied: list[str] = []
     if "_sqlite_migrations" in tables:
         applied = [
@@ -921,6 +920,8 @@ def _migrate(conn: sqlite3.Connection, path: Path | None) -> None:
     if applied and path is not None:
         _backup(conn, path, applied[-1])
     from sqlite_utils import Database
+
+    from refundctl.ledger.migrations import migrations
 
     db = Database(conn, execute_plugins=False)
     conn.execute("BEGIN IMMEDIATE")
