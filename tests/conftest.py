@@ -99,17 +99,38 @@ def story(cli: Cli) -> Cli:
     """The README's AliExpress order, received on Nov 20, with dispute 1 open since Nov 22."""
     assert (
         cli(
-            "order", "add", "8101234567890123", "--marketplace", "aliexpress",
-            "--total", "45.90", "--seller", "Best Store", "--title", "USB-C hub",
-            "--item", "USB-C hub x1 @45.90", "--ordered", "2026-11-01",
-            "--shipped", "2026-11-03",
+            "order",
+            "add",
+            "8101234567890123",
+            "--marketplace",
+            "aliexpress",
+            "--total",
+            "45.90",
+            "--seller",
+            "Best Store",
+            "--title",
+            "USB-C hub",
+            "--item",
+            "USB-C hub x1 @45.90",
+            "--ordered",
+            "2026-11-01",
+            "--shipped",
+            "2026-11-03",
         ).exit_code
         == 0
     )
     assert cli("order", "receive", "8101234567890123", "--on", "2026-11-20").exit_code == 0
     opened = cli(
-        "open", "8101234567890123", "--reason", "missing-parts", "--amount", "12.50",
-        "--note", "HDMI adapter missing", "--on", "2026-11-22",
+        "open",
+        "8101234567890123",
+        "--reason",
+        "missing-parts",
+        "--amount",
+        "12.50",
+        "--note",
+        "HDMI adapter missing",
+        "--on",
+        "2026-11-22",
     )
     assert opened.exit_code == 0, opened.stderr
     return cli

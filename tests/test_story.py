@@ -31,6 +31,8 @@ def test_partial_refund_from_receipt_to_money_in_the_bank(story: Cli, tmp_path) 
     assert done["state"] == "refunded"
     assert done["refunded"] == "10.00"
     assert [o["outcome"] for o in done["offers"]] == [
-        "declined", "declined", "accepted",
+        "declined",
+        "declined",
+        "accepted",
     ]
     assert story("status", "--json").json()["disputes"] == []

@@ -395,6 +395,8 @@ def fold(d: Dispute, event: Event) -> Dispute:
                 agreed_kind=kind,
                 agreed_at=at,
                 info_requested_at=None,
+                offer=None,
+                offer_kind=None,
                 proposals=_settle(d.proposals, None, Outcome.SUPERSEDED),
             )
         case Move.PLATFORM_REJECTS:
@@ -404,13 +406,20 @@ def fold(d: Dispute, event: Event) -> Dispute:
                 closed_at=at,
                 rejected_by_platform=True,
                 info_requested_at=None,
+                offer=None,
+                offer_kind=None,
                 proposals=_settle(d.proposals, None, Outcome.SUPERSEDED),
             )
         case Move.ESCALATE:
+            # The platform decides now: a seller offer can no longer be accepted, so it is
+            # superseded; the buyer's ask stays open, it is what the platform weighs.
             appeal = d.state is State.LOST
             return replace(
                 d,
                 state=State.ESCALATED,
+                offer=None,
+                offer_kind=None,
+                proposals=_settle(d.proposals, Actor.SELLER, Outcome.SUPERSEDED),
                 escalated_at=at,
                 closed_at=None,
                 appealed=d.appealed or appeal,
@@ -424,6 +433,8 @@ def fold(d: Dispute, event: Event) -> Dispute:
                 credit=event.credit,
                 closed_at=at,
                 info_requested_at=None,
+                offer=None,
+                offer_kind=None,
                 proposals=_settle(d.proposals, None, Outcome.SUPERSEDED),
             )
         case Move.LOST | Move.WITHDRAWN | Move.CANCEL:
@@ -437,6 +448,8 @@ def fold(d: Dispute, event: Event) -> Dispute:
                 state=closed,
                 closed_at=at,
                 info_requested_at=None,
+                offer=None,
+                offer_kind=None,
                 proposals=_settle(d.proposals, None, Outcome.SUPERSEDED),
             )
         case _ as unreachable:
@@ -507,16 +520,25 @@ def _refusal(move: Move, d: Dispute, ctx: MoveContext) -> str | None:
         case Move.ACCEPT | Move.DECLINE if d.offer is None:
             return f"there is no seller offer on the table to {move} (the dispute is {d.state})"
         case Move.CANCEL if d.seller_has_moved:
-            return "the seller has answered; use 'resolve --withdrawn' to close it"
+            return (
+                f"the seller has answered (the dispute is {d.state}); "
+                "use 'resolve --withdrawn' to close it"
+            )
         case Move.WITHDRAWN if not d.seller_has_moved:
-            return "the seller has not answered yet; use 'cancel' to withdraw it"
+            return (
+                f"the seller has not answered yet (the dispute is {d.state}); "
+                "use 'cancel' to withdraw it"
+            )
         case Move.ESCALATE if d.state is State.LOST:
             if not ctx.has_appeals:
-                return "this marketplace has no appeal after a lost case"
+                return "the dispute is lost, and this marketplace has no appeal"
             if not d.rejected_by_platform:
-                return "only a platform's decision can be appealed, not a case you gave up"
+                return (
+                    "the dispute is lost because you gave up; "
+                    "only a platform's decision can be appealed"
+                )
             if d.appealed:
-                return "this case was appealed already"
+                return "the dispute is lost, and it was appealed already"
     return None
 
 

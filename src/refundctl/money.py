@@ -8,7 +8,7 @@ currency has, so that ``12.345 USD`` can be refused and ``1500 JPY`` stored as 1
 from __future__ import annotations
 
 import re
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Context, Decimal, InvalidOperation
 
 from refundctl.errors import BadInput
 
@@ -33,6 +33,9 @@ _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 # Plain decimal amounts only: "12", "12.5", "12.50". Thousands separators and currency signs
 # are an import concern; on the command line they are more likely a typo than a format.
 _AMOUNT = re.compile(r"\d+(\.\d+)?")
+# A trillion is more than any order; the limit also keeps minor units inside SQLite's 64 bits.
+MAX_WHOLE_DIGITS = 12
+_EXACT = Context(prec=60, rounding=ROUND_DOWN)
 
 
 def parse_currency(text: str) -> str:
@@ -59,14 +62,17 @@ def parse_amount(text: str, currency: str, *, what: str = "amount") -> Decimal:
         raise BadInput(f"{what} must be positive, got {text!r}")
     if not _AMOUNT.fullmatch(cleaned):
         raise BadInput(f"{what} must be a plain number such as 12.50, got {text!r}")
+    whole, _, fraction = cleaned.partition(".")
+    if len(whole.lstrip("0")) > MAX_WHOLE_DIGITS:
+        raise BadInput(f"{what} {text!r} is too large: at most {MAX_WHOLE_DIGITS} digits")
     value = Decimal(cleaned)
     if value <= 0:
         raise BadInput(f"{what} must be positive, got {text!r}")
     places = exponent(currency)
-    if value != value.quantize(quantum(currency), rounding=ROUND_DOWN):
+    if fraction.rstrip("0") and len(fraction.rstrip("0")) > places:
         unit = f"{places} decimal places" if places else "no decimal places"
         raise BadInput(f"{what} {text!r} has too many decimals: {currency} has {unit}")
-    return value.quantize(quantum(currency))
+    return value.quantize(quantum(currency), context=_EXACT)
 
 
 def parse_percent(text: str) -> Decimal:
@@ -83,7 +89,10 @@ def parse_percent(text: str) -> Decimal:
 
 def percent_of(amount: Decimal, percent: Decimal, currency: str) -> Decimal:
     """``percent`` of ``amount``, rounded down to the minor unit: never more than asked."""
-    return (amount * percent / 100).quantize(quantum(currency), rounding=ROUND_DOWN)
+    # Every step rounds down, so the share never exceeds the exact one however long
+    # the percentage is.
+    exact = _EXACT.divide(_EXACT.multiply(amount, percent), Decimal(100))
+    return exact.quantize(quantum(currency), context=_EXACT)
 
 
 def to_minor(amount: Decimal, currency: str) -> int:

@@ -61,7 +61,12 @@ def run_safely(invoke: Any) -> int:
     except ClickException as error:
         context = getattr(error, "ctx", None)
         where = f" (see '{context.command_path} --help')" if context is not None else ""
-        error_line(f"{error.format_message()}{where}")
+        message = error.format_message()
+        option = getattr(error, "option_name", "") or ""
+        if option[1:2].isdigit():
+            # "-5" was read as an option: it can only have been meant as an amount.
+            message = f"amounts must be positive, got {option}"
+        error_line(f"{message}{where}")
         return error.exit_code
     except typer.Abort:
         error_line("aborted; nothing was recorded")
@@ -138,7 +143,11 @@ def root(
     ] = False,
 ) -> None:
     """refundctl keeps your refund claims, their offers and evidence, and every deadline."""
-    ctx.obj = Env.create(db=db, as_of=as_of, explicit_db=_db_given(ctx))
+    source = ctx.get_parameter_source("as_of")
+    as_of_name = (
+        "--as-of" if source is not None and source.name == "COMMANDLINE" else "REFUNDCTL_NOW"
+    )
+    ctx.obj = Env.create(db=db, as_of=as_of, explicit_db=_db_given(ctx), as_of_name=as_of_name)
 
 
 def _db_given(ctx: typer.Context) -> bool:

@@ -41,11 +41,18 @@ class Env:
     config: Config
 
     @classmethod
-    def create(cls, *, db: Path | None, as_of: str | None, explicit_db: bool) -> Env:
+    def create(
+        cls,
+        *,
+        db: Path | None,
+        as_of: str | None,
+        explicit_db: bool,
+        as_of_name: str = "--as-of",
+    ) -> Env:
         config = load_config()
         zone = config.zone()
         clock = datetime.now(UTC).replace(microsecond=0)
-        now = clock if as_of is None else _as_of(as_of, clock, zone)
+        now = clock if as_of is None else _as_of(as_of, clock, zone, as_of_name)
         return cls(
             db=(db or default_ledger_path()).expanduser(),
             explicit_db=explicit_db,
@@ -76,11 +83,11 @@ class Env:
             yield ledger
 
 
-def _as_of(text: str, clock: datetime, zone: tzinfo) -> datetime:
+def _as_of(text: str, clock: datetime, zone: tzinfo, name: str) -> datetime:
     try:
         return parse_when(text, now=clock, zone=zone)
     except BadInput as error:
-        raise BadInput(f"--as-of: {error.message}") from None
+        raise BadInput(f"{name}: {error.message}") from None
 
 
 def env(ctx: typer.Context) -> Env:
@@ -108,12 +115,19 @@ def say(text: str) -> None:
 
 
 def warn(text: str) -> None:
-    sys.stderr.write(f"warning: {text}\n")
+    sys.stderr.write("warning: " + _one_line(text) + "\n")
 
 
 def error_line(text: str) -> None:
     """One line on stderr, whatever the message held."""
-    sys.stderr.write("error: " + " ".join(text.split()) + "\n")
+    sys.stderr.write("error: " + _one_line(text) + "\n")
+
+
+def _one_line(text: str) -> str:
+    """Whitespace folded and control characters escaped: user input may hold anything."""
+    from refundctl.render.fmt import clean
+
+    return clean(" ".join(text.split()))
 
 
 def within(text: str) -> timedelta:

@@ -24,14 +24,23 @@ def _remove_old_demo(path: Path) -> None:
 
 
 @app.command()
-def demo(ctx: typer.Context, as_json: Annotated[bool, JSON_OPTION] = False) -> None:
+def demo(
+    ctx: typer.Context,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db", metavar="PATH", help="Build it here (a path that does not exist yet)."
+        ),
+    ] = None,
+    as_json: Annotated[bool, JSON_OPTION] = False,
+) -> None:
     """Build a sample ledger (never your own) and show its status."""
     from refundctl import sample
     from refundctl.cli.views import gather
 
     e = env(ctx)
-    if e.explicit_db:
-        path = e.db
+    if db is not None or e.explicit_db:
+        path = (db or e.db).expanduser()
         if path.exists():
             raise BadInput(
                 f"{path} exists already; demo builds a new ledger: "

@@ -41,7 +41,11 @@ Json = Annotated[bool, JSON_OPTION]
 On = Annotated[str | None, typer.Option(metavar="WHEN", help=ON_HELP)]
 Note = Annotated[str | None, typer.Option(metavar="TEXT", help="A note kept with the event.")]
 DisputeId = Annotated[
-    int, typer.Argument(metavar="DISPUTE", help="The dispute's number, as 'open' printed it.")
+    int,
+    typer.Argument(
+        metavar="DISPUTE",
+        help="The dispute's number, as 'open' printed it.",
+    ),
 ]
 Evidence = Annotated[
     list[Path] | None,
@@ -186,8 +190,8 @@ def attach(
         raise BadInput("--message needs --from buyer, seller or platform")
     if message is None and sender is not None:
         raise BadInput("--from goes with --message")
-    if url is not None and not url.strip().lower().startswith(("http://", "https://")):
-        raise BadInput(f"not a web address: {url!r}; use a link that starts with https://")
+    if url is not None:
+        _check_url(url)
     at = e.when(on)
     with e.ledger(write=True) as ledger:
         if files:
@@ -203,6 +207,21 @@ def attach(
         _report(e, Result(record), record.dispute.state, True)
         return
     say(_attached_line(record, files, url))
+
+
+def _check_url(url: str) -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip())
+    host = parts.hostname or ""
+    if (
+        parts.scheme.lower() not in {"http", "https"}
+        or not host
+        or any(ch.isspace() for ch in url.strip())
+    ):
+        raise BadInput(
+            f"not a web address: {url!r}; use a full link such as https://example.com/item/123"
+        )
 
 
 def _attached_line(record: DisputeRecord, files: list[Path] | None, url: str | None) -> str:

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 import typer
 
 from refundctl.cli import app
-from refundctl.cli.common import JSON_OPTION, emit_json, env, marketplace_option, say, show
+from refundctl.cli.common import (
+    JSON_OPTION,
+    emit_json,
+    env,
+    marketplace_option,
+    say,
+    show,
+    warn,
+)
 from refundctl.domain import Order, parse_item
 from refundctl.errors import BadInput
 from refundctl.ledger.store import OrderRef
 from refundctl.money import parse_amount, parse_currency
-from refundctl.policies import normalize_marketplace
+from refundctl.policies import KNOWN_MARKETPLACES, normalize_marketplace
 
 order_app = typer.Typer(
     help="Add, change and look at orders.", no_args_is_help=True, rich_markup_mode=None
@@ -84,7 +93,7 @@ def add(
 ) -> None:
     """Add an order; its protection window starts counting."""
     e = env(ctx)
-    code = parse_currency(currency) if currency else e.config.currency
+    code = parse_currency(currency) if currency is not None else e.config.currency
     number = _order_no(order_no)
     order = Order(
         marketplace=_marketplace(marketplace),
@@ -101,9 +110,21 @@ def add(
         protection_ends=e.maybe_when(protection_ends, option="--protection-ends"),
         payment=_text(payment),
     )
+    _warn_unknown_marketplace(order.marketplace)
     with e.ledger(write=True) as ledger:
         stored = ledger.add_order(order, e.now)
     _print_order(ctx, stored, as_json, f"Added order {number} ({stored.marketplace}).")
+
+
+def _warn_unknown_marketplace(name: str) -> None:
+    """A marketplace refundctl does not know is fine, but a typo of one it knows is likely."""
+    if name in KNOWN_MARKETPLACES:
+        return
+    from difflib import get_close_matches
+
+    close = get_close_matches(name, KNOWN_MARKETPLACES, n=1, cutoff=0.75)
+    if close:
+        warn(f"no marketplace called {name!r}; did you mean {close[0]!r}? (recorded as given)")
 
 
 @order_app.command("update")
@@ -116,11 +137,16 @@ def update(
     seller: Seller = None,
     title: Title = None,
     item: Items = None,
-    ordered: When = None,
-    shipped: When = None,
-    expected_by: When = None,
-    received: When = None,
-    protection_ends: When = None,
+    ordered: Annotated[str | None, typer.Option(metavar="WHEN", help="Paid on.")] = None,
+    shipped: Annotated[str | None, typer.Option(metavar="WHEN", help="Shipped on.")] = None,
+    expected_by: Annotated[
+        str | None, typer.Option(metavar="WHEN", help="Latest promised delivery.")
+    ] = None,
+    received: Annotated[str | None, typer.Option(metavar="WHEN", help="Arrived on.")] = None,
+    protection_ends: Annotated[
+        str | None,
+        typer.Option(metavar="WHEN", help="The marketplace's own protection countdown."),
+    ] = None,
     payment: Payment = None,
     as_json: Json = False,
 ) -> None:
@@ -128,8 +154,12 @@ def update(
     e = env(ctx)
     ref = OrderRef(_order_no(order_no), marketplace_option(marketplace))
     with e.ledger(write=True) as ledger:
-        current = ledger.order(ref) if (total or item) and not currency else None
-        code = parse_currency(currency) if currency else (current.currency if current else "")
+        current = ledger.order(ref) if (total or item) and currency is None else None
+        code = (
+            parse_currency(currency)
+            if currency is not None
+            else (current.currency if current else "")
+        )
         changes: dict[str, Any] = {}
         if currency is not None:
             changes["currency"] = code
@@ -217,7 +247,11 @@ def _print_order(ctx: typer.Context, order: Order, as_json: bool, line: str | No
     e = env(ctx)
     with e.ledger(write=False) as ledger:
         refundable = ledger.refundable(order)
-    view = order_view(order, refundable, e.settings.policy_for, e.zone, e.now)
+        busy, disputed = ledger.dispute_activity(order)
+    view = order_view(order, refundable, e.settings.policy_for, e.zone, e.now, disputed=disputed)
+    if busy:
+        # While a dispute runs, its deadlines are the ones that count, not the order's window.
+        view = replace(view, deadlines=(), next=None)
     if as_json:
         from refundctl.render import jsonshape
 

@@ -47,7 +47,8 @@ def gather(
 def status(
     ctx: typer.Context,
     dispute: Annotated[
-        int | None, typer.Argument(metavar="DISPUTE", help="Show this dispute in full.")
+        int | None,
+        typer.Argument(metavar="DISPUTE", help="Show this dispute in full."),
     ] = None,
     show_all: Annotated[bool, typer.Option("--all", help="Include closed disputes.")] = False,
     limit: Annotated[

@@ -226,6 +226,17 @@ class Ledger:
         with self._read():
             return self._refundable(order, None)
 
+    def dispute_activity(self, order: Order) -> tuple[bool, bool]:
+        """Whether the order has an active dispute now, and whether it ever had one."""
+        with self._read():
+            states = [
+                row[0]
+                for row in self.conn.execute(
+                    "SELECT state FROM disputes WHERE order_id = ?", (order.id,)
+                )
+            ]
+        return any(State(s).active for s in states), bool(states)
+
     def open_orders(self) -> list[tuple[Order, Decimal, bool]]:
         """Orders with no active dispute and something still refundable: each with that
         amount and whether it ever had a dispute."""
@@ -459,7 +470,8 @@ class Ledger:
             if move is Move.ESCALATE and record.dispute.state is State.LOST:
                 self._refuse_overlap(order, record.item, exclude=dispute_id)
             before = dispute_deadlines(record.dispute, policy, self.settings.zone)
-            warnings = timing_warnings(before, move, at, self.settings.zone)
+            by_platform = actor is Actor.PLATFORM
+            warnings = [] if by_platform else timing_warnings(before, move, at, self.settings.zone)
             event = Event(
                 move,
                 actor or domain.ACTOR_OF[move],
@@ -765,7 +777,13 @@ class Ledger:
             raise LedgerUnusable(f"dispute {dispute_id} is damaged: {error}") from None
 
     def _record(self, dispute_id: int) -> DisputeRecord:
-        row = self.conn.execute("SELECT * FROM disputes WHERE id = ?", (dispute_id,)).fetchone()
+        # A number past SQLite's integer range cannot name a dispute (and would overflow).
+        in_range = 0 < dispute_id < 2**63
+        row = (
+            self.conn.execute("SELECT * FROM disputes WHERE id = ?", (dispute_id,)).fetchone()
+            if in_range
+            else None
+        )
         if row is None:
             raise BadInput(
                 f"unknown dispute {dispute_id}; 'refundctl status --all' lists your disputes"

@@ -136,7 +136,7 @@ def disputes_table(views: Sequence[DisputeView], now: datetime, zone: tzinfo) ->
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("Order", no_wrap=True, overflow="ellipsis", max_width=16)
     table.add_column("Claim", no_wrap=True, overflow="ellipsis", max_width=17)
-    table.add_column("Asked", no_wrap=True, justify="right")
+    table.add_column("Asked", justify="right", max_width=13)
     table.add_column("Next deadline", min_width=24, ratio=1)
     for view in views:
         record = view.record
@@ -169,7 +169,7 @@ def orders_table(views: Sequence[OrderView], now: datetime, zone: tzinfo) -> Tab
         order = view.order
         table.add_row(
             _lines(tail(order.order_no), Text(_who(order), style="dim")),
-            clean(order.title),
+            Text(clean(order.title)),
             format_money(order.total, order.currency),
             _deadline_cell(view.next, now, zone),
         )
@@ -195,7 +195,7 @@ def order_list(orders: Sequence[Order], zone: tzinfo, now: datetime) -> Renderab
     for order in orders:
         table.add_row(
             _lines(tail(order.order_no), Text(_who(order), style="dim")),
-            clean(order.title),
+            Text(clean(order.title)),
             format_money(order.total, order.currency),
             when(order.ordered, zone, now),
             when(order.received, zone, now) or Text("not yet", style="dim"),
@@ -344,7 +344,7 @@ def _evidence(record: DisputeRecord, zone: tzinfo, now: datetime) -> RenderableT
         table.add_row(
             str(e.id),
             e.kind,
-            clean(e.name),
+            Text(clean(e.name)),
             _size(e.size),
             (e.sha256 or "")[:12],
             when(e.added, zone, now),
@@ -388,6 +388,6 @@ def _timeline(record: DisputeRecord, zone: tzinfo, now: datetime) -> RenderableT
             str(e.actor),
             what,
             "" if e.amount is None else format_money(e.amount, record.order.currency),
-            note,
+            Text(note),
         )
     return table
