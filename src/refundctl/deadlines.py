@@ -205,7 +205,14 @@ def timing_warnings(
     Policy numbers are estimates, so these are warnings, never refusals (DESIGN.md principle 1).
     """
     warnings = []
-    buyer_moves = {Move.OPEN, Move.ACCEPT, Move.COUNTER, Move.RETURN_SHIPPED, Move.ESCALATE}
+    buyer_moves = {
+        Move.OPEN,
+        Move.ACCEPT,
+        Move.DECLINE,
+        Move.COUNTER,
+        Move.RETURN_SHIPPED,
+        Move.ESCALATE,
+    }
     for deadline in deadlines:
         if move in buyer_moves and deadline.binds is Binds.BUYER and deadline.due <= at:
             warnings.append(

@@ -32,7 +32,7 @@ _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
 # Plain decimal amounts only: "12", "12.5", "12.50". Thousands separators and currency signs
 # are an import concern; on the command line they are more likely a typo than a format.
-_AMOUNT = re.compile(r"\d+(\.\d+)?")
+_AMOUNT = re.compile(r"[0-9]+(\.[0-9]+)?")
 # A trillion is more than any order; the limit also keeps minor units inside SQLite's 64 bits.
 MAX_WHOLE_DIGITS = 12
 _EXACT = Context(prec=60, rounding=ROUND_DOWN)

@@ -1,0 +1,579 @@
+"""Deadlines of orders and disputes, from the policies' rules, erring on the buyer's safe side.
+
+DESIGN.md principle 2: a deadline the buyer must meet takes the low end of a range and the
+earlier of the buyer-zone and marketplace-zone readings; a deadline the other side must meet takes
+the high end and the later reading.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, tzinfo
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from refundctl import domain, policies
+from refundctl.deadlines import (
+    Deadline,
+    dispute_deadlines,
+    next_deadline,
+    order_deadlines,
+    timing_warnings,
+)
+from refundctl.domain import Actor, Dispute, Event, EventKind, Move, OfferKind, Order
+from refundctl.policies import ALIEXPRESS, GENERIC, Binds, Policy, Rule, RuleName, policy_for
+from refundctl.timeparse import Duration, Unit, add
+
+LA = ZoneInfo("America/Los_Angeles")
+BERLIN = ZoneInfo("Europe/Berlin")
+OPENED = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def at(day: int, hour: int = 0, month: int = 11) -> datetime:
+    return datetime(2026, month, day, hour, 0, tzinfo=UTC)
+
+
+class Story:
+    """A dispute built from real events, each at a time of the test's choosing."""
+
+    def __init__(self, opened: datetime = OPENED) -> None:
+        self.events = [Event(Move.OPEN, Actor.BUYER, opened, opened, Decimal("12.50"), id=1)]
+
+    def then(
+        self,
+        move: Move | EventKind,
+        when: datetime,
+        amount: str | None = None,
+        kind: OfferKind | None = None,
+        actor: Actor | None = None,
+    ) -> Story:
+        who = actor or (domain.ACTOR_OF[move] if isinstance(move, Move) else Actor.BUYER)
+        self.events.append(
+            Event(
+                move.value,
+                who,
+                when,
+                when,
+                None if amount is None else Decimal(amount),
+                offer_kind=kind,
+                id=len(self.events) + 1,
+            )
+        )
+        return self
+
+    @property
+    def dispute(self) -> Dispute:
+        return domain.replay(self.events)
+
+
+def _names(deadlines: list[Deadline]) -> list[str]:
+    return [d.name for d in deadlines]
+
+
+def _one(deadlines: list[Deadline], name: str) -> Deadline:
+    found = [d for d in deadlines if d.name == name]
+    assert len(found) == 1, _names(deadlines)
+    return found[0]
+
+
+def _order(**changes: object) -> Order:
+    fields: dict[str, object] = {
+        "marketplace": "aliexpress",
+        "order_no": "8101234567890123",
+        "total": Decimal("45.90"),
+        "currency": "USD",
+        "ordered": at(1),
+        "shipped": at(3),
+    }
+    fields.update(changes)
+    return Order(**fields)  # type: ignore[arg-type]
+
+
+# -- policies ------------------------------------------------------------------------------------
+
+
+def test_a_marketplace_without_a_policy_uses_generic() -> None:
+    assert policy_for("aliexpress") is ALIEXPRESS
+    assert policy_for("temu") is GENERIC
+    assert policy_for("nowhere") is GENERIC
+
+
+def test_generic_defines_every_rule() -> None:
+    assert set(GENERIC.rules) == set(RuleName)
+    assert all(rule is not None for rule in GENERIC.rules.values())
+
+
+def test_aliexpress_has_no_escalate_by_and_no_appeal() -> None:
+    assert policies.resolve(ALIEXPRESS, RuleName.ESCALATE_BY) is None
+    assert policies.resolve(ALIEXPRESS, RuleName.APPEAL_BY) is None
+    assert not policies.has_appeals(ALIEXPRESS)
+    assert policies.has_appeals(GENERIC)
+
+
+def test_a_rule_aliexpress_does_not_publish_falls_back_to_generic_labelled_assumed() -> None:
+    resolved = policies.resolve(ALIEXPRESS, RuleName.BUYER_RESPONSE)
+    assert resolved is not None
+    assert resolved.assumed
+    assert resolved.source is None
+    assert resolved.policy == "aliexpress"
+    assert resolved.duration == Duration(3, Unit.DAYS)
+
+
+def test_a_published_rule_is_not_assumed_and_cites_its_source() -> None:
+    resolved = policies.resolve(ALIEXPRESS, RuleName.DISPUTE_WINDOW)
+    assert resolved is not None
+    assert not resolved.assumed
+    assert resolved.source == ALIEXPRESS.source
+
+
+def test_every_generic_value_is_assumed() -> None:
+    for name in RuleName:
+        resolved = policies.resolve(GENERIC, name)
+        assert resolved is not None
+        assert resolved.assumed
+
+
+# -- orders --------------------------------------------------------------------------------------
+
+
+def test_aliexpress_dispute_window_is_15_days_after_receipt() -> None:
+    order = _order(received=at(10))
+    [window] = order_deadlines(order, ALIEXPRESS, UTC)
+    assert window.name == "dispute_window"
+    assert window.due == at(25)
+    assert window.binds is Binds.BUYER
+    assert window.action == "last moment to open a dispute"
+    assert window.rule.duration == "15d"
+    assert window.rule.counts_from == "receipt"
+    assert window.rule.start == at(10)
+    assert not window.rule.assumed
+    assert window.rule.source == ALIEXPRESS.source
+    assert window.rule.described.startswith("receipt 2026-11-10 00:00")
+    assert window.rule.described.endswith("+ 15 calendar days")
+
+
+def test_a_received_order_in_berlin_counts_from_midnight_there() -> None:
+    received = datetime(2026, 11, 10, 0, 0, tzinfo=BERLIN)
+    [window] = order_deadlines(_order(received=received), ALIEXPRESS, BERLIN)
+    assert window.due == datetime(2026, 11, 25, 0, 0, tzinfo=BERLIN)
+
+
+def test_generic_dispute_window_counts_in_the_buyers_zone_only() -> None:
+    received = datetime(2026, 10, 25, 12, 0, tzinfo=UTC)
+    [window] = order_deadlines(_order(marketplace="temu", received=received), GENERIC, UTC)
+    assert window.due == datetime(2026, 11, 9, 12, 0, tzinfo=UTC)
+    assert window.rule.assumed
+    assert window.rule.policy == "generic"
+
+
+def test_a_not_received_order_is_protected_from_the_expected_delivery() -> None:
+    [protection] = order_deadlines(_order(expected_by=at(20)), ALIEXPRESS, UTC)
+    assert protection.name == "protection_ends"
+    assert protection.binds is Binds.BUYER
+    assert protection.due == at(5, month=12)
+    assert protection.rule.counts_from == "expected delivery"
+    assert not protection.rule.assumed
+
+
+def test_without_an_expected_delivery_aliexpress_protection_is_generics_estimate() -> None:
+    # AliExpress counts its not-received window from the promised delivery only; without one,
+    # generic's wider window from shipping stands in, labelled as assumed.
+    [protection] = order_deadlines(_order(), ALIEXPRESS, UTC)
+    assert protection.name == "protection_ends"
+    assert protection.due == at(3) + timedelta(days=30)
+    assert protection.rule.counts_from == "shipping"
+    assert protection.rule.policy == "aliexpress"
+    assert protection.rule.assumed
+
+
+def test_an_unshipped_order_is_protected_from_payment_as_an_estimate() -> None:
+    [protection] = order_deadlines(_order(shipped=None), GENERIC, UTC)
+    assert protection.due == at(1, month=12)
+    assert protection.rule.counts_from == "payment"
+    assert protection.rule.assumed
+
+
+def test_an_order_with_no_dates_has_no_deadline() -> None:
+    assert order_deadlines(_order(ordered=None, shipped=None), ALIEXPRESS, UTC) == []
+
+
+@pytest.mark.parametrize("received", [None, at(10)])
+def test_the_marketplaces_own_countdown_replaces_the_policy_estimate(
+    received: datetime | None,
+) -> None:
+    countdown = datetime(2026, 12, 24, 7, 30, tzinfo=UTC)
+    order = _order(expected_by=at(20), received=received, protection_ends=countdown)
+    [entered] = order_deadlines(order, ALIEXPRESS, BERLIN)
+    assert entered.name == ("dispute_window" if received else "protection_ends")
+    assert entered.due == countdown
+    assert entered.binds is Binds.BUYER
+    assert entered.rule.counts_from == "marketplace countdown"
+    assert entered.rule.duration is None
+    assert not entered.rule.assumed
+
+
+# -- disputes, state by state (generic policy, buyer in UTC) -------------------------------------
+
+
+def test_awaiting_seller_has_the_seller_response_and_the_escalate_by() -> None:
+    deadlines = dispute_deadlines(Story().dispute, GENERIC, UTC)
+    assert _names(deadlines) == ["seller_response", "escalate_by"]
+    seller, escalate = deadlines
+    assert seller.due == OPENED + timedelta(days=7)
+    assert seller.binds is Binds.SELLER
+    assert seller.rule.counts_from == "buyer move"
+    assert escalate.due == OPENED + timedelta(days=20)
+    assert escalate.binds is Binds.BUYER
+    assert escalate.rule.counts_from == "opening"
+
+
+def test_the_seller_response_counts_from_the_buyers_last_move() -> None:
+    story = Story().then(Move.SELLER_OFFERS, at(21), "8.00").then(Move.COUNTER, at(22), "10.00")
+    deadlines = dispute_deadlines(story.dispute, GENERIC, UTC)
+    assert _one(deadlines, "seller_response").due == at(29)
+    assert _one(deadlines, "escalate_by").due == OPENED + timedelta(days=20)
+
+
+def test_awaiting_buyer_has_the_buyer_response_from_the_sellers_move() -> None:
+    story = Story().then(Move.SELLER_OFFERS, at(21, 8), "8.00")
+    deadlines = dispute_deadlines(story.dispute, GENERIC, UTC)
+    assert _names(deadlines) == ["buyer_response", "escalate_by"]
+    response = deadlines[0]
+    assert response.due == at(24, 8)
+    assert response.binds is Binds.BUYER
+    assert response.action == "accept, counter or escalate"
+
+
+def test_an_escalated_dispute_waits_for_the_platform() -> None:
+    story = Story().then(Move.ESCALATE, at(21))
+    [decision] = dispute_deadlines(story.dispute, GENERIC, UTC)
+    assert decision.name == "platform_decision"
+    assert decision.due == at(21, month=12)
+    assert decision.binds is Binds.PLATFORM
+
+
+def test_a_platform_request_gives_the_buyer_an_info_due() -> None:
+    story = Story().then(Move.ESCALATE, at(21)).then(Move.PLATFORM_REQUESTS_INFO, at(23, 15))
+    deadlines = dispute_deadlines(story.dispute, GENERIC, UTC)
+    assert _names(deadlines) == ["info_due", "platform_decision"]
+    info = deadlines[0]
+    assert info.due == at(26, 15)
+    assert info.binds is Binds.BUYER
+    assert next_deadline(deadlines) == info
+
+
+def test_a_buyer_message_answers_the_info_request() -> None:
+    story = Story().then(Move.ESCALATE, at(21)).then(Move.PLATFORM_REQUESTS_INFO, at(23))
+    story.then(EventKind.MESSAGE, at(24), actor=Actor.BUYER)
+    assert _names(dispute_deadlines(story.dispute, GENERIC, UTC)) == ["platform_decision"]
+
+
+def test_a_return_to_ship_binds_the_buyer_from_the_agreement() -> None:
+    story = Story().then(Move.SELLER_AGREES, at(21), kind=OfferKind.REFUND_WITH_RETURN)
+    [ship] = dispute_deadlines(story.dispute, ALIEXPRESS, UTC)
+    assert ship.name == "return_ship_by"
+    assert ship.binds is Binds.BUYER
+    assert ship.due == at(1, month=12)
+    assert ship.rule.duration == "10d"
+
+
+def test_a_return_in_transit_has_no_deadline_until_it_is_delivered() -> None:
+    story = Story().then(Move.SELLER_AGREES, at(21), kind=OfferKind.REFUND_WITH_RETURN)
+    story.then(Move.RETURN_SHIPPED, at(22))
+    assert dispute_deadlines(story.dispute, GENERIC, UTC) == []
+    story.then(Move.RETURN_DELIVERED, at(25))
+    [refund] = dispute_deadlines(story.dispute, GENERIC, UTC)
+    assert refund.name == "return_refund_due"
+    assert refund.binds is Binds.SELLER
+    assert refund.due == at(10, month=12)
+
+
+def test_a_pending_refund_is_expected_within_business_days() -> None:
+    # Agreed on Friday Nov 20; 20 business days later is Friday Dec 18.
+    story = Story().then(Move.SELLER_AGREES, at(20, 10))
+    [refund] = dispute_deadlines(story.dispute, GENERIC, UTC)
+    assert refund.name == "refund_expected"
+    assert refund.binds is Binds.PAYMENT
+    assert refund.due == at(18, 10, month=12)
+
+
+def test_aliexpress_refund_expected_takes_the_high_end_of_3_to_20_business_days() -> None:
+    story = Story().then(Move.SELLER_AGREES, at(20, 10))
+    [refund] = dispute_deadlines(story.dispute, ALIEXPRESS, UTC)
+    assert refund.rule.duration == "20bd"
+    assert refund.due >= at(18, 10, month=12)
+
+
+def test_a_platform_loss_may_be_appealed_within_the_appeal_window() -> None:
+    story = Story().then(Move.ESCALATE, at(21)).then(Move.PLATFORM_REJECTS, at(24))
+    [appeal] = dispute_deadlines(story.dispute, GENERIC, UTC)
+    assert appeal.name == "appeal_by"
+    assert appeal.binds is Binds.BUYER
+    assert appeal.due == at(1, month=12)
+    assert appeal.rule.counts_from == "closing"
+
+
+def test_aliexpress_has_no_appeal_by() -> None:
+    story = Story().then(Move.ESCALATE, at(21)).then(Move.PLATFORM_REJECTS, at(24))
+    assert dispute_deadlines(story.dispute, ALIEXPRESS, UTC) == []
+
+
+def test_aliexpress_has_no_escalate_by() -> None:
+    assert _names(dispute_deadlines(Story().dispute, ALIEXPRESS, UTC)) == ["seller_response"]
+    story = Story().then(Move.SELLER_REJECTS, at(21))
+    assert _names(dispute_deadlines(story.dispute, ALIEXPRESS, UTC)) == ["buyer_response"]
+
+
+def test_a_case_given_up_has_no_appeal() -> None:
+    story = Story().then(Move.ESCALATE, at(21)).then(Move.LOST, at(22))
+    assert dispute_deadlines(story.dispute, GENERIC, UTC) == []
+
+
+def test_a_lost_appeal_has_no_second_appeal() -> None:
+    story = Story().then(Move.ESCALATE, at(21)).then(Move.PLATFORM_REJECTS, at(22))
+    story.then(Move.ESCALATE, at(23)).then(Move.PLATFORM_REJECTS, at(24))
+    assert dispute_deadlines(story.dispute, GENERIC, UTC) == []
+
+
+@pytest.mark.parametrize(
+    "story",
+    [
+        Story().then(Move.SELLER_AGREES, at(21)).then(Move.REFUNDED, at(23), "12.50"),
+        Story().then(Move.SELLER_REJECTS, at(21)).then(Move.WITHDRAWN, at(23)),
+        Story().then(Move.CANCEL, at(21)),
+    ],
+    ids=["refunded", "withdrawn", "cancelled"],
+)
+@pytest.mark.parametrize("policy", [GENERIC, ALIEXPRESS], ids=lambda p: p.name)
+def test_a_closed_dispute_has_no_deadlines(story: Story, policy: Policy) -> None:
+    assert dispute_deadlines(story.dispute, policy, UTC) == []
+
+
+def test_a_disputes_deadlines_come_earliest_first() -> None:
+    story = Story().then(Move.ESCALATE, at(21)).then(Move.PLATFORM_REQUESTS_INFO, at(23))
+    deadlines = dispute_deadlines(story.dispute, GENERIC, UTC)
+    assert [d.due for d in deadlines] == sorted(d.due for d in deadlines)
+
+
+# -- ranges and zones ----------------------------------------------------------------------------
+
+
+def test_aliexpress_seller_response_takes_the_high_end_of_5_to_7_days() -> None:
+    [seller] = dispute_deadlines(Story().dispute, ALIEXPRESS, UTC)
+    assert seller.name == "seller_response"
+    assert seller.rule.duration == "7d"
+    assert seller.due == OPENED + timedelta(days=7)
+
+
+RANGED = Policy(
+    name="ranged",
+    title="A policy with ranges on both sides",
+    timezone=None,
+    rules={
+        RuleName.BUYER_RESPONSE: Rule(Duration(3, Unit.DAYS), Duration(10, Unit.DAYS)),
+        RuleName.SELLER_RESPONSE: Rule(Duration(2, Unit.DAYS), Duration(4, Unit.DAYS)),
+        RuleName.ESCALATE_BY: None,
+    },
+)
+
+
+def test_a_buyer_deadline_takes_the_low_end_of_a_range() -> None:
+    story = Story().then(Move.SELLER_REJECTS, at(21))
+    [response] = dispute_deadlines(story.dispute, RANGED, UTC)
+    assert response.name == "buyer_response"
+    assert response.rule.duration == "3d"
+    assert response.due == at(24)
+
+
+def test_an_other_side_deadline_takes_the_high_end_of_a_range() -> None:
+    [seller] = dispute_deadlines(Story().dispute, RANGED, UTC)
+    assert seller.rule.duration == "4d"
+    assert seller.due == OPENED + timedelta(days=4)
+
+
+def test_across_the_us_dst_change_the_buyer_window_is_the_earlier_reading() -> None:
+    # Received 12:00 UTC on Oct 25; the US falls back on Nov 1. Counting 15 days in Los Angeles
+    # lands on 13:00 UTC, in the buyer's UTC on 12:00: the buyer must act by 12:00.
+    [window] = order_deadlines(_order(received=at(25, 12, month=10)), ALIEXPRESS, UTC)
+    assert window.due == at(9, 12)
+
+
+def test_across_the_us_dst_change_the_seller_deadline_is_the_later_reading() -> None:
+    story = Story(opened=at(28, 12, month=10))
+    [seller] = dispute_deadlines(story.dispute, ALIEXPRESS, UTC)
+    assert seller.due == at(4, 13)
+    assert "2026-10-28 05:00 PDT" in seller.rule.described
+
+
+BUYER_ZONES = [
+    "UTC",
+    "Europe/Berlin",
+    "Europe/London",
+    "America/New_York",
+    "America/Los_Angeles",
+    "Pacific/Auckland",
+    "Australia/Sydney",
+    "Asia/Tokyo",
+    "America/Sao_Paulo",
+    "Australia/Lord_Howe",
+]
+starts = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2090, 12, 31), timezones=st.just(UTC)
+)
+buyer_zones = st.sampled_from(BUYER_ZONES).map(ZoneInfo)
+
+
+def _readings(start: datetime, duration: Duration, buyer_zone: tzinfo) -> list[datetime]:
+    return [add(start, duration, buyer_zone), add(start, duration, LA)]
+
+
+@given(starts, buyer_zones)
+def test_a_buyer_deadline_is_no_later_than_either_zones_reading(
+    received: datetime, zone: ZoneInfo
+) -> None:
+    [window] = order_deadlines(
+        _order(ordered=None, shipped=None, received=received), ALIEXPRESS, zone
+    )
+    readings = _readings(received, Duration(15, Unit.DAYS), zone)
+    assert all(window.due <= reading for reading in readings)
+    assert window.due in readings
+
+
+@given(starts, buyer_zones)
+def test_an_other_side_deadline_is_no_earlier_than_either_zones_reading(
+    opened: datetime, zone: ZoneInfo
+) -> None:
+    [seller] = dispute_deadlines(Story(opened=opened).dispute, ALIEXPRESS, zone)
+    readings = _readings(opened, Duration(7, Unit.DAYS), zone)
+    assert all(seller.due >= reading for reading in readings)
+    assert seller.due in readings
+
+
+@given(starts, buyer_zones)
+def test_a_payment_deadline_is_the_later_reading_in_business_days(
+    agreed: datetime, zone: ZoneInfo
+) -> None:
+    story = Story(opened=agreed).then(Move.SELLER_AGREES, agreed)
+    [refund] = dispute_deadlines(story.dispute, ALIEXPRESS, zone)
+    readings = _readings(agreed, Duration(20, Unit.BUSINESS_DAYS), zone)
+    assert refund.due == max(readings)
+
+
+@given(starts, buyer_zones)
+def test_a_generic_deadline_is_read_in_the_buyers_zone_alone(
+    received: datetime, zone: ZoneInfo
+) -> None:
+    order = _order(marketplace="temu", ordered=None, shipped=None, received=received)
+    [window] = order_deadlines(order, GENERIC, zone)
+    assert window.due == add(received, Duration(15, Unit.DAYS), zone)
+
+
+# -- next deadline and timing warnings -----------------------------------------------------------
+
+
+def test_the_next_deadline_is_the_buyers_even_when_the_sellers_comes_first() -> None:
+    deadlines = dispute_deadlines(Story().dispute, GENERIC, UTC)
+    assert deadlines[0].binds is Binds.SELLER
+    chosen = next_deadline(deadlines)
+    assert chosen is not None
+    assert chosen.name == "escalate_by"
+
+
+def test_without_a_buyer_deadline_the_next_is_the_earliest() -> None:
+    deadlines = dispute_deadlines(Story().dispute, ALIEXPRESS, UTC)
+    assert next_deadline(deadlines) == deadlines[0]
+
+
+def test_no_deadlines_no_next_deadline() -> None:
+    assert next_deadline([]) is None
+
+
+def test_next_deadline_sorts_what_it_is_given() -> None:
+    story = Story().then(Move.ESCALATE, at(21)).then(Move.PLATFORM_REQUESTS_INFO, at(23))
+    deadlines = dispute_deadlines(story.dispute, GENERIC, UTC)
+    assert next_deadline(reversed(deadlines)) == _one(deadlines, "info_due")
+
+
+def test_a_deadline_is_overdue_from_its_due_time() -> None:
+    [seller] = dispute_deadlines(Story().dispute, GENERIC, UTC)[:1]
+    assert not seller.overdue(seller.due - timedelta(seconds=1))
+    assert seller.overdue(seller.due)
+
+
+def test_escalating_before_the_seller_has_had_their_time_warns() -> None:
+    deadlines = dispute_deadlines(Story().dispute, ALIEXPRESS, UTC)
+    warnings = timing_warnings(deadlines, Move.ESCALATE, at(22), UTC)
+    assert len(warnings) == 1
+    assert "escalating before seller_response" in warnings[0]
+
+
+def test_escalating_after_the_seller_ran_out_of_time_does_not_warn() -> None:
+    deadlines = dispute_deadlines(Story().dispute, ALIEXPRESS, UTC)
+    assert timing_warnings(deadlines, Move.ESCALATE, at(28), UTC) == []
+
+
+def test_escalating_before_a_refund_is_due_warns() -> None:
+    story = Story().then(Move.SELLER_AGREES, at(21))
+    deadlines = dispute_deadlines(story.dispute, GENERIC, UTC)
+    [warning] = timing_warnings(deadlines, Move.ESCALATE, at(22), UTC)
+    assert "refund_expected" in warning
+
+
+def test_accepting_after_the_buyer_response_passed_warns() -> None:
+    story = Story().then(Move.SELLER_OFFERS, at(21), "8.00")
+    deadlines = dispute_deadlines(story.dispute, GENERIC, UTC)
+    assert timing_warnings(deadlines, Move.ACCEPT, at(23), UTC) == []
+    [warning] = timing_warnings(deadlines, Move.ACCEPT, at(24), UTC)
+    assert "buyer_response passed" in warning
+
+
+def test_escalating_after_the_escalate_by_passed_warns_that_it_may_be_late() -> None:
+    story = Story().then(Move.SELLER_REJECTS, at(21))
+    deadlines = dispute_deadlines(story.dispute, GENERIC, UTC)
+    warnings = timing_warnings(deadlines, Move.ESCALATE, at(12, month=12), UTC)
+    assert any("escalate_by passed" in w for w in warnings)
+    assert any("buyer_response passed" in w for w in warnings)
+
+
+def test_shipping_a_return_late_warns() -> None:
+    story = Story().then(Move.SELLER_AGREES, at(21), kind=OfferKind.REFUND_WITH_RETURN)
+    deadlines = dispute_deadlines(story.dispute, ALIEXPRESS, UTC)
+    [warning] = timing_warnings(deadlines, Move.RETURN_SHIPPED, at(2, month=12), UTC)
+    assert "return_ship_by passed" in warning
+
+
+def test_opening_after_the_dispute_window_closed_warns() -> None:
+    deadlines = order_deadlines(_order(received=at(1)), ALIEXPRESS, UTC)
+    assert timing_warnings(deadlines, Move.OPEN, at(15), UTC) == []
+    [warning] = timing_warnings(deadlines, Move.OPEN, at(17), UTC)
+    assert "dispute_window passed" in warning
+
+
+def test_a_seller_move_never_draws_a_buyer_warning() -> None:
+    story = Story().then(Move.SELLER_REJECTS, at(21))
+    deadlines = dispute_deadlines(story.dispute, GENERIC, UTC)
+    assert timing_warnings(deadlines, Move.SELLER_OFFERS, at(12, month=12), UTC) == []
+
+
+def test_a_warning_shows_the_due_time_in_the_buyers_zone() -> None:
+    deadlines = dispute_deadlines(Story().dispute, ALIEXPRESS, BERLIN)
+    [warning] = timing_warnings(deadlines, Move.ESCALATE, at(22), BERLIN)
+    assert "CET" in warning
+
+
+def test_appealing_after_the_appeal_window_warns() -> None:
+    story = Story().then(Move.ESCALATE, at(21)).then(Move.PLATFORM_REJECTS, at(24))
+    deadlines = dispute_deadlines(story.dispute, GENERIC, UTC)
+    assert timing_warnings(deadlines, Move.ESCALATE, at(30), UTC) == []
+    [warning] = timing_warnings(deadlines, Move.ESCALATE, at(2, month=12), UTC)
+    assert "appeal_by passed" in warning
+
+
+def test_declining_after_the_buyer_response_passed_warns() -> None:
+    story = Story().then(Move.SELLER_OFFERS, at(21), "8.00")
+    deadlines = dispute_deadlines(story.dispute, GENERIC, UTC)
+    [warning] = timing_warnings(deadlines, Move.DECLINE, at(24), UTC)
+    assert "buyer_response passed" in warning
