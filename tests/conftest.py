@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,11 +17,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 from typer.testing import CliRunner
 
 from refundctl.cli import app
 
 NOW = "2026-11-26T12:00:00+00:00"
+
+# The default keeps the suite inside its time budget; HYPOTHESIS_PROFILE=stress digs deeper.
+settings.register_profile("default", deadline=None)
+settings.register_profile(
+    "stress", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(autouse=True)
