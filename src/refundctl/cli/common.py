@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
 JSON_OPTION = typer.Option("--json", help="Print JSON instead of a table (see docs/json.md).")
+MarketplaceFilter = Annotated[
+    str | None,
+    typer.Option("--marketplace", "-m", metavar="MARKETPLACE", help="Only this marketplace."),
+]
 ON_HELP = "When it happened: a date, a date-time, today, yesterday or '3d ago' (default: now)."
 
 

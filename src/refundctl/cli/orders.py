@@ -10,6 +10,7 @@ import typer
 from refundctl.cli import app
 from refundctl.cli.common import (
     JSON_OPTION,
+    MarketplaceFilter,
     emit_json,
     env,
     marketplace_option,
@@ -205,10 +206,7 @@ def receive(
 @order_app.command("list")
 def list_orders(
     ctx: typer.Context,
-    marketplace: Annotated[
-        str | None,
-        typer.Option("--marketplace", "-m", metavar="MARKETPLACE", help="Only this marketplace."),
-    ] = None,
+    marketplace: MarketplaceFilter = None,
     as_json: Json = False,
 ) -> None:
     """List every order in the ledger."""

@@ -7,7 +7,16 @@ from typing import Annotated
 import typer
 
 from refundctl.cli import app
-from refundctl.cli.common import JSON_OPTION, Env, emit_json, env, marketplace_option, show, within
+from refundctl.cli.common import (
+    JSON_OPTION,
+    Env,
+    MarketplaceFilter,
+    emit_json,
+    env,
+    marketplace_option,
+    show,
+    within,
+)
 from refundctl.errors import BadInput
 from refundctl.views import (
     DisputeView,
@@ -55,10 +64,7 @@ def status(
         int,
         typer.Option(metavar="N", help="Rows to show, most urgent first; 0 shows all.", min=0),
     ] = DEFAULT_LIMIT,
-    marketplace: Annotated[
-        str | None,
-        typer.Option("--marketplace", "-m", metavar="MARKETPLACE", help="Only this marketplace."),
-    ] = None,
+    marketplace: MarketplaceFilter = None,
     as_json: Json = False,
 ) -> None:
     """Show active disputes and open order windows, most urgent first."""

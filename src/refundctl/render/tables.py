@@ -254,7 +254,7 @@ def deadlines_table(deadlines: Sequence[Deadline], now: datetime, zone: tzinfo) 
     table.add_column("Deadline", no_wrap=True)
     table.add_column("Due", no_wrap=True)
     table.add_column("Left", no_wrap=True)
-    table.add_column("Who / action", overflow="fold")
+    table.add_column("What to do, and why", overflow="fold")
     for deadline in deadlines:
         rule = deadline.rule
         why = rule.described + (" (assumed)" if rule.assumed else "")
