@@ -17,14 +17,19 @@ from refundctl.errors import BadInput
 from refundctl.timeparse import system_zone, zone_named
 
 APP_NAME = "refundctl"
-KNOWN_SETTINGS = ("timezone", "currency")
+KNOWN_SETTINGS = ("timezone", "currency", "evidence_max_mib")
 
 
 @dataclass(frozen=True, slots=True)
 class Config:
     timezone: str | None = None
     currency: str = "USD"
+    evidence_max_mib: int = 100
     path: Path | None = None
+
+    @property
+    def evidence_max_bytes(self) -> int:
+        return self.evidence_max_mib * 1024 * 1024
 
     def zone(self) -> tzinfo:
         """The buyer's zone: the config's ``timezone``, else the system's."""
@@ -92,4 +97,9 @@ def load_config(path: Path | None = None) -> Config:
         currency = parse_currency(currency)
     except BadInput as error:
         raise BadInput(f"config file {path}: {error.message}") from None
-    return Config(timezone=timezone, currency=currency, path=path)
+    max_mib = data.get("evidence_max_mib", 100)
+    if not isinstance(max_mib, int) or isinstance(max_mib, bool) or not 1 <= max_mib <= 10240:
+        raise BadInput(
+            f"config file {path}: evidence_max_mib must be a whole number of MiB from 1 to 10240"
+        )
+    return Config(timezone=timezone, currency=currency, evidence_max_mib=max_mib, path=path)

@@ -67,7 +67,11 @@ class Env:
 
     @property
     def settings(self) -> Settings:
-        return Settings(zone=self.zone, policy_for=policy_for)
+        return Settings(
+            zone=self.zone,
+            policy_for=policy_for,
+            evidence_max_bytes=self.config.evidence_max_bytes,
+        )
 
     def when(self, text: str | None, *, option: str = "--on") -> datetime:
         """A WHEN option's value; ``None`` means now."""

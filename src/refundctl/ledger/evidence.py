@@ -66,8 +66,9 @@ def evidence_dir(ledger_path: Path) -> Path:
 
 
 class EvidenceStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, max_bytes: int = MAX_BYTES) -> None:
         self.root = root
+        self.max_bytes = max_bytes
 
     def path_of(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
@@ -86,8 +87,8 @@ class EvidenceStore:
             raise BadInput(f"{source} is not a regular file (a device, pipe or socket)")
         if info.st_size == 0:
             raise BadInput(f"{source} is empty")
-        if info.st_size > MAX_BYTES:
-            raise BadInput(f"{source} is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+        if info.st_size > self.max_bytes:
+            raise BadInput(f"{source} is larger than the {_mib(self.max_bytes)} limit")
         if not os.access(source, os.R_OK):
             raise BadInput(f"cannot read {source}: permission denied")
 
@@ -112,8 +113,10 @@ class EvidenceStore:
                             head = chunk[:64]
                         digest.update(chunk)
                         size += len(chunk)
-                        if size > MAX_BYTES:
-                            raise BadInput(f"{source} is larger than {MAX_BYTES >> 20} MiB")
+                        if size > self.max_bytes:
+                            raise BadInput(
+                                f"{source} is larger than the {_mib(self.max_bytes)} limit"
+                            )
                         out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
@@ -128,3 +131,7 @@ class EvidenceStore:
             temporary.unlink(missing_ok=True)
             raise
         return StoredFile(sha256=sha256, size=size, media_type=sniff(head))
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MiB"

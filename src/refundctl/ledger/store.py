@@ -84,6 +84,7 @@ class Settings:
 
     zone: tzinfo
     policy_for: Callable[[str], Policy]
+    evidence_max_bytes: int = 100 * 1024 * 1024
 
 
 def _t(value: str | None) -> datetime | None:
@@ -155,7 +156,7 @@ class Ledger:
     def evidence_store(self) -> EvidenceStore:
         if self.path is None:
             raise BadInput("this ledger has no evidence store")  # pragma: no cover
-        return EvidenceStore(evidence_dir(self.path))
+        return EvidenceStore(evidence_dir(self.path), self.settings.evidence_max_bytes)
 
     # -- orders --------------------------------------------------------------------------------
 
