@@ -159,8 +159,9 @@ def test_order_add_json_prints_the_order(cli: Cli) -> None:
     assert added["title"] is None and added["items"] == []
     assert added["deadline"]["name"] == "protection_ends"
     assert added["deadline"]["rule"]["counts_from"] == "expected delivery"
-    assert added["deadline"]["rule"]["policy"] == "generic"
-    assert added["deadline"]["rule"]["assumed"] is True
+    assert added["deadline"]["rule"]["policy"] == "ebay"
+    assert added["deadline"]["rule"]["origin"] == "built-in"
+    assert added["deadline"]["rule"]["assumed"] is False  # eBay publishes its 30 days
     check_contract(added)
 
 
@@ -223,7 +224,7 @@ def test_order_show_lists_the_facts_and_the_open_windows(story: Cli) -> None:
         "Open deadlines",
         "protection_ends",
         "open a not-received dispute",
-        "generic, assumed",
+        "payment 2026-11-10",
     ):
         assert words in text, words
     shown = ok(sh(story, f"order show {ORDER} --json")).json()
@@ -360,11 +361,13 @@ def test_the_same_photo_twice_is_stored_once(story: Cli, ledger_path: Path, tmp_
     first.write_bytes(PNG)
     second.write_bytes(PNG)
     run = ok(sh(story, "attach 1", str(first), str(second), "--kind", "screenshot"))
-    assert run.stdout == "Attached 2 files to dispute 1 (2 pieces of evidence in all).\n"
+    # The same content on the same dispute is said once, and noted (issue 4).
+    assert run.stdout == "Attached 1 file to dispute 1 (1 piece of evidence in all).\n"
+    assert "copy of a.png is already attached to dispute 1 as evidence #1" in run.stderr
     store = ledger_path.parent / f"{ledger_path.stem}.evidence"
     assert [p.name for p in store.rglob("*") if p.is_file()] == [hashlib.sha256(PNG).hexdigest()]
     kinds = [e["kind"] for e in ok(sh(story, "status 1 --json")).json()["evidence"]]
-    assert kinds == ["screenshot", "screenshot"]
+    assert kinds == ["screenshot"]
 
 
 def test_attach_a_link(story: Cli) -> None:
@@ -865,7 +868,7 @@ def test_status_marketplace_filter(busy: Cli) -> None:
     assert "E-1" in text and "A-1" not in text and "T-1" not in text
     shape = ok(sh(busy, "status -m temu --json")).json()
     assert [d["order"] for d in shape["disputes"]] == ["T-1"]
-    assert "No built-in policy yet for temu" in ok(sh(busy, "status -m temu")).stdout
+    assert "T-1" in ok(sh(busy, "status -m temu")).stdout
 
 
 def test_as_of_changes_what_is_overdue(story: Cli) -> None:

@@ -23,7 +23,7 @@ from refundctl.policies import (
     RuleName,
     resolve,
 )
-from refundctl.timeparse import add, zone_named
+from refundctl.timeparse import Unit, add, zone_named
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +36,8 @@ class RuleRef:
     start: datetime | None
     assumed: bool
     source: str | None
-    described: str  # "received 2026-11-10 00:00 + 15 calendar days", for people
+    described: str  # "receipt 2026-11-10 00:00 PST + 15 calendar days", for people
+    origin: str = "built-in"  # built-in, config, assumed, or order (the entered countdown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,7 @@ def _due(resolved: ResolvedRule, start: datetime, buyer_zone: tzinfo) -> tuple[d
     zones = [buyer_zone]
     if resolved.timezone is not None:
         zones.append(zone_named(resolved.timezone))
-    readings = [(add(start, resolved.duration, zone), zone) for zone in zones]
+    readings = [(add(start, resolved.duration, zone, resolved.holidays), zone) for zone in zones]
     pick = min if resolved.kind.binds is Binds.BUYER else max
     return pick(readings, key=lambda reading: reading[0])
 
@@ -68,6 +69,8 @@ def _from_rule(
     duration = resolved.duration
     due, counted_in = _due(resolved, start, buyer_zone)
     described = f"{anchor} {_when(start, counted_in)} + {duration.describe()}"
+    if duration.unit is Unit.BUSINESS_DAYS and resolved.holidays:
+        described += f" (weekends and {resolved.holidays} public holidays skipped)"
     return Deadline(
         name=resolved.name,
         due=due,
@@ -81,6 +84,7 @@ def _from_rule(
             assumed=resolved.assumed,
             source=resolved.source,
             described=described,
+            origin=str(resolved.origin),
         ),
     )
 
@@ -112,6 +116,7 @@ def _entered(order: Order, name: RuleName, policy: Policy) -> Deadline:
             assumed=False,
             source=None,
             described="entered from the marketplace's own countdown",
+            origin="order",
         ),
     )
 
@@ -121,9 +126,8 @@ def order_deadlines(order: Order, policy: Policy, zone: tzinfo) -> list[Deadline
     name = RuleName.DISPUTE_WINDOW if order.received else RuleName.PROTECTION_ENDS
     if order.protection_ends is not None:
         return [_entered(order, name, policy)]
-    if order.received is not None:
-        return _rule_deadline(policy, name, Anchor.RECEIPT, order.received, zone)
     known = {
+        Anchor.RECEIPT: order.received,
         Anchor.EXPECTED_DELIVERY: order.expected_by,
         Anchor.SHIPPING: order.shipped,
         Anchor.PAYMENT: order.ordered,
@@ -136,7 +140,11 @@ def order_deadlines(order: Order, policy: Policy, zone: tzinfo) -> list[Deadline
     if policy is not GENERIC:
         fallback = resolve(GENERIC, name)
         assert fallback is not None
-        candidates.append(replace(fallback, policy=policy.name, timezone=policy.timezone))
+        candidates.append(
+            replace(
+                fallback, policy=policy.name, timezone=policy.timezone, holidays=policy.holidays
+            )
+        )
     for candidate in candidates:
         for anchor in candidate.anchors:
             start = known.get(anchor)

@@ -722,6 +722,10 @@ class EvidenceRecord:
     note: str | None
     added: datetime
     recorded: datetime
+    # Whether the stored file is there, and still hashes to ``sha256``: filled in where the
+    # ledger re-read the store (one dispute in full), ``None`` elsewhere and for links.
+    present: bool | None = None
+    intact: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

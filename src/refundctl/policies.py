@@ -10,7 +10,7 @@ appeal on AliExpress). A marketplace with no policy here uses ``generic`` and sa
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
@@ -111,6 +111,8 @@ class Rule:
     # What this marketplace counts the rule from, where it differs from the rule's usual
     # anchors (AliExpress counts its not-received window from the promised delivery only).
     counts_from: tuple[Anchor, ...] | None = None
+    # Where the number was read, when it is not on the policy's main page, and what it says.
+    note: str | None = None
 
     def for_binds(self, binds: Binds) -> Duration:
         """The safe end of the range: low for the buyer, high for the other side."""
@@ -121,7 +123,17 @@ class Rule:
     def __str__(self) -> str:
         if self.upto is None:
             return str(self.duration)
+        if self.upto.unit is self.duration.unit:
+            return f"{self.duration.count}–{self.upto}"
         return f"{self.duration}–{self.upto}"
+
+
+class Origin(StrEnum):
+    """Where a rule in effect comes from."""
+
+    BUILT_IN = "built-in"
+    CONFIG = "config"
+    ASSUMED = "assumed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +144,12 @@ class Policy:
     rules: Mapping[RuleName, Rule | None]
     source: str | None = None
     checked: date | None = None
+    # ISO 3166 country whose public holidays business days skip (the marketplace's home).
+    holidays: str | None = None
+    # Rules (and "timezone"/"holidays") that the config file set, for `refundctl policies`.
+    from_config: frozenset[str] = frozenset()
+    # Where a rule this policy has no number for comes from: generic, or the config's generic.
+    fallback: Policy | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +162,8 @@ class ResolvedRule:
     assumed: bool
     source: str | None
     timezone: str | None
+    holidays: str | None = None
+    origin: Origin = Origin.BUILT_IN
 
     @property
     def kind(self) -> RuleKind:
@@ -158,9 +178,17 @@ class ResolvedRule:
         return self.rule.counts_from or self.kind.counts_from
 
 
-def _d(count: int, unit: Unit = Unit.DAYS) -> Rule:
-    return Rule(Duration(count, unit))
+def _d(count: int, unit: Unit = Unit.DAYS, **extra: object) -> Rule:
+    return Rule(Duration(count, unit), **extra)  # type: ignore[arg-type]
 
+
+def _range(low: int, high: int, unit: Unit = Unit.DAYS, **extra: object) -> Rule:
+    return Rule(Duration(low, unit), Duration(high, unit), **extra)  # type: ignore[arg-type]
+
+
+CHECKED = date(2026, 11, 26)
+BD = Unit.BUSINESS_DAYS
+HOURS = Unit.HOURS
 
 # Assumed, conservative values for a marketplace with no published number: buyer deadlines
 # short (the warning comes early), other-side deadlines long (no escalation before it is due).
@@ -178,7 +206,7 @@ GENERIC = Policy(
         RuleName.INFO_DUE: _d(3),
         RuleName.RETURN_SHIP_BY: _d(7),
         RuleName.RETURN_REFUND_DUE: _d(15),
-        RuleName.REFUND_EXPECTED: _d(20, Unit.BUSINESS_DAYS),
+        RuleName.REFUND_EXPECTED: _d(20, BD),
         RuleName.APPEAL_BY: _d(7),
     },
 )
@@ -187,34 +215,124 @@ ALIEXPRESS = Policy(
     name="aliexpress",
     title="AliExpress Buyer Protection",
     timezone="America/Los_Angeles",
+    holidays="CN",
     source="https://www.aliexpress.com/p/buyerprotection/index.html",
-    checked=date(2026, 11, 26),
+    checked=CHECKED,
     rules={
-        # 15 days after confirming receipt, or after the delivery countdown runs out.
+        # 15 days after confirming receipt, or after the delivery countdown (PST) runs out.
         RuleName.DISPUTE_WINDOW: _d(15),
-        RuleName.PROTECTION_ENDS: Rule(
-            Duration(15, Unit.DAYS), counts_from=(Anchor.EXPECTED_DELIVERY,)
-        ),
-        RuleName.SELLER_RESPONSE: Rule(Duration(5, Unit.DAYS), Duration(7, Unit.DAYS)),
+        RuleName.PROTECTION_ENDS: _d(15, counts_from=(Anchor.EXPECTED_DELIVERY,)),
+        RuleName.SELLER_RESPONSE: _range(5, 7),
         # An unanswered dispute goes to AliExpress by itself: the buyer cannot lose by waiting.
         RuleName.ESCALATE_BY: None,
         RuleName.RETURN_SHIP_BY: _d(10),
-        RuleName.REFUND_EXPECTED: Rule(
-            Duration(3, Unit.BUSINESS_DAYS), Duration(20, Unit.BUSINESS_DAYS)
-        ),
+        RuleName.REFUND_EXPECTED: _range(3, 20, BD, note="card refunds: 3–20 business days"),
         # AliExpress's decision on an escalated dispute is final.
         RuleName.APPEAL_BY: None,
     },
 )
 
-BUILT_IN: dict[str, Policy] = {p.name: p for p in (GENERIC, ALIEXPRESS)}
+EBAY = Policy(
+    name="ebay",
+    title="eBay Money Back Guarantee",
+    timezone="America/Los_Angeles",
+    holidays="US",
+    source=(
+        "https://www.ebay.com/help/policies/ebay-money-back-guarantee-policy/"
+        "ebay-money-back-guarantee-policy?id=4210"
+    ),
+    checked=CHECKED,
+    rules={
+        # 30 days after the actual, else the latest estimated, delivery date.
+        RuleName.DISPUTE_WINDOW: _d(30),
+        RuleName.PROTECTION_ENDS: _d(30, counts_from=(Anchor.EXPECTED_DELIVERY,)),
+        RuleName.SELLER_RESPONSE: _d(3, BD),
+        # A request nobody asks eBay to step into may close after 21 business days.
+        RuleName.ESCALATE_BY: _d(21, BD),
+        RuleName.RETURN_REFUND_DUE: _d(2, BD, note="sellers refund within 2 business days"),
+        RuleName.REFUND_EXPECTED: _range(3, 5, BD),
+        RuleName.APPEAL_BY: _d(
+            30,
+            note="https://www.ebay.com/help/selling/managing-returns-refunds/"
+            "appeal-ebays-decision-return-missing-item-sellers?id=5123",
+        ),
+    },
+)
 
-# Marketplaces refundctl knows by name, with or without a policy of their own yet.
-KNOWN_MARKETPLACES = ("aliexpress", "amazon", "ebay", "etsy", "paypal", "temu")
+AMAZON = Policy(
+    name="amazon",
+    title="Amazon A-to-z Guarantee",
+    timezone="America/Los_Angeles",
+    holidays="US",
+    source="https://www.amazon.com/gp/help/customer/display.html?nodeId=GQ37ZCNECJKTFYQV",
+    checked=CHECKED,
+    rules={
+        # 90 days after the latest estimated delivery date; receipt stands in when unknown.
+        RuleName.DISPUTE_WINDOW: _d(90, counts_from=(Anchor.EXPECTED_DELIVERY, Anchor.RECEIPT)),
+        RuleName.PROTECTION_ENDS: _d(90, counts_from=(Anchor.EXPECTED_DELIVERY,)),
+        # Contact the seller first and give them 48 hours before a claim.
+        RuleName.SELLER_RESPONSE: _d(48, HOURS),
+        RuleName.APPEAL_BY: _d(30),
+    },
+)
+
+PAYPAL = Policy(
+    name="paypal",
+    title="PayPal Buyer Protection",
+    timezone="America/Los_Angeles",
+    holidays="US",
+    source="https://www.paypal.com/us/legalhub/paypal/useragreement-full",
+    checked=CHECKED,
+    rules={
+        # 180 days from the payment, received or not.
+        RuleName.DISPUTE_WINDOW: _d(180, counts_from=(Anchor.PAYMENT,)),
+        RuleName.PROTECTION_ENDS: _d(180, counts_from=(Anchor.PAYMENT,)),
+        RuleName.SELLER_RESPONSE: _d(10),
+        RuleName.ESCALATE_BY: _d(20),
+        RuleName.BUYER_RESPONSE: _d(10),
+    },
+)
+
+ETSY = Policy(
+    name="etsy",
+    title="Etsy Purchase Protection",
+    timezone="America/New_York",
+    holidays="US",
+    source="https://help.etsy.com/hc/en-us/articles/360016126873",
+    checked=CHECKED,
+    rules={
+        # A case can be opened up to 100 days after the estimated delivery date.
+        RuleName.DISPUTE_WINDOW: _d(100, counts_from=(Anchor.EXPECTED_DELIVERY, Anchor.RECEIPT)),
+        RuleName.PROTECTION_ENDS: _d(100, counts_from=(Anchor.EXPECTED_DELIVERY,)),
+        # Message the seller and wait 48 hours; once a case is open they have 3 days.
+        RuleName.SELLER_RESPONSE: _range(48, 72, HOURS),
+    },
+)
+
+TEMU = Policy(
+    name="temu",
+    title="Temu Return and Refund Policy",
+    timezone=None,
+    holidays="US",
+    source="https://www.temu.com/return-and-refund-policy.html",
+    checked=CHECKED,
+    rules={
+        # 90 days from the date of purchase.
+        RuleName.DISPUTE_WINDOW: _d(90, counts_from=(Anchor.PAYMENT,)),
+        RuleName.PROTECTION_ENDS: _d(90, counts_from=(Anchor.PAYMENT,)),
+    },
+)
+
+BUILT_IN: dict[str, Policy] = {
+    p.name: p for p in (GENERIC, ALIEXPRESS, AMAZON, EBAY, ETSY, PAYPAL, TEMU)
+}
+
+# Marketplaces refundctl knows by name: the built-in policies.
+KNOWN_MARKETPLACES = tuple(name for name in BUILT_IN if name != "generic")
 
 
 def policy_for(marketplace: str) -> Policy:
-    """The marketplace's policy, or ``generic`` when it has none."""
+    """The built-in policy of a marketplace, or ``generic`` when it has none."""
     return BUILT_IN.get(marketplace, GENERIC)
 
 
@@ -224,13 +342,38 @@ def resolve(policy: Policy, name: RuleName) -> ResolvedRule | None:
         rule = policy.rules[name]
         if rule is None:
             return None
-        assumed = policy is GENERIC
+        if name in policy.from_config:
+            origin, assumed = Origin.CONFIG, False
+        elif policy.name == GENERIC.name:
+            origin, assumed = Origin.ASSUMED, True
+        else:
+            origin, assumed = Origin.BUILT_IN, False
+        source = None if assumed else (rule.note if _is_url(rule.note) else policy.source)
+        if origin is Origin.CONFIG:
+            source = None
         return ResolvedRule(
-            policy.name, name, rule, assumed, None if assumed else policy.source, policy.timezone
+            policy.name, name, rule, assumed, source, policy.timezone, policy.holidays, origin
         )
-    fallback = GENERIC.rules[name]
+    generic = policy.fallback or GENERIC
+    fallback = generic.rules.get(name)
+    if fallback is None:  # the config's generic switched the step off: use the built-in one
+        generic, fallback = GENERIC, GENERIC.rules[name]
     assert fallback is not None, f"generic must define every rule, {name} is missing"
-    return ResolvedRule(policy.name, name, fallback, True, None, policy.timezone)
+    origin = Origin.CONFIG if name in generic.from_config else Origin.ASSUMED
+    return ResolvedRule(
+        policy.name,
+        name,
+        fallback,
+        origin is Origin.ASSUMED,
+        None,
+        policy.timezone,
+        policy.holidays,
+        origin,
+    )
+
+
+def _is_url(text: str | None) -> bool:
+    return text is not None and text.startswith("https://")
 
 
 def has_appeals(policy: Policy) -> bool:
@@ -240,3 +383,58 @@ def has_appeals(policy: Policy) -> bool:
 def normalize_marketplace(text: str) -> str:
     """Marketplace names are case-insensitive words: ``AliExpress`` is ``aliexpress``."""
     return text.strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Policies:
+    """The policies in effect: the built-in table with the config file's overrides on top."""
+
+    by_name: Mapping[str, Policy]
+
+    def for_marketplace(self, marketplace: str) -> Policy:
+        return self.by_name.get(marketplace, self.by_name["generic"])
+
+    def names(self) -> list[str]:
+        return sorted(self.by_name)
+
+
+def with_overrides(overrides: Mapping[str, Mapping[str, object]]) -> Policies:
+    """Apply already-validated overrides: per marketplace, rule name → ``Rule | None``, and
+    ``timezone`` / ``holidays`` → ``str | None``. A new name starts from ``generic``."""
+    table = dict(BUILT_IN)
+    for name, settings in overrides.items():
+        base = table.get(name) or Policy(
+            name=name, title="From your config file", timezone=None, rules={}
+        )
+        rules = dict(base.rules)
+        changed = set()
+        timezone, holidays = base.timezone, base.holidays
+        for key, value in settings.items():
+            changed.add(key)
+            if key == "timezone":
+                timezone = value if isinstance(value, str) else None
+            elif key == "holidays":
+                holidays = value if isinstance(value, str) else None
+            else:
+                assert value is None or isinstance(value, Rule)
+                rules[RuleName(key)] = value
+        table[name] = Policy(
+            name=name,
+            title=base.title,
+            timezone=timezone,
+            rules=rules,
+            source=base.source,
+            checked=base.checked,
+            holidays=holidays,
+            from_config=base.from_config | frozenset(changed),
+        )
+    generic = table[GENERIC.name]
+    if generic is not GENERIC:
+        table = {
+            name: policy if name == GENERIC.name else replace(policy, fallback=generic)
+            for name, policy in table.items()
+        }
+    return Policies(table)
+
+
+DEFAULT_POLICIES = Policies(BUILT_IN)

@@ -9,7 +9,9 @@ stores them in UTC.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
@@ -137,12 +139,12 @@ def _parse_iso(text: str, zone: tzinfo) -> datetime:
     return parsed.astimezone(UTC)
 
 
-def add(start: datetime, duration: Duration, zone: tzinfo) -> datetime:
+def add(start: datetime, duration: Duration, zone: tzinfo, holidays: str | None = None) -> datetime:
     """``start`` plus ``duration`` counted on the wall clock of ``zone``.
 
     Days and weeks keep the time of day across DST changes, as a person counting days on a
-    calendar would; hours are exact. Business days skip Saturdays and Sundays (public holidays
-    come with the policies issue).
+    calendar would; hours are exact. Business days skip Saturdays, Sundays and the public
+    holidays of the country ``holidays`` names (ISO 3166, e.g. ``US``).
     """
     if duration.unit is Unit.HOURS:
         return (start + timedelta(hours=duration.count)).astimezone(UTC)
@@ -152,12 +154,29 @@ def add(start: datetime, duration: Duration, zone: tzinfo) -> datetime:
     elif duration.unit is Unit.WEEKS:
         local += timedelta(weeks=duration.count)
     else:
+        is_holiday = holiday_checker(holidays)
         remaining = duration.count
         while remaining:
             local += timedelta(days=1)
-            if local.weekday() < 5:
+            if local.weekday() < 5 and not is_holiday(local.date()):
                 remaining -= 1
     return localize(local, zone).astimezone(UTC)
+
+
+@functools.cache
+def holiday_checker(country: str | None) -> Callable[[date], bool]:
+    """Whether a date is a public holiday in ``country``; never, for no country."""
+    if country is None:
+        return lambda _day: False
+    import holidays  # lazy: the holiday tables are large, and most commands need none
+
+    try:
+        table = holidays.country_holidays(country)
+    except NotImplementedError:
+        raise BadInput(
+            f"no public holidays known for country {country!r}; use an ISO 3166 code such as US"
+        ) from None
+    return lambda day: day in table
 
 
 def humanize(delta: timedelta) -> str:

@@ -1,20 +1,24 @@
 """What the buyer looks at: disputes and orders joined with their deadlines, most urgent first.
 
 Pure: records from the ledger go in with the policies, the buyer's zone and ``now``; views come
-out for the renderers, and ``check`` picks its items here. Urgency for now is simply the next
-deadline's due time (overdue first, then soonest); nothing without a deadline sorts last.
+out for the renderers, and ``check`` picks its items here.
+
+Urgency (docs/urgency.md) sorts by, in order: overdue deadlines that bind the buyer, then
+overdue ones that bind the other side (the buyer may act now), then the rest; within those,
+the number of whole days left (overdue counts as zero); then the money at stake, largest
+first; then the due time. Nothing without a deadline sorts last.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 
 from refundctl.deadlines import Deadline, dispute_deadlines, next_deadline, order_deadlines
 from refundctl.domain import DisputeRecord, Order
-from refundctl.policies import BUILT_IN, Policy
+from refundctl.policies import GENERIC, Binds, Policy
 
 PolicyFor = Callable[[str], Policy]
 
@@ -32,7 +36,7 @@ class DisputeView:
 
     @property
     def generic_fallback(self) -> bool:
-        return self.record.order.marketplace not in BUILT_IN
+        return self.policy.name == GENERIC.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +49,7 @@ class OrderView:
 
     @property
     def generic_fallback(self) -> bool:
-        return self.order.marketplace not in BUILT_IN
+        return self.policy.name == GENERIC.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,18 +88,35 @@ def order_view(
     return OrderView(order, refundable, policy, deadlines, next_deadline(deadlines))
 
 
-def _due_key(deadline: Deadline | None) -> tuple[int, datetime]:
+Urgency = tuple[int, int, Decimal, datetime]
+_LAST: Urgency = (3, 0, Decimal(0), datetime.max.replace(tzinfo=UTC))
+
+
+def urgency(deadline: Deadline | None, at_stake: Decimal, now: datetime) -> Urgency:
+    """The sort key of docs/urgency.md: smaller is more urgent."""
     if deadline is None:
-        return (1, datetime.max.replace(tzinfo=None))
-    return (0, deadline.due.replace(tzinfo=None))
+        return _LAST
+    left = (deadline.due - now).total_seconds()
+    if left <= 0:
+        group = 0 if deadline.binds is Binds.BUYER else 1
+        return (group, 0, -at_stake, deadline.due)
+    return (2, int(left // 86400), -at_stake, deadline.due)
 
 
-def by_urgency(views: Iterable[DisputeView]) -> list[DisputeView]:
-    return sorted(views, key=lambda v: (_due_key(v.next), v.id))
+def at_stake(record: DisputeRecord) -> Decimal:
+    """What the dispute is worth to the buyer now: the agreed amount, else the ask."""
+    d = record.dispute
+    if d.refunded is not None:
+        return Decimal(0)
+    return d.agreed if d.agreed is not None else d.requested
 
 
-def orders_by_urgency(views: Iterable[OrderView]) -> list[OrderView]:
-    return sorted(views, key=lambda v: (_due_key(v.next), v.order.id))
+def by_urgency(views: Iterable[DisputeView], now: datetime) -> list[DisputeView]:
+    return sorted(views, key=lambda v: (urgency(v.next, at_stake(v.record), now), v.id))
+
+
+def orders_by_urgency(views: Iterable[OrderView], now: datetime) -> list[OrderView]:
+    return sorted(views, key=lambda v: (urgency(v.next, v.refundable, now), v.order.id))
 
 
 def check_items(
@@ -106,16 +127,20 @@ def check_items(
 ) -> list[CheckItem]:
     """Every open deadline that is overdue or due before ``now + within``, soonest first."""
     horizon = now + within
-    items = [
-        CheckItem("dispute", view.id, view.record.order, deadline)
+    ranked = [
+        (
+            urgency(deadline, at_stake(view.record), now),
+            CheckItem("dispute", view.id, view.record.order, deadline),
+        )
         for view in disputes
         for deadline in view.deadlines
         if deadline.due <= horizon
     ]
-    items += [
-        CheckItem("order", None, view.order, deadline)
+    ranked += [
+        (urgency(deadline, view.refundable, now), CheckItem("order", None, view.order, deadline))
         for view in orders
         for deadline in view.deadlines
         if deadline.due <= horizon
     ]
-    return sorted(items, key=lambda item: (item.deadline.due, item.dispute_id or 0))
+    ranked.sort(key=lambda pair: (pair[0], pair[1].dispute_id or 0, pair[1].order.id))
+    return [item for _, item in ranked]

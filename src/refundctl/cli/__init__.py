@@ -74,6 +74,11 @@ def run_safely(invoke: Any) -> int:
     except KeyboardInterrupt:
         error_line("interrupted; nothing was recorded")
         return 130
+    except UnicodeEncodeError:
+        # An argument that is not valid UTF-8 reaches Python as surrogates; SQLite and the
+        # terminal refuse them, and the transaction was rolled back.
+        error_line("an argument is not valid UTF-8 text; retype it, or pass a file instead")
+        return 2
     except BrokenPipeError:
         # The reader went away (``| head``): not our failure, and nothing to say.
         _silence_stdout()
@@ -163,6 +168,9 @@ def main() -> None:
 
 from refundctl.cli import demo as _demo  # noqa: E402
 from refundctl.cli import disputes, orders, views  # noqa: E402  (registers the commands)
+from refundctl.cli import evidence as evidence  # noqa: E402  (verify, bundle, draft)
+from refundctl.cli import export as _export  # noqa: E402
+from refundctl.cli import policies as _policies  # noqa: E402
 
 __all__ = ["app", "disputes", "main", "orders", "views"]
-_ = _demo
+_ = (_demo, _export, _policies)

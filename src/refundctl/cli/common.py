@@ -22,7 +22,7 @@ import typer
 from refundctl.config import Config, default_ledger_path, load_config
 from refundctl.errors import BadInput
 from refundctl.ledger.store import Ledger, Settings
-from refundctl.policies import normalize_marketplace, policy_for
+from refundctl.policies import Policies, normalize_marketplace
 from refundctl.timeparse import parse_when
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ class Env:
     now: datetime
     zone: tzinfo
     config: Config
+    policies: Policies
 
     @classmethod
     def create(
@@ -63,13 +64,14 @@ class Env:
             now=now,
             zone=zone,
             config=config,
+            policies=config.policies,
         )
 
     @property
     def settings(self) -> Settings:
         return Settings(
             zone=self.zone,
-            policy_for=policy_for,
+            policy_for=self.policies.for_marketplace,
             evidence_max_bytes=self.config.evidence_max_bytes,
         )
 

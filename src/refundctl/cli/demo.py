@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -51,7 +52,7 @@ def demo(
         _remove_old_demo(path)
     with e.ledger(write=True, path=path) as ledger:
         sample.build(ledger, e.now)
-    shown = type(e)(db=path, explicit_db=True, now=e.now, zone=e.zone, config=e.config)
+    shown = replace(e, db=path, explicit_db=True)
     disputes, orders = gather(shown)
     if as_json:
         from refundctl.cli.common import emit_json

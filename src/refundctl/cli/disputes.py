@@ -190,23 +190,31 @@ def attach(
         raise BadInput("--message needs --from buyer, seller or platform")
     if message is None and sender is not None:
         raise BadInput("--from goes with --message")
+    for option, given in (("--kind", kind), ("--note", note)):
+        if message is not None and given is not None:
+            raise BadInput(f"{option} goes with FILE or --url; a --message is kept as written")
     if url is not None:
         _check_url(url)
     at = e.when(on)
     with e.ledger(write=True) as ledger:
         if files:
-            record = ledger.attach_files(dispute, files, kind, note, at, e.now)
+            result = ledger.attach_files(dispute, files, kind, note, at, e.now)
         elif url is not None:
-            record = ledger.attach_url(dispute, url.strip(), kind, note, at, e.now)
+            result = ledger.attach_url(dispute, url.strip(), kind, note, at, e.now)
         else:
             assert message is not None and sender is not None
             if not message.strip():
                 raise BadInput("--message is empty")
             record = ledger.attach_message(dispute, message, Actor(sender.value), at, e.now)
+            result = Result(record)
+        if as_json:  # shown in full, so with every stored file checked
+            result = Result(ledger.dispute(dispute), result.warnings)
     if as_json:
-        _report(e, Result(record), record.dispute.state, True)
+        _report(e, result, result.record.dispute.state, True)
         return
-    say(_attached_line(record, files, url))
+    for line in result.warnings:
+        warn(line)
+    say(_attached_line(result.record, files, url, len(result.warnings)))
 
 
 def _check_url(url: str) -> None:
@@ -224,15 +232,21 @@ def _check_url(url: str) -> None:
         )
 
 
-def _attached_line(record: DisputeRecord, files: list[Path] | None, url: str | None) -> str:
+def _attached_line(
+    record: DisputeRecord, files: list[Path] | None, url: str | None, already: int
+) -> str:
+    """What was recorded; ``already`` counts what the dispute had already (not recorded)."""
     count = len(record.evidence)
     pieces = f"{count} piece{'s' if count != 1 else ''} of evidence in all"
     if files:
-        what = f"{len(files)} file{'s' if len(files) != 1 else ''}"
+        added = len(files) - already
+        what = f"{added} file{'s' if added != 1 else ''}"
     elif url:
-        what = "a link"
+        what = "no link" if already else "a link"
     else:
         return f"Logged the message on dispute {record.id}."
+    if what.startswith(("0 ", "no ")):
+        return f"Nothing new attached to dispute {record.id} ({pieces})."
     return f"Attached {what} to dispute {record.id} ({pieces})."
 
 
@@ -323,7 +337,7 @@ def _move(
 ) -> None:
     at = e.when(on)
     with e.ledger(write=True) as ledger:
-        before = ledger.dispute(dispute).dispute.state
+        before = ledger.dispute(dispute, check_files=False).dispute.state
         result = ledger.move(
             dispute,
             move,
@@ -417,7 +431,7 @@ def undo(ctx: typer.Context, dispute: DisputeId, as_json: Json = False) -> None:
     """Take back the last move (recorded as a retraction; nothing is deleted)."""
     e = env(ctx)
     with e.ledger(write=True) as ledger:
-        before = ledger.dispute(dispute).dispute.state
+        before = ledger.dispute(dispute, check_files=False).dispute.state
         result, retracted = ledger.undo(dispute, e.now)
     if not as_json:
         from refundctl.render.fmt import when

@@ -96,6 +96,14 @@ def add(
     e = env(ctx)
     code = parse_currency(currency) if currency is not None else e.config.currency
     number = _order_no(order_no)
+    shipped_at = e.maybe_when(shipped, option="--shipped")
+    received_at = e.maybe_when(received, option="--received")
+    # Without --ordered, the order was paid no later than anything else we were told.
+    paid = (
+        e.when(ordered, option="--ordered")
+        if ordered
+        else min(moment for moment in (e.now, shipped_at, received_at) if moment is not None)
+    )
     order = Order(
         marketplace=_marketplace(marketplace),
         order_no=number,
@@ -104,10 +112,10 @@ def add(
         seller=_text(seller),
         title=_text(title),
         items=tuple(parse_item(text, code) for text in item or ()),
-        ordered=e.when(ordered, option="--ordered"),
-        shipped=e.maybe_when(shipped, option="--shipped"),
+        ordered=paid,
+        shipped=shipped_at,
         expected_by=e.maybe_when(expected_by, option="--expected-by"),
-        received=e.maybe_when(received, option="--received"),
+        received=received_at,
         protection_ends=e.maybe_when(protection_ends, option="--protection-ends"),
         payment=_text(payment),
     )

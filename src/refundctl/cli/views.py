@@ -49,7 +49,7 @@ def gather(
     if marketplace is not None:
         disputes = [v for v in disputes if v.record.order.marketplace == marketplace]
         orders = [v for v in orders if v.order.marketplace == marketplace]
-    return by_urgency(disputes), orders_by_urgency(orders)
+    return by_urgency(disputes, e.now), orders_by_urgency(orders, e.now)
 
 
 @app.command()

@@ -38,7 +38,8 @@ from refundctl.domain import (
     State,
 )
 from refundctl.errors import BadInput, LedgerLocked, LedgerUnusable
-from refundctl.ledger.evidence import EvidenceStore, evidence_dir
+from refundctl.integrity import FileStatus, Reference, StoredFileReport, VerifyReport
+from refundctl.ledger.evidence import EvidenceStore, evidence_dir, stored_name
 from refundctl.ledger.schema import MIGRATION_NAMES, MIGRATION_SET
 from refundctl.money import from_minor, parse_amount, percent_of, to_minor
 from refundctl.policies import Policy, has_appeals
@@ -426,10 +427,10 @@ class Ledger:
             dispute_id = int(cursor.lastrowid or 0)
             opening = Event(Move.OPEN, Actor.BUYER, at, now, amount=amount, note=note)
             self._append(dispute_id, opening, order.currency)
-            self._store_files(dispute_id, evidence, evidence_kind, None, at, now)
+            notes = self._store_files(dispute_id, evidence, evidence_kind, None, at, now)
             record = self._record(dispute_id)
             self._save_state(record)
-            return Result(record, tuple(warnings))
+            return Result(record, (*warnings, *notes))
 
     def move(
         self,
@@ -472,7 +473,9 @@ class Ledger:
                 self._refuse_overlap(order, record.item, exclude=dispute_id)
             before = dispute_deadlines(record.dispute, policy, self.settings.zone)
             by_platform = actor is Actor.PLATFORM
-            warnings = [] if by_platform else timing_warnings(before, move, at, self.settings.zone)
+            warnings = (
+                [] if by_platform else list(timing_warnings(before, move, at, self.settings.zone))
+            )
             event = Event(
                 move,
                 actor or domain.ACTOR_OF[move],
@@ -485,7 +488,7 @@ class Ledger:
                 credit=credit,
             )
             self._append(dispute_id, event, order.currency)
-            self._store_files(dispute_id, evidence, None, None, at, now)
+            warnings += self._store_files(dispute_id, evidence, None, None, at, now)
             if case_ref is not None:
                 self.conn.execute(
                     "UPDATE disputes SET case_ref = ? WHERE id = ?", (case_ref, dispute_id)
@@ -525,17 +528,18 @@ class Ledger:
         note: str | None,
         at: datetime,
         now: datetime,
-    ) -> DisputeRecord:
+    ) -> Result:
+        """Store and record files; one already attached to this dispute is noted, not recorded."""
         store = self.evidence_store
         for path in paths:
             store.check_readable(path)
         _refuse_future(at, now, self.settings.zone)
         with self._write():
             self._record(dispute_id)
-            self._store_files(dispute_id, paths, kind, note, at, now)
+            notes = self._store_files(dispute_id, paths, kind, note, at, now)
             record = self._record(dispute_id)
             self._save_state(record)
-            return record
+            return Result(record, tuple(notes))
 
     def attach_url(
         self,
@@ -545,10 +549,21 @@ class Ledger:
         note: str | None,
         at: datetime,
         now: datetime,
-    ) -> DisputeRecord:
+    ) -> Result:
         _refuse_future(at, now, self.settings.zone)
         with self._write():
             self._record(dispute_id)
+            existing = self.conn.execute(
+                "SELECT id FROM evidence WHERE dispute_id = ? AND sha256 IS NULL AND url = ? "
+                "ORDER BY id LIMIT 1",
+                (dispute_id, url),
+            ).fetchone()
+            if existing is not None:
+                note_text = (
+                    f"{url} is already attached to dispute {dispute_id} as evidence "
+                    f"#{existing['id']}; nothing new was recorded"
+                )
+                return Result(self._record(dispute_id), (note_text,))
             cursor = self.conn.execute(
                 "INSERT INTO evidence (dispute_id, kind, name, url, note, added, recorded) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -565,7 +580,7 @@ class Ledger:
             self._evidence_event(dispute_id, int(cursor.lastrowid or 0), note, at, now)
             record = self._record(dispute_id)
             self._save_state(record)
-            return record
+            return Result(record)
 
     def attach_message(
         self, dispute_id: int, text: str, sender: Actor, at: datetime, now: datetime
@@ -587,10 +602,21 @@ class Ledger:
         note: str | None,
         at: datetime,
         now: datetime,
-    ) -> None:
+    ) -> list[str]:
+        """Store and record each file; return a note for each one the dispute has already."""
         store = self.evidence_store
+        notes = []
         for path in paths:
             stored = store.put(path)
+            name = stored_name(path)
+            existing = self.conn.execute(
+                "SELECT id, name FROM evidence WHERE dispute_id = ? AND sha256 = ? "
+                "ORDER BY id LIMIT 1",
+                (dispute_id, stored.sha256),
+            ).fetchone()
+            if existing is not None:
+                notes.append(_already_attached(name, dispute_id, existing, stored.written))
+                continue
             chosen = kind or _kind_for(stored.media_type)
             cursor = self.conn.execute(
                 "INSERT INTO evidence (dispute_id, kind, name, sha256, size, media_type, note, "
@@ -598,7 +624,7 @@ class Ledger:
                 (
                     dispute_id,
                     chosen.value,
-                    path.name,
+                    name,
                     stored.sha256,
                     stored.size,
                     stored.media_type,
@@ -608,6 +634,7 @@ class Ledger:
                 ),
             )
             self._evidence_event(dispute_id, int(cursor.lastrowid or 0), note, at, now)
+        return notes
 
     def _evidence_event(
         self, dispute_id: int, evidence_id: int, note: str | None, at: datetime, now: datetime
@@ -719,9 +746,115 @@ class Ledger:
 
     # -- disputes: reads -----------------------------------------------------------------------
 
-    def dispute(self, dispute_id: int) -> DisputeRecord:
+    def dispute(self, dispute_id: int, *, check_files: bool = True) -> DisputeRecord:
+        """One dispute in full; with ``check_files``, each stored file re-read and checked
+        against its SHA-256 (a command that only needs the state skips that cost)."""
         with self._read():
-            return self._record(dispute_id)
+            record = self._record(dispute_id)
+        return self._with_file_checks(record) if check_files else record
+
+    def _with_file_checks(self, record: DisputeRecord) -> DisputeRecord:
+        if self.path is None or all(e.sha256 is None for e in record.evidence):
+            return record
+        store = self.evidence_store
+        status: dict[str, FileStatus] = {}
+        checked = []
+        for e in record.evidence:
+            if e.sha256 is None:
+                checked.append(e)
+                continue
+            if e.sha256 not in status:
+                status[e.sha256] = store.check(e.sha256, e.size).status
+            found = status[e.sha256]
+            checked.append(
+                replace(
+                    e, present=found is not FileStatus.MISSING, intact=found is FileStatus.INTACT
+                )
+            )
+        return replace(record, evidence=tuple(checked))
+
+    # -- verify --------------------------------------------------------------------------------
+
+    def verify(self) -> VerifyReport:
+        """SQLite's own checks, every dispute replayed, every stored file re-hashed. Reads only."""
+        if self.path is None:
+            raise BadInput("there is no ledger here yet, so nothing to verify")
+        problems: list[str] = []
+        disputes = 0
+        files: tuple[StoredFileReport, ...] = ()
+        unreferenced: tuple[str, ...] = ()
+        store = self.evidence_store
+        try:
+            problems += self._database_problems()
+            with self._read():
+                disputes, replay_problems = self._replay_problems()
+                problems += replay_problems
+                named = self._named_files()
+            files = tuple(
+                StoredFileReport(store.check(sha256, size), refs)
+                for sha256, (size, refs) in named.items()
+            )
+            expected = {f"{sha256[:2]}/{sha256}" for sha256 in named}
+            unreferenced = tuple(name for name in store.stored() if name not in expected)
+        except sqlite3.DatabaseError as error:
+            problems.append(f"SQLite cannot read the ledger: {error}")
+        return VerifyReport(
+            ledger=str(self.path),
+            evidence_dir=str(store.root),
+            evidence_dir_exists=store.root.is_dir(),
+            database_problems=tuple(problems),
+            disputes=disputes,
+            files=files,
+            unreferenced=unreferenced,
+        )
+
+    def _database_problems(self) -> list[str]:
+        problems = [
+            f"SQLite integrity check: {row[0]}"
+            for row in self.conn.execute("PRAGMA integrity_check")
+            if row[0] != "ok"
+        ]
+        problems += [
+            f"table {row[0]}, row {row[1]}, names a {row[2]} row that does not exist"
+            for row in self.conn.execute("PRAGMA foreign_key_check")
+        ]
+        return problems
+
+    def _replay_problems(self) -> tuple[int, list[str]]:
+        """Every dispute's events still replay, to the state the ledger has cached."""
+        problems = []
+        rows = self.conn.execute("SELECT id, state, order_id FROM disputes ORDER BY id").fetchall()
+        for row in rows:
+            currency = self.conn.execute(
+                "SELECT currency FROM orders WHERE id = ?", (row["order_id"],)
+            ).fetchone()
+            try:
+                if currency is None:
+                    raise LedgerUnusable(f"dispute {row['id']} names an order that is gone")
+                dispute = self._replay(row["id"], currency[0])
+            except (LedgerUnusable, ValueError, KeyError) as error:
+                problems.append(str(error))
+                continue
+            if dispute.state.value != row["state"]:
+                problems.append(
+                    f"dispute {row['id']}: the ledger says {row['state']}, "
+                    f"its events say {dispute.state}"
+                )
+        return len(rows), problems
+
+    def _named_files(self) -> dict[str, tuple[int | None, tuple[Reference, ...]]]:
+        """Every stored file the ledger names, with its size and the evidence naming it."""
+        named: dict[str, tuple[int | None, tuple[Reference, ...]]] = {}
+        for row in self.conn.execute(
+            "SELECT id, dispute_id, name, sha256, size FROM evidence "
+            "WHERE sha256 IS NOT NULL ORDER BY id"
+        ):
+            size, refs = named.get(row["sha256"], (row["size"], ()))
+            named[row["sha256"]] = (
+                size,
+                (*refs, Reference(row["id"], row["dispute_id"], row["name"])),
+            )
+        return named
 
     def disputes(self, *, include_closed: bool) -> list[DisputeRecord]:
         """Active disputes (and lost ones that may still be appealed), or all of them."""
@@ -888,11 +1021,24 @@ def _asked_amount(ask: AmountSpec, refundable: Decimal, currency: str) -> Decima
     return amount
 
 
+def _already_attached(name: str, dispute_id: int, existing: sqlite3.Row, restored: bool) -> str:
+    same = "" if existing["name"] == name else f" ({existing['name']}, the same content)"
+    note = (
+        f"{name} is already attached to dispute {dispute_id} as evidence #{existing['id']}"
+        f"{same}; nothing new was recorded"
+    )
+    if restored:
+        note += "; its stored copy was missing or altered and is now restored"
+    return note
+
+
 def _kind_for(media_type: str) -> EvidenceKind:
     if media_type.startswith("image/"):
         return EvidenceKind.PHOTO
     if media_type.startswith("video/"):
         return EvidenceKind.VIDEO
+    if media_type.startswith("audio/"):
+        return EvidenceKind.OTHER
     return EvidenceKind.DOCUMENT
 
 

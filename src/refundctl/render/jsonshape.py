@@ -39,6 +39,7 @@ def deadline(d: Deadline | None, now: datetime) -> JSON | None:
             "assumed": d.rule.assumed,
             "source": d.rule.source,
             "explanation": d.rule.described,
+            "origin": d.rule.origin,
         },
     }
 
@@ -99,6 +100,8 @@ def _evidence(e: EvidenceRecord) -> JSON:
         "url": e.url,
         "note": e.note,
         "added": iso(e.added),
+        "present": e.present,
+        "intact": e.intact,
     }
 
 

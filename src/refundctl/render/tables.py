@@ -110,8 +110,8 @@ def status_view(
     if generic:
         parts.append(
             Text(
-                f"No built-in policy yet for {', '.join(generic)}: their deadlines use "
-                "generic, assumed values.",
+                f"No policy known for {', '.join(generic)}: generic, assumed deadlines "
+                "(add one in the config file; see 'refundctl policies').",
                 style="dim",
             )
         )
@@ -244,7 +244,7 @@ def order_detail(view: OrderView, zone: tzinfo, now: datetime) -> RenderableType
 
 
 def _policy_note(generic: bool) -> str:
-    return " (no built-in policy yet: generic, assumed deadlines)" if generic else ""
+    return " (no policy known: generic, assumed deadlines)" if generic else ""
 
 
 def deadlines_table(deadlines: Sequence[Deadline], now: datetime, zone: tzinfo) -> Table:
@@ -339,15 +339,26 @@ def _evidence(record: DisputeRecord, zone: tzinfo, now: datetime) -> RenderableT
     table.add_column("Name", overflow="fold")
     table.add_column("Size", justify="right", no_wrap=True)
     table.add_column("SHA-256", no_wrap=True)
+    table.add_column("Stored", no_wrap=True)
     table.add_column("Added", no_wrap=True)
     for e in record.evidence:
+        # The ledger re-read the store; a link, or a record it did not check, shows nothing.
+        if e.sha256 is None or e.present is None:
+            stored = Text("")
+        elif not e.present:
+            stored = Text("MISSING", style="bold red")
+        elif not e.intact:
+            stored = Text("ALTERED", style="bold red")
+        else:
+            stored = Text("intact", style="green")
         table.add_row(
             str(e.id),
             e.kind,
             Text(clean(e.name)),
             _size(e.size),
-            (e.sha256 or "")[:12],
-            when(e.added, zone, now),
+            (e.sha256 or "")[:8],
+            stored,
+            short_date(e.added, zone, now),
         )
     return table
 
