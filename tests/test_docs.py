@@ -89,3 +89,20 @@ def test_migration_names_match_the_migrations() -> None:
 def test_every_exit_code_is_in_the_readme() -> None:
     for code in (0, 1, 2, 3, 70, 75):
         assert re.search(rf"^\| {code} \|", README, re.MULTILINE)
+
+
+def test_every_test_the_data_page_names_exists() -> None:
+    """docs/data.md backs each guarantee with a test: each one it names must be there."""
+    page = (ROOT / "docs" / "data.md").read_text()
+    named = re.findall(r"`(tests/test_\w+\.py)(?:::(\w+))?`", page)
+    assert len(named) >= 15
+    for path, name in named:
+        source = (ROOT / path).read_text()
+        if name:
+            assert re.search(rf"^(def |class ){name}\b|^{name} = ", source, re.MULTILINE), (
+                f"docs/data.md names {path}::{name}, which does not exist"
+            )
+    shorthand = re.findall(r"`…::(\w+)`", page)  # "…::name" after a named tests/test_backup.py
+    backup_tests = (ROOT / "tests" / "test_backup.py").read_text()
+    for name in shorthand:
+        assert f"def {name}(" in backup_tests, name

@@ -584,6 +584,15 @@ def check(
         check_amount(amount, ctx.refundable, ctx.currency)
     elif amount is not None:
         raise MoveRefused(f"{_label(move)} takes no amount (got {amount})")
+    # What is agreed can never exceed what is refundable (the order's total may have been
+    # corrected since the ask or the offer was made).
+    agreed = {Move.SELLER_AGREES: d.requested, Move.ACCEPT: d.offer}.get(move)
+    if agreed is not None and agreed > ctx.refundable:
+        raise MoveRefused(
+            f"cannot {_label(move)}: {format_money(agreed, ctx.currency)} is more than the "
+            f"{format_money(ctx.refundable, ctx.currency)} still refundable on this order; "
+            "record what the seller offers within it with 'respond DISPUTE seller-offers AMOUNT'"
+        )
     if offer_kind is not None and move not in {
         Move.SELLER_AGREES,
         Move.SELLER_OFFERS,

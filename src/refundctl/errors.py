@@ -21,6 +21,15 @@ class BadInput(RefundctlError):
     """Bad input, an unknown order or dispute, a move not allowed: exit 2, ledger unchanged."""
 
 
+class ManyProblems(BadInput):
+    """Bad input with several problems to fix at once (an import): a summary, then one line
+    each. Still exit 2, and still nothing written."""
+
+    def __init__(self, message: str, problems: list[str]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
 class LedgerUnusable(RefundctlError):
     """Not a refundctl ledger, damaged, or written by a newer version: exit 3."""
 

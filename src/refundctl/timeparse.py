@@ -70,7 +70,7 @@ def zone_named(name: str) -> tzinfo:
     """An IANA zone such as ``Europe/Berlin``; refused with a hint when unknown."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder of zones
         raise BadInput(
             f"unknown time zone {name!r}: use an IANA name such as Europe/Berlin or UTC"
         ) from None

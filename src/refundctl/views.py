@@ -144,3 +144,38 @@ def check_items(
     ]
     ranked.sort(key=lambda pair: (pair[0], pair[1].dispute_id or 0, pair[1].order.id))
     return [item for _, item in ranked]
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What scripts ask of a listing: one marketplace, some states, a seller, a time span.
+
+    ``since``/``until`` bound when a dispute was opened, or when an order was placed.
+    """
+
+    marketplace: str | None = None
+    states: frozenset[str] = frozenset()
+    seller: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def _order_ok(self, order: Order, moment: datetime | None) -> bool:
+        if self.marketplace is not None and order.marketplace != self.marketplace:
+            return False
+        if (
+            self.seller is not None
+            and self.seller.casefold() not in (order.seller or "").casefold()
+        ):
+            return False
+        if self.since is not None and (moment is None or moment < self.since):
+            return False
+        return not (self.until is not None and (moment is None or moment > self.until))
+
+    def dispute(self, view: DisputeView) -> bool:
+        if self.states and str(view.record.dispute.state) not in self.states:
+            return False
+        return self._order_ok(view.record.order, view.record.dispute.opened_at)
+
+    def order(self, order: Order) -> bool:
+        # An order has no dispute state: asking for states keeps only disputes.
+        return not self.states and self._order_ok(order, order.ordered)

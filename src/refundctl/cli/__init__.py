@@ -20,10 +20,11 @@ from typer._click.exceptions import ClickException  # Typer 0.29 vendors click
 from typer.core import TyperGroup
 
 from refundctl import __version__
-from refundctl.cli.common import Env, error_line
+from refundctl.cli.common import Env, error_line, problem_line
 from refundctl.errors import RefundctlError
 
 EXIT_INTERNAL = 70
+MAX_PROBLEM_LINES = 100
 
 
 class RefundctlGroup(TyperGroup):
@@ -57,6 +58,11 @@ def run_safely(invoke: Any) -> int:
         result = invoke()
     except RefundctlError as error:
         error_line(error.message)
+        for line in getattr(error, "problems", [])[:MAX_PROBLEM_LINES]:
+            problem_line(line)
+        more = len(getattr(error, "problems", [])) - MAX_PROBLEM_LINES
+        if more > 0:
+            problem_line(f"… and {more} more")
         return error.exit_code
     except ClickException as error:
         context = getattr(error, "ctx", None)
@@ -174,3 +180,4 @@ from refundctl.cli import policies as _policies  # noqa: E402
 
 __all__ = ["app", "disputes", "main", "orders", "views"]
 _ = (_demo, _export, _policies)
+from refundctl.cli import backup as backup  # noqa: E402  (backup, restore)

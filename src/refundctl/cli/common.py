@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,6 +25,7 @@ from refundctl.errors import BadInput
 from refundctl.ledger.store import Ledger, Settings
 from refundctl.policies import Policies, normalize_marketplace
 from refundctl.timeparse import parse_when
+from refundctl.views import Filters
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -31,7 +33,13 @@ if TYPE_CHECKING:
 JSON_OPTION = typer.Option("--json", help="Print JSON instead of a table (see docs/json.md).")
 MarketplaceFilter = Annotated[
     str | None,
-    typer.Option("--marketplace", "-m", metavar="MARKETPLACE", help="Only this marketplace."),
+    typer.Option(
+        "--marketplace",
+        "-m",
+        metavar="MARKETPLACE",
+        help="Only this marketplace.",
+        autocompletion=lambda ctx, incomplete: _complete_marketplace(ctx, incomplete),
+    ),
 ]
 ON_HELP = "When it happened: a date, a date-time, today, yesterday or '3d ago' (default: now)."
 
@@ -114,10 +122,18 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+# Piped, a table is read by a program or a file, not a terminal: no colour, and wide enough
+# that nothing wraps. COLUMNS, when set, still wins.
+PIPED_WIDTH = 200
+
+
 def show(renderable: RenderableType) -> None:
+    import os
+
     from rich.console import Console
 
-    Console(highlight=False).print(renderable)
+    piped = not sys.stdout.isatty() and not os.environ.get("COLUMNS")
+    Console(highlight=False, width=PIPED_WIDTH if piped else None).print(renderable)
 
 
 def say(text: str) -> None:
@@ -131,6 +147,12 @@ def warn(text: str) -> None:
 def error_line(text: str) -> None:
     """One line on stderr, whatever the message held."""
     sys.stderr.write("error: " + _one_line(text) + "\n")
+
+
+def problem_line(text: str) -> str | None:
+    """One more line under an error that lists several problems (an import)."""
+    sys.stderr.write("  " + _one_line(text) + "\n")
+    return None
 
 
 def _one_line(text: str) -> str:
@@ -147,3 +169,78 @@ def within(text: str) -> timedelta:
     duration = parse_duration(text)
     hours = {Unit.HOURS: 1, Unit.DAYS: 24, Unit.WEEKS: 24 * 7}[duration.unit]
     return timedelta(hours=duration.count * hours)
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+FormatOption = Annotated[
+    OutputFormat | None,
+    typer.Option(
+        "--format",
+        metavar="FORMAT",
+        help="table (the default), json or csv; --json is short for --format json.",
+    ),
+]
+StateFilter = Annotated[
+    list[str] | None,
+    typer.Option("--state", metavar="STATE", help="Only disputes in this state; repeat for more."),
+]
+SellerFilter = Annotated[
+    str | None, typer.Option("--seller", metavar="TEXT", help="Only sellers whose name has TEXT.")
+]
+SinceFilter = Annotated[
+    str | None,
+    typer.Option(metavar="WHEN", help="Only disputes opened (orders placed) at or after WHEN."),
+]
+UntilFilter = Annotated[
+    str | None,
+    typer.Option(metavar="WHEN", help="Only disputes opened (orders placed) at or before WHEN."),
+]
+
+
+def output_format(as_json: bool, chosen: OutputFormat | None) -> OutputFormat:
+    if as_json and chosen not in (None, OutputFormat.JSON):
+        raise BadInput(f"--json and --format {chosen} disagree; give one of them")
+    if as_json:
+        return OutputFormat.JSON
+    return chosen or OutputFormat.TABLE
+
+
+def make_filters(
+    e: Env,
+    *,
+    marketplace: str | None = None,
+    states: list[str] | None = None,
+    seller: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> Filters:
+    from refundctl.domain import State
+
+    known = {s.value for s in State}
+    for state in states or ():
+        if state not in known:
+            raise BadInput(f"--state: no state {state!r}; states: {', '.join(sorted(known))}")
+    return Filters(
+        marketplace=marketplace_option(marketplace),
+        states=frozenset(states or ()),
+        seller=seller.strip() if seller and seller.strip() else None,
+        since=e.maybe_when(since, option="--since"),
+        until=e.maybe_when(until, option="--until"),
+    )
+
+
+def emit_csv(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
+    from refundctl.render.exporting import to_csv
+
+    sys.stdout.write(to_csv(columns, rows))
+
+
+def _complete_marketplace(ctx: typer.Context, incomplete: str) -> list[str]:
+    from refundctl.cli.completion import complete_marketplace
+
+    return complete_marketplace(ctx, incomplete)

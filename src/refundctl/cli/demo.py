@@ -1,4 +1,8 @@
-"""``refundctl demo``: build the sample ledger in a place of its own and show its status."""
+"""``refundctl demo``: build the sample ledger in a place of its own and show its status.
+
+The ledger is built in a folder beside its path and moved into place only when complete, so a
+demo that is interrupted leaves no half-built ledger behind (the next one cleans up after it).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Annotated
 import typer
 
 from refundctl.cli import app
-from refundctl.cli.common import JSON_OPTION, env, say, show
+from refundctl.cli.common import JSON_OPTION, Env, env, say, show
 from refundctl.config import demo_ledger_path
 from refundctl.errors import BadInput
 from refundctl.ledger.evidence import evidence_dir
@@ -24,6 +28,27 @@ def _remove_old_demo(path: Path) -> None:
     shutil.rmtree(evidence_dir(path), ignore_errors=True)
 
 
+def _build_beside(e: Env, path: Path) -> None:
+    import shutil
+
+    from refundctl import sample
+    from refundctl.ledger.backup import install_new_ledger
+    from refundctl.ledger.files import partial_name, sweep_stale
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sweep_stale(path, "demo")
+    work = partial_name(path, "demo")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    try:
+        built = work / path.name
+        with e.ledger(write=True, path=built) as ledger:
+            sample.build(ledger, e.now)
+        install_new_ledger(built, path, replace=False, now=e.now)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 @app.command()
 def demo(
     ctx: typer.Context,
@@ -36,7 +61,6 @@ def demo(
     as_json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Build a sample ledger (never your own) and show its status."""
-    from refundctl import sample
     from refundctl.cli.views import gather
 
     e = env(ctx)
@@ -50,8 +74,7 @@ def demo(
     else:
         path = demo_ledger_path()
         _remove_old_demo(path)
-    with e.ledger(write=True, path=path) as ledger:
-        sample.build(ledger, e.now)
+    _build_beside(e, path)
     shown = replace(e, db=path, explicit_db=True)
     disputes, orders = gather(shown)
     if as_json:

@@ -23,6 +23,7 @@ from refundctl.cli.common import (
     say,
     warn,
 )
+from refundctl.cli.completion import complete_dispute, complete_move, complete_order
 from refundctl.domain import (
     RESPOND_MOVES,
     Actor,
@@ -45,6 +46,7 @@ DisputeId = Annotated[
     typer.Argument(
         metavar="DISPUTE",
         help="The dispute's number, as 'open' printed it.",
+        autocompletion=complete_dispute,
     ),
 ]
 Evidence = Annotated[
@@ -87,7 +89,10 @@ def _report(e: Env, result: Result, before: State | None, as_json: bool) -> None
 @app.command("open")
 def open_dispute(
     ctx: typer.Context,
-    order_no: Annotated[str, typer.Argument(metavar="ORDER_NO", help="The order number.")],
+    order_no: Annotated[
+        str,
+        typer.Argument(metavar="ORDER_NO", help="The order number.", autocompletion=complete_order),
+    ],
     reason: Annotated[
         Reason,
         typer.Option(
@@ -258,6 +263,7 @@ def respond(
         str,
         typer.Argument(
             metavar="MOVE",
+            autocompletion=complete_move,
             help="seller-agrees, seller-offers, seller-rejects, accept, decline, counter, "
             "return-shipped, return-delivered, platform-requests-info, platform-awards, "
             "platform-rejects.",

@@ -16,11 +16,17 @@ import typer
 
 from refundctl.cli import app
 from refundctl.cli.common import JSON_OPTION, emit_json, env, say, warn
+from refundctl.cli.completion import complete_dispute
 from refundctl.errors import BadInput
 
 Json = Annotated[bool, JSON_OPTION]
 DisputeId = Annotated[
-    int, typer.Argument(metavar="DISPUTE", help="The dispute's number, as 'open' printed it.")
+    int,
+    typer.Argument(
+        metavar="DISPUTE",
+        help="The dispute's number, as 'open' printed it.",
+        autocompletion=complete_dispute,
+    ),
 ]
 
 

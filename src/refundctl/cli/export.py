@@ -1,4 +1,4 @@
-"""``refundctl export``: the ledger's deadlines as a calendar feed (more formats to come)."""
+"""``refundctl export``: the whole ledger as JSON, JSON Lines or CSV, or a calendar feed."""
 
 from __future__ import annotations
 
@@ -12,40 +12,104 @@ from typing import Annotated
 import typer
 
 from refundctl.cli import app
-from refundctl.cli.common import env
+from refundctl.cli.common import Env, env
 from refundctl.errors import BadInput
 
 
 class ExportFormat(StrEnum):
+    JSON = "json"
+    JSONL = "jsonl"
+    CSV = "csv"
     ICS = "ics"
+
+
+class ExportWhat(StrEnum):
+    ORDERS = "orders"
+    DISPUTES = "disputes"
+    EVENTS = "events"
 
 
 @app.command()
 def export(
     ctx: typer.Context,
     format: Annotated[
-        ExportFormat,
-        typer.Option("--format", "-f", metavar="FORMAT", help="ics: a calendar feed."),
-    ] = ExportFormat.ICS,
+        ExportFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="json (the whole ledger), jsonl, csv, or ics (a calendar of deadlines); "
+            "default: from the -o file's extension, else json.",
+        ),
+    ] = None,
+    what: Annotated[
+        ExportWhat | None,
+        typer.Option(
+            metavar="WHAT",
+            help="orders, disputes or events: the table for csv and jsonl (default orders).",
+        ),
+    ] = None,
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", metavar="FILE", help="Write here (default: stdout)."),
     ] = None,
 ) -> None:
-    """Export every open deadline as a calendar (re-export to update it in place)."""
+    """Export the ledger for scripts and spreadsheets, or its deadlines for a calendar."""
     from refundctl.cli.views import gather
-    from refundctl.render.calendar import feed
 
     e = env(ctx)
-    disputes, orders = gather(e)
-    data = feed(disputes, orders, e.now)
+    format = format or _format_of(output)
+    if format is ExportFormat.ICS:
+        if what is not None:
+            raise BadInput("--what goes with csv, jsonl or json, not with ics")
+        from refundctl.render.calendar import feed
+
+        disputes, orders = gather(e)
+        data = feed(disputes, orders, e.now)
+        count = sum(len(v.deadlines) for v in disputes) + sum(len(v.deadlines) for v in orders)
+        summary = f"{count} deadline{'s' if count != 1 else ''}"
+    else:
+        data, summary = _ledger_export(e, format, what)
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
     write_atomically(output.expanduser(), data)
-    count = sum(len(v.deadlines) for v in disputes) + sum(len(v.deadlines) for v in orders)
-    typer.echo(f"Wrote {count} deadline{'s' if count != 1 else ''} to {output}.")
+    typer.echo(f"Wrote {summary} to {output}.")
+
+
+def _format_of(output: Path | None) -> ExportFormat:
+    """``-o deadlines.ics`` means ics, ``-o orders.csv`` csv; otherwise the whole ledger."""
+    suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+    try:
+        return ExportFormat(suffix)
+    except ValueError:
+        return ExportFormat.JSON
+
+
+def _ledger_export(e: Env, format: ExportFormat, what: ExportWhat | None) -> tuple[bytes, str]:
+    import json
+
+    from refundctl.render import exporting
+    from refundctl.views import dispute_view
+
+    with e.ledger(write=False) as ledger:
+        orders = ledger.orders()
+        records = ledger.disputes(include_closed=True)
+    disputes = [dispute_view(r, e.settings.policy_for, e.zone) for r in records]
+    if format is ExportFormat.JSON and what is None:
+        document = exporting.whole_ledger(orders, disputes, e.now)
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        return text.encode(), f"{len(orders)} orders and {len(disputes)} disputes"
+    chosen = (what or ExportWhat.ORDERS).value
+    columns, rows = exporting.table(chosen, orders, disputes, e.now)
+    if format is ExportFormat.CSV:
+        text = exporting.to_csv(columns, rows)
+    elif format is ExportFormat.JSONL:
+        text = exporting.to_jsonl(rows)
+    else:
+        text = json.dumps({chosen: rows}, indent=2, ensure_ascii=False) + "\n"
+    return text.encode(), f"{len(rows)} {chosen}"
 
 
 def write_atomically(path: Path, data: bytes) -> None:

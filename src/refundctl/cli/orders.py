@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 from dataclasses import replace
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -10,16 +13,25 @@ import typer
 from refundctl.cli import app
 from refundctl.cli.common import (
     JSON_OPTION,
+    FormatOption,
     MarketplaceFilter,
+    OutputFormat,
+    SellerFilter,
+    SinceFilter,
+    UntilFilter,
+    emit_csv,
     emit_json,
     env,
+    make_filters,
     marketplace_option,
+    output_format,
     say,
     show,
     warn,
 )
+from refundctl.cli.completion import complete_marketplace, complete_order
 from refundctl.domain import Order, parse_item
-from refundctl.errors import BadInput
+from refundctl.errors import BadInput, ManyProblems
 from refundctl.ledger.store import OrderRef
 from refundctl.money import parse_amount, parse_currency
 from refundctl.policies import KNOWN_MARKETPLACES, normalize_marketplace
@@ -36,6 +48,7 @@ Marketplace = Annotated[
         "-m",
         metavar="MARKETPLACE",
         help="When two marketplaces share the order number.",
+        autocompletion=complete_marketplace,
     ),
 ]
 Seller = Annotated[str | None, typer.Option(metavar="NAME", help="The seller or shop name.")]
@@ -53,7 +66,12 @@ When = Annotated[str | None, typer.Option(metavar="WHEN")]
 Payment = Annotated[
     str | None, typer.Option(metavar="METHOD", help="card, paypal, store-credit, …")
 ]
-OrderNo = Annotated[str, typer.Argument(metavar="ORDER_NO", help="The marketplace's order number.")]
+OrderNo = Annotated[
+    str,
+    typer.Argument(
+        metavar="ORDER_NO", help="The marketplace's order number.", autocompletion=complete_order
+    ),
+]
 Json = Annotated[bool, JSON_OPTION]
 
 
@@ -68,6 +86,7 @@ def add(
             "-m",
             metavar="MARKETPLACE",
             help="Where it was bought: aliexpress, ebay, amazon, temu, etsy, paypal, …",
+            autocompletion=complete_marketplace,
         ),
     ],
     total: Annotated[str, typer.Option(metavar="AMOUNT", help="What was paid, e.g. 45.90.")],
@@ -215,22 +234,30 @@ def receive(
 def list_orders(
     ctx: typer.Context,
     marketplace: MarketplaceFilter = None,
+    seller: SellerFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
+    format: FormatOption = None,
     as_json: Json = False,
 ) -> None:
-    """List every order in the ledger."""
-    from refundctl.render import jsonshape
-
+    """List every order in the ledger (filtered as asked)."""
     e = env(ctx)
+    chosen = output_format(as_json, format)
+    filters = make_filters(e, marketplace=marketplace, seller=seller, since=since, until=until)
     with e.ledger(write=False) as ledger:
-        orders = ledger.orders()
-    if marketplace:
-        orders = [o for o in orders if o.marketplace == normalize_marketplace(marketplace)]
-    if as_json:
-        emit_json({"orders": [jsonshape.order(o) for o in orders]})
-        return
-    from refundctl.render.tables import order_list
+        orders = [o for o in ledger.orders() if filters.order(o)]
+    if chosen is OutputFormat.JSON:
+        from refundctl.render import jsonshape
 
-    show(order_list(orders, e.zone, e.now))
+        emit_json({"orders": [jsonshape.order(o) for o in orders]})
+    elif chosen is OutputFormat.CSV:
+        from refundctl.render.exporting import ORDER_COLUMNS, order_row
+
+        emit_csv(ORDER_COLUMNS, [order_row(o) for o in orders])
+    else:
+        from refundctl.render.tables import order_list
+
+        show(order_list(orders, e.zone, e.now))
 
 
 @order_app.command("show")
@@ -291,3 +318,103 @@ def _text(value: str | None) -> str | None:
     if value is None:
         return None
     return value.strip() or None
+
+
+@order_app.command("import")
+def import_orders(
+    ctx: typer.Context,
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help="CSV, JSON or JSON Lines; - reads stdin.")
+    ],
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            metavar="FIELD=COLUMN",
+            help='Read FIELD from another column, e.g. order_no="Order ID"; repeat.',
+        ),
+    ] = None,
+    marketplace: Annotated[
+        str | None,
+        typer.Option(
+            "--marketplace", "-m", metavar="MARKETPLACE", help="For rows without a marketplace."
+        ),
+    ] = None,
+    currency: Annotated[
+        str | None,
+        typer.Option(metavar="CODE", help="For rows without a currency (default: USD or config)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check everything, write nothing.")
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """Import orders from a file: new ones are added, changed ones updated, all or nothing."""
+    from refundctl.cli.progress import progress_reporter
+    from refundctl.importing import parse_mapping, read_orders
+
+    e = env(ctx)
+    columns = parse_mapping(mapping or [])
+    default_currency = parse_currency(currency) if currency is not None else e.config.currency
+    text = _read_import(file)
+    with progress_reporter("Reading") as tick:
+        result = read_orders(
+            text,
+            mapping=columns,
+            marketplace=_marketplace(marketplace) if marketplace else None,
+            default_currency=default_currency,
+            now=e.now,
+            zone=e.zone,
+            progress=tick,
+        )
+    if result.problems:
+        count = len(result.problems)
+        raise ManyProblems(
+            f"{count} problem{'s' if count != 1 else ''} in {file}; nothing was imported",
+            [str(p) for p in result.problems],
+        )
+    with contextlib.ExitStack() as stack:
+        path = None
+        if dry_run and not e.db.exists():
+            # A dry run must leave no ledger behind: check against an empty scratch one.
+            scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="refundctl-"))
+            path = Path(scratch) / "dry-run.db"
+        tick = stack.enter_context(progress_reporter("Importing", total=len(result.orders)))
+        ledger = stack.enter_context(e.ledger(write=True, path=path))
+        summary = ledger.import_orders(result.orders, e.now, dry_run=dry_run, progress=tick)
+    if as_json:
+        emit_json(
+            {
+                "file": file,
+                "added": summary.added,
+                "updated": summary.updated,
+                "unchanged": summary.unchanged,
+                "dry_run": summary.dry_run,
+            }
+        )
+        return
+    verb = "Checked" if dry_run else "Imported"
+    line = (
+        f"{verb} {file}: {summary.added} added, {summary.updated} updated, "
+        f"{summary.unchanged} unchanged."
+    )
+    if dry_run:
+        line += " Nothing was written (--dry-run)."
+    say(line)
+
+
+def _read_import(file: str) -> str:
+    import sys
+
+    try:
+        data = sys.stdin.buffer.read() if file == "-" else Path(file).expanduser().read_bytes()
+    except FileNotFoundError:
+        raise BadInput(f"no such file: {file}") from None
+    except IsADirectoryError:
+        raise BadInput(f"{file} is a directory; give the file to import") from None
+    except OSError as error:
+        raise BadInput(f"cannot read {file}: {error.strerror}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadInput(f"{file} is not UTF-8 text; save it as UTF-8 (CSV UTF-8 in Excel)") from None

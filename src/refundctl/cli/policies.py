@@ -7,7 +7,16 @@ from typing import Annotated
 import typer
 
 from refundctl.cli import app
-from refundctl.cli.common import JSON_OPTION, emit_json, env, show
+from refundctl.cli.common import (
+    JSON_OPTION,
+    FormatOption,
+    OutputFormat,
+    emit_csv,
+    emit_json,
+    env,
+    output_format,
+    show,
+)
 from refundctl.errors import BadInput
 from refundctl.policies import normalize_marketplace
 
@@ -19,6 +28,7 @@ def policies(
         str | None,
         typer.Argument(metavar="MARKETPLACE", help="Show this marketplace's rules in full."),
     ] = None,
+    format: FormatOption = None,
     as_json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Show the deadline rules in effect: built-in, from your config, or assumed."""
@@ -36,8 +46,11 @@ def policies(
             )
         names = [wanted]
     chosen = [e.policies.for_marketplace(name) for name in names]
-    if as_json:
+    shape = output_format(as_json, format)
+    if shape is OutputFormat.JSON:
         emit_json({"policies": [policyview.policy_json(p) for p in chosen]})
+    elif shape is OutputFormat.CSV:
+        emit_csv(policyview.CSV_COLUMNS, policyview.policy_rows(chosen))
     elif marketplace is None:
         show(policyview.overview(chosen))
     else:

@@ -10,16 +10,26 @@ from refundctl.cli import app
 from refundctl.cli.common import (
     JSON_OPTION,
     Env,
+    FormatOption,
     MarketplaceFilter,
+    OutputFormat,
+    SellerFilter,
+    SinceFilter,
+    StateFilter,
+    UntilFilter,
+    emit_csv,
     emit_json,
     env,
-    marketplace_option,
+    make_filters,
+    output_format,
     show,
     within,
 )
+from refundctl.cli.completion import complete_dispute
 from refundctl.errors import BadInput
 from refundctl.views import (
     DisputeView,
+    Filters,
     OrderView,
     by_urgency,
     check_items,
@@ -33,9 +43,9 @@ DEFAULT_LIMIT = 20
 
 
 def gather(
-    e: Env, *, include_closed: bool = False, marketplace: str | None = None
+    e: Env, *, include_closed: bool = False, filters: Filters | None = None
 ) -> tuple[list[DisputeView], list[OrderView]]:
-    """Every dispute and open order as views, most urgent first."""
+    """Every dispute and open order as views, filtered, most urgent first."""
     with e.ledger(write=False) as ledger:
         records = ledger.disputes(include_closed=include_closed)
         open_orders = ledger.open_orders()
@@ -46,9 +56,9 @@ def gather(
         for o, left, disputed in open_orders
     ]
     orders = [v for v in orders if v.deadlines]
-    if marketplace is not None:
-        disputes = [v for v in disputes if v.record.order.marketplace == marketplace]
-        orders = [v for v in orders if v.order.marketplace == marketplace]
+    if filters is not None:
+        disputes = [v for v in disputes if filters.dispute(v)]
+        orders = [v for v in orders if filters.order(v.order)]
     return by_urgency(disputes, e.now), orders_by_urgency(orders, e.now)
 
 
@@ -57,7 +67,9 @@ def status(
     ctx: typer.Context,
     dispute: Annotated[
         int | None,
-        typer.Argument(metavar="DISPUTE", help="Show this dispute in full."),
+        typer.Argument(
+            metavar="DISPUTE", help="Show this dispute in full.", autocompletion=complete_dispute
+        ),
     ] = None,
     show_all: Annotated[bool, typer.Option("--all", help="Include closed disputes.")] = False,
     limit: Annotated[
@@ -65,38 +77,53 @@ def status(
         typer.Option(metavar="N", help="Rows to show, most urgent first; 0 shows all.", min=0),
     ] = DEFAULT_LIMIT,
     marketplace: MarketplaceFilter = None,
+    state: StateFilter = None,
+    seller: SellerFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
+    format: FormatOption = None,
     as_json: Json = False,
 ) -> None:
     """Show active disputes and open order windows, most urgent first."""
     e = env(ctx)
+    chosen = output_format(as_json, format)
     if dispute is not None:
-        _one(e, dispute, as_json)
+        _one(e, dispute, chosen)
         return
-    disputes, orders = gather(
-        e, include_closed=show_all, marketplace=marketplace_option(marketplace)
+    filters = make_filters(
+        e, marketplace=marketplace, states=state, seller=seller, since=since, until=until
     )
-    if as_json:
+    disputes, orders = gather(e, include_closed=show_all or bool(state), filters=filters)
+    if chosen is OutputFormat.JSON:
         from refundctl.render import jsonshape
 
         emit_json(jsonshape.status(disputes, orders, e.now))
-        return
-    from refundctl.render.tables import status_view
+    elif chosen is OutputFormat.CSV:
+        from refundctl.render.exporting import STATUS_COLUMNS, status_rows
 
-    show(status_view(disputes, orders, e.now, e.zone, limit))
+        emit_csv(STATUS_COLUMNS, status_rows(disputes, orders, e.now))
+    else:
+        from refundctl.render.tables import status_view
+
+        show(status_view(disputes, orders, e.now, e.zone, limit))
 
 
-def _one(e: Env, dispute: int, as_json: bool) -> None:
+def _one(e: Env, dispute: int, chosen: OutputFormat) -> None:
     with e.ledger(write=False) as ledger:
         record = ledger.dispute(dispute)
     view = dispute_view(record, e.settings.policy_for, e.zone)
-    if as_json:
+    if chosen is OutputFormat.JSON:
         from refundctl.render import jsonshape
 
         emit_json(jsonshape.dispute(view, e.now, detail=True))
-        return
-    from refundctl.render.tables import dispute_detail
+    elif chosen is OutputFormat.CSV:
+        from refundctl.render.exporting import STATUS_COLUMNS, status_rows
 
-    show(dispute_detail(view, e.zone, e.now))
+        emit_csv(STATUS_COLUMNS, status_rows([view], [], e.now))
+    else:
+        from refundctl.render.tables import dispute_detail
+
+        show(dispute_detail(view, e.zone, e.now))
 
 
 @app.command()
@@ -106,20 +133,34 @@ def check(
         str,
         typer.Option("--within", metavar="DURATION", help="How far ahead to look: 48h, 3d, 2w."),
     ] = "3d",
+    marketplace: MarketplaceFilter = None,
+    state: StateFilter = None,
+    seller: SellerFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
+    format: FormatOption = None,
     as_json: Json = False,
 ) -> None:
     """Exit 1 if any deadline is overdue or due within the window (for cron), else 0."""
     e = env(ctx)
+    chosen = output_format(as_json, format)
     try:
         window = within(within_text)
     except BadInput as error:
         raise BadInput(f"--within: {error.message}") from None
-    disputes, orders = gather(e)
+    filters = make_filters(
+        e, marketplace=marketplace, states=state, seller=seller, since=since, until=until
+    )
+    disputes, orders = gather(e, filters=filters)
     items = check_items(disputes, orders, e.now, window)
-    if as_json:
+    if chosen is OutputFormat.JSON:
         from refundctl.render import jsonshape
 
         emit_json(jsonshape.check(items, e.now, window, within_text.strip()))
+    elif chosen is OutputFormat.CSV:
+        from refundctl.render.exporting import CHECK_COLUMNS, check_rows
+
+        emit_csv(CHECK_COLUMNS, check_rows(items, e.now))
     else:
         from refundctl.render.text import check_lines
 

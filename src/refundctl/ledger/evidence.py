@@ -4,7 +4,8 @@ Each file is stored once, under its SHA-256, in ``<ledger>.evidence/ab/abcdef…
 keeps working when the original is moved or deleted and the same photo attached twice costs
 nothing. A file is copied to a temporary name, hashed while it is copied, flushed to disk and
 only then renamed into place: a crash leaves at most a stray temporary file, never a half file
-under a hash the ledger names. The media type comes from the content, not the name.
+under a hash the ledger names, and the next attach removes temporaries whose process is gone.
+The media type comes from the content, not the name.
 
 What is not a regular file is refused before it is opened, and every file is opened without
 blocking and checked again once open, so a pipe or a device swapped in at the last moment can
@@ -15,6 +16,7 @@ and ``bundle``.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import hashlib
 import os
 import re
@@ -27,11 +29,13 @@ from typing import BinaryIO
 
 from refundctl.errors import BadInput
 from refundctl.integrity import FileCheck, FileStatus
+from refundctl.ledger.files import pid_alive
 
 MAX_BYTES = 100 * 1024 * 1024
 _CHUNK = 1024 * 1024
 _HEAD = 4096
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_TEMPORARY = re.compile(r"\.incoming-(\d+)-.*")
 
 # Leading bytes of the formats a phone, a scanner or a browser produces.
 _SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
@@ -263,7 +267,8 @@ class EvidenceStore:
             raise BadInput(f"cannot read {source}: {error.strerror}") from None
         with reader:
             self.root.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+            self.sweep_temporaries()
+            handle, name = tempfile.mkstemp(dir=self.root, prefix=f".incoming-{os.getpid()}-")
             temporary = Path(name)
             try:
                 with os.fdopen(handle, "wb") as out:
@@ -296,6 +301,18 @@ class EvidenceStore:
             self._refuse_large(source, size)  # it may have grown since it was checked
             out.write(chunk)
         return digest.hexdigest(), size, head
+
+    def sweep_temporaries(self) -> None:
+        """Remove the temporary copies that killed processes left (``.incoming-PID-…``)."""
+        try:
+            entries = list(os.scandir(self.root))
+        except OSError:
+            return
+        for entry in entries:
+            found = _TEMPORARY.fullmatch(entry.name)
+            if found and entry.is_file(follow_symlinks=False) and not pid_alive(int(found[1])):
+                with contextlib.suppress(OSError):
+                    Path(entry.path).unlink()
 
     def open(self, sha256: str) -> BinaryIO:
         """A stored file, for reading; ``OSError`` when it is gone or not a regular file."""

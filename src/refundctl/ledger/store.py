@@ -10,6 +10,7 @@ text to aware datetimes) and nowhere else.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -37,9 +38,12 @@ from refundctl.domain import (
     Reason,
     State,
 )
-from refundctl.errors import BadInput, LedgerLocked, LedgerUnusable
+from refundctl.errors import BadInput, LedgerLocked, LedgerUnusable, ManyProblems
+from refundctl.importing import ImportedOrder
 from refundctl.integrity import FileStatus, Reference, StoredFileReport, VerifyReport
 from refundctl.ledger.evidence import EvidenceStore, evidence_dir, stored_name
+from refundctl.ledger.files import move_into_place, partial_name, sweep_stale
+from refundctl.ledger.health import refuse_damaged
 from refundctl.ledger.schema import MIGRATION_NAMES, MIGRATION_SET
 from refundctl.money import from_minor, parse_amount, percent_of, to_minor
 from refundctl.policies import Policy, has_appeals
@@ -112,11 +116,12 @@ class Ledger:
     def open(cls, path: Path, settings: Settings, *, write: bool) -> Iterator[Ledger]:
         """Open (creating and migrating as needed) the ledger at ``path``.
 
-        A read-only open of a ledger that does not exist yet gives an empty in-memory one, so
-        that ``status`` on a new machine neither fails nor leaves a file behind.
+        A read-only open of a ledger that does not exist yet (or is an empty file) gives an
+        empty in-memory one, so that ``status`` on a new machine neither fails nor leaves a file
+        behind. A write first has SQLite check the file, and refuses a damaged one.
         """
         with _translate_errors(path):
-            if not path.exists() and not write:
+            if not write and _nothing_at(path):
                 conn = sqlite3.connect(":memory:", isolation_level=None)
                 _migrate(conn, None)
                 store_path = None
@@ -124,6 +129,8 @@ class Ledger:
                 if write:
                     path.parent.mkdir(parents=True, exist_ok=True)
                 conn = _connect(path)
+                if write:
+                    refuse_damaged(conn, path)
                 _migrate(conn, path)
                 store_path = path
             if not write:
@@ -134,15 +141,16 @@ class Ledger:
                 conn.close()
 
     @contextmanager
-    def _write(self) -> Iterator[None]:
-        """One command's transaction. BEGIN IMMEDIATE takes the write lock before reading."""
+    def _write(self, *, commit: bool = True) -> Iterator[None]:
+        """One command's transaction. BEGIN IMMEDIATE takes the write lock before reading.
+        ``commit=False`` runs everything and then rolls it back: a dry run."""
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
+        self.conn.execute("COMMIT" if commit else "ROLLBACK")
 
     @contextmanager
     def _read(self) -> Iterator[None]:
@@ -173,27 +181,31 @@ class Ledger:
                     f"order {order.order_no} on {order.marketplace} exists already; "
                     "change it with 'refundctl order update'"
                 )
-            cursor = self.conn.execute(
-                "INSERT INTO orders (marketplace, order_no, seller, title, total, currency, "
-                "ordered, shipped, expected_by, received, protection_ends, payment, created, "
-                "updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    order.marketplace,
-                    order.order_no,
-                    order.seller,
-                    order.title,
-                    to_minor(order.total, order.currency),
-                    order.currency,
-                    *(_ts(getattr(order, name)) for name in _ORDER_TIMES),
-                    order.payment,
-                    iso(now),
-                    iso(now),
-                ),
-            )
-            order_id = int(cursor.lastrowid or 0)
-            self._write_items(order_id, order)
-            self._order_event(order_id, "added", _order_fields(order), now, now)
+            order_id = self._insert_order(order, now, "added")
             return self._order_by_id(order_id)
+
+    def _insert_order(self, order: Order, now: datetime, kind: str) -> int:
+        cursor = self.conn.execute(
+            "INSERT INTO orders (marketplace, order_no, seller, title, total, currency, "
+            "ordered, shipped, expected_by, received, protection_ends, payment, created, "
+            "updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                order.marketplace,
+                order.order_no,
+                order.seller,
+                order.title,
+                to_minor(order.total, order.currency),
+                order.currency,
+                *(_ts(getattr(order, name)) for name in _ORDER_TIMES),
+                order.payment,
+                iso(now),
+                iso(now),
+            ),
+        )
+        order_id = int(cursor.lastrowid or 0)
+        self._write_items(order_id, order)
+        self._order_event(order_id, kind, _order_fields(order), now, now)
+        return order_id
 
     def update_order(self, ref: OrderRef, changes: dict[str, Any], now: datetime) -> Order:
         """Change the given fields; ``changes`` maps ``Order`` field names to new values."""
@@ -220,8 +232,69 @@ class Ledger:
 
     def orders(self) -> list[Order]:
         with self._read():
-            rows = self.conn.execute("SELECT * FROM orders ORDER BY id").fetchall()
-            return [self._order_from_row(row) for row in rows]
+            return self._all_orders()
+
+    def _all_orders(self) -> list[Order]:
+        """Every order, with its items, in two queries rather than one per order."""
+        items: dict[int, list[sqlite3.Row]] = {}
+        for item in self.conn.execute("SELECT * FROM order_items ORDER BY order_id, position"):
+            items.setdefault(item["order_id"], []).append(item)
+        rows = self.conn.execute("SELECT * FROM orders ORDER BY id").fetchall()
+        return [self._order_from_row(row, items.get(row["id"], [])) for row in rows]
+
+    def import_orders(
+        self,
+        rows: Sequence[ImportedOrder],
+        now: datetime,
+        *,
+        dry_run: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportSummary:
+        """Add new orders and update changed ones, all in one transaction or not at all.
+
+        Only the fields the file gave are compared, so a file without a ``seller`` column
+        leaves sellers alone; a row identical to the ledger changes nothing, which makes a
+        second import of the same file a no-op.
+        """
+        added = updated = unchanged = 0
+        problems: list[str] = []
+        with self._write(commit=not dry_run):
+            existing = {(o.marketplace, o.order_no): o for o in self._all_orders()}
+            for done, row in enumerate(rows, start=1):
+                if progress is not None and done % 500 == 0:
+                    progress(done)
+                key = (row.order.marketplace, row.order.order_no)
+                old = existing.get(key)
+                try:
+                    if old is None:
+                        self._insert_order(_with_paid_default(row.order, now), now, "imported")
+                        added += 1
+                        continue
+                    changes = {
+                        name: getattr(row.order, name)
+                        for name in row.given
+                        if name not in {"marketplace", "order_no"}
+                    }
+                    new = replace(old, **changes)
+                    if _order_fields(new) == _order_fields(old):
+                        unchanged += 1
+                        continue
+                    if "total" in changes or "currency" in changes:
+                        self._refuse_money_change(old, changes)
+                    _refuse_problems(new, now)
+                    self._store_order_change(old, new, "imported", now, now)
+                    updated += 1
+                except BadInput as error:
+                    problems.append(f"row {row.row}: {error.message}")
+            if problems:
+                raise ManyProblems(
+                    f"{len(problems)} row{'s' if len(problems) != 1 else ''} cannot be "
+                    "imported; nothing was imported",
+                    problems,
+                )
+        if progress is not None:
+            progress(len(rows))
+        return ImportSummary(added, updated, unchanged, dry_run)
 
     def refundable(self, order: Order) -> Decimal:
         """What is still refundable on the order as a whole."""
@@ -347,17 +420,21 @@ class Ledger:
         row = self.conn.execute("SELECT * FROM orders WHERE id = ?", (order_id,)).fetchone()
         return self._order_from_row(row)
 
-    def _order_from_row(self, row: sqlite3.Row) -> Order:
+    def _order_from_row(
+        self, row: sqlite3.Row, item_rows: Sequence[sqlite3.Row] | None = None
+    ) -> Order:
         currency = row["currency"]
+        if item_rows is None:
+            item_rows = self.conn.execute(
+                "SELECT * FROM order_items WHERE order_id = ? ORDER BY position", (row["id"],)
+            ).fetchall()
         items = tuple(
             Item(
                 item["name"],
                 item["quantity"],
                 None if item["price"] is None else from_minor(item["price"], currency),
             )
-            for item in self.conn.execute(
-                "SELECT * FROM order_items WHERE order_id = ? ORDER BY position", (row["id"],)
-            )
+            for item in item_rows
         )
         return Order(
             id=row["id"],
@@ -512,10 +589,11 @@ class Ledger:
             updated = self._record(dispute_id)
             if updated.dispute.active and not record.dispute.active:
                 self._refuse_overlap(record.order, record.item, exclude=dispute_id)
-            if updated.refundable < 0:
+            if domain.counts_toward_order(updated.dispute) > updated.refundable:
                 raise BadInput(
-                    "undoing this would take more than the order's total; "
-                    "close the other dispute first"
+                    "undoing this would take more than the order's total "
+                    f"({updated.refundable} {record.order.currency} is still refundable); "
+                    "correct the total or close the other dispute first"
                 )
             self._save_state(updated)
             return Result(updated), last
@@ -878,6 +956,34 @@ class Ledger:
             or dispute_deadlines(r.dispute, self.settings.policy_for(r.order.marketplace), zone)
         ]
 
+    def completion_disputes(self) -> list[tuple[int, str, str, str]]:
+        """Dispute number, marketplace, order number and state, for shell completion."""
+        with self._read():
+            return [
+                (row[0], row[1], row[2], row[3])
+                for row in self.conn.execute(
+                    "SELECT d.id, o.marketplace, o.order_no, d.state FROM disputes d "
+                    "JOIN orders o ON o.id = d.order_id ORDER BY d.id"
+                )
+            ]
+
+    def completion_marketplaces(self) -> list[str]:
+        with self._read():
+            return [
+                row[0]
+                for row in self.conn.execute("SELECT DISTINCT marketplace FROM orders ORDER BY 1")
+            ]
+
+    def completion_orders(self) -> list[tuple[str, str, str | None]]:
+        """Order number, marketplace and title, for shell completion."""
+        with self._read():
+            return [
+                (row[0], row[1], row[2])
+                for row in self.conn.execute(
+                    "SELECT order_no, marketplace, title FROM orders ORDER BY id"
+                )
+            ]
+
     def dispute_ids(self) -> list[int]:
         with self._read():
             return [row["id"] for row in self.conn.execute("SELECT id FROM disputes")]
@@ -986,6 +1092,22 @@ def _order_fields(order: Order) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    added: int
+    updated: int
+    unchanged: int
+    dry_run: bool
+
+
+def _with_paid_default(order: Order, now: datetime) -> Order:
+    """An order imported without a payment date was paid no later than anything else known."""
+    if order.ordered is not None:
+        return order
+    known = [m for m in (now, order.shipped, order.received) if m is not None]
+    return replace(order, ordered=min(known))
+
+
 def _decimal_text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
@@ -1045,10 +1167,33 @@ def _kind_for(media_type: str) -> EvidenceKind:
 # -- connecting and migrating --------------------------------------------------------------------
 
 
+def lock_timeout() -> float:
+    """How long to wait for another refundctl: ``REFUNDCTL_LOCK_TIMEOUT`` seconds, or 30."""
+    text = os.environ.get("REFUNDCTL_LOCK_TIMEOUT", "").strip()
+    if not text:
+        return LOCK_TIMEOUT_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 86400:  # also refuses nan
+        raise BadInput(f"REFUNDCTL_LOCK_TIMEOUT must be a number of seconds, got {text!r}")
+    return seconds
+
+
+def _nothing_at(path: Path) -> bool:
+    """No ledger here yet: no file, or an empty one that no transaction has reached."""
+    if not path.exists():
+        return True
+    wal = path.with_name(path.name + "-wal")
+    return path.stat().st_size == 0 and not (wal.exists() and wal.stat().st_size > 0)
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
-    conn = sqlite3.connect(str(path), timeout=LOCK_TIMEOUT_SECONDS, isolation_level=None)
-    conn.execute(f"PRAGMA busy_timeout = {int(LOCK_TIMEOUT_SECONDS * 1000)}")
+    timeout = lock_timeout()
+    conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
 
@@ -1083,6 +1228,7 @@ def _migrate(conn: sqlite3.Connection, path: Path | None) -> None:
     if path is not None:
         conn.execute("PRAGMA journal_mode = WAL")
     if applied and path is not None:
+        refuse_damaged(conn, path)
         _backup(conn, path, applied[-1])
     from sqlite_utils import Database
 
@@ -1112,15 +1258,21 @@ def _applied(conn: sqlite3.Connection, migration_set: str) -> list[str]:
 
 
 def _backup(conn: sqlite3.Connection, path: Path, schema: str) -> None:
-    """Copy a ledger aside before its first upgrade, with SQLite's online backup."""
+    """Copy a ledger aside before its first upgrade, with SQLite's online backup. The copy is
+    complete before it takes its name, so a crash never leaves a partial one to be trusted."""
     target = path.with_name(f"{path.name}.{schema}.bak")
     if target.exists():
         return
-    copy = sqlite3.connect(str(target))
+    sweep_stale(target)
+    partial = partial_name(target)
+    partial.unlink(missing_ok=True)
+    copy = sqlite3.connect(str(partial))
     try:
         conn.backup(copy)
+        copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
     finally:
         copy.close()
+    move_into_place(partial, target, replace=True)
 
 
 @contextmanager
@@ -1139,5 +1291,6 @@ def _translate_errors(path: Path) -> Iterator[None]:
         raise
     except sqlite3.DatabaseError as error:
         raise LedgerUnusable(
-            f"{path} is not a usable refundctl ledger ({error}); restore it from a backup"
+            f"{path} is not a usable refundctl ledger ({error}); restore it from a backup "
+            "('refundctl restore ARCHIVE --force')"
         ) from None

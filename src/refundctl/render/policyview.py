@@ -135,3 +135,41 @@ def policy_json(policy: Policy) -> dict[str, Any]:
 def _plain_note(note: str | None) -> str | None:
     """A rule's note, unless it is only the URL of its source (shown as ``source``)."""
     return None if note is None or note.startswith("https://") else note
+
+
+CSV_COLUMNS = (
+    "marketplace",
+    "rule",
+    "present",
+    "duration",
+    "upto",
+    "applied",
+    "counts_from",
+    "binds",
+    "origin",
+    "assumed",
+    "source",
+)
+
+
+def policy_rows(policies: Sequence[Policy]) -> list[dict[str, Any]]:
+    """One row per marketplace and rule, for ``--format csv``."""
+    rows = []
+    for policy in policies:
+        for rule in policy_json(policy)["rules"]:
+            rows.append(
+                {
+                    "marketplace": policy.name,
+                    "rule": rule["name"],
+                    "present": rule["present"],
+                    "duration": rule.get("duration"),
+                    "upto": rule.get("upto"),
+                    "applied": rule.get("applied"),
+                    "counts_from": ", ".join(rule.get("counts_from", [])),
+                    "binds": rule["binds"],
+                    "origin": rule.get("origin"),
+                    "assumed": rule.get("assumed"),
+                    "source": rule.get("source"),
+                }
+            )
+    return rows

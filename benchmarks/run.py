@@ -1,0 +1,448 @@
+"""The performance harness of issue 7: refundctl at 1k, 10k and 100k orders, timed from outside.
+
+``python benchmarks/run.py`` builds ledgers of 1k, 10k and 100k orders (``--huge`` adds 1M)
+with ``make_ledger.py`` in a temporary folder, then runs each command as a whole process, the
+way a user or cron feels it, and prints the median wall time (monotonic clock) and the peak
+memory (``ru_maxrss`` from ``os.wait4``) of each. Every command sees ``REFUNDCTL_NOW`` set to the
+ledgers' ``--as-of``, ``REFUNDCTL_CONFIG`` pointing at an empty file and ``TZ=UTC``, so results
+are stable from run to run.
+
+Besides wall time the tables give the median CPU time (user + system, from ``wait4``), which
+other processes competing for the two CPUs inflate much less; the load average is printed at
+the start and the end.
+
+Repetitions: up to ``--runs`` per command (default 7 at 1k, 5 at 10k, 3 at 100k and 1 at 1M),
+but a command stops repeating once its runs add up to ``--budget`` seconds (default 40), so the
+slow cells of the big ledgers are timed once or twice; the ``runs`` column says how often each
+was. The default run takes about ten minutes on a 2-core machine.
+
+Bytecode: this machine sets ``PYTHONDONTWRITEBYTECODE=1``, so an editable install recompiles
+refundctl's sources on every start. The harness instead gives every child a bytecode cache of
+its own (``PYTHONPYCACHEPREFIX`` in the temporary folder, warmed by an untimed first run), as an
+installed package would have; the start-up table shows the uncached cost as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+AS_OF = "2026-11-26T12:00:00+00:00"
+SIZES = (1_000, 10_000, 100_000)
+HUGE = 1_000_000
+RUNS = {1_000: 7, 10_000: 5, 100_000: 3, HUGE: 1}
+STARTUP_RUNS = 21
+# What a command should not import (issue 7), and two heavy ones worth watching.
+WATCHED_MODULES = ("rich", "icalendar", "holidays", "hypothesis", "sqlite_utils", "dateutil")
+
+
+@dataclass(frozen=True)
+class Timing:
+    wall: float  # median seconds
+    peak_mib: float  # largest max RSS over the runs
+    cpu: float  # median user + system seconds: steadier than wall when others share the CPUs
+    runs: int
+    codes: frozenset[int]
+
+
+def measure(
+    argv: Sequence[str],
+    env: dict[str, str],
+    runs: int,
+    budget: float,
+    prepare: Callable[[], None] | None = None,
+) -> Timing:
+    """Run ``argv`` up to ``runs`` times (fewer once ``budget`` seconds are spent)."""
+    times: list[float] = []
+    cpus: list[float] = []
+    peaks: list[float] = []
+    codes: set[int] = set()
+    for _ in range(runs):
+        if prepare is not None:
+            prepare()  # untimed: a fresh copy or a fresh ledger
+        started = time.monotonic()
+        process = subprocess.Popen(
+            argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        times.append(time.monotonic() - started)
+        cpus.append(usage.ru_utime + usage.ru_stime)
+        peaks.append(usage.ru_maxrss / 1024)  # KiB on Linux
+        codes.add(os.waitstatus_to_exitcode(status))
+        if sum(times) >= budget:
+            break
+    return Timing(
+        statistics.median(times),
+        max(peaks),
+        statistics.median(cpus),
+        len(times),
+        frozenset(codes),
+    )
+
+
+def child_env(scratch: Path, *, bytecode_cache: bool = True) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("REFUNDCTL_") and key not in {"COLUMNS", "PYTHONPYCACHEPREFIX"}
+    }
+    config = scratch / "config.toml"
+    config.touch()
+    env.update(
+        REFUNDCTL_NOW=AS_OF,
+        REFUNDCTL_CONFIG=str(config),
+        REFUNDCTL_DB=str(scratch / "no-ledger-here.db"),
+        TZ="UTC",
+    )
+    if bytecode_cache:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def refundctl_command() -> list[str]:
+    """The console script next to this interpreter, as a user would run it."""
+    script = Path(sys.executable).with_name("refundctl")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "refundctl"]
+
+
+def load() -> str:
+    """The 1, 5 and 15 minute load averages: other work on the machine shows in wall times."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f}"
+
+
+def expected(codes: frozenset[int], allowed: set[int]) -> str:
+    wrong = sorted(codes - allowed)
+    return "" if not wrong else f"  EXIT {','.join(map(str, wrong))}!"
+
+
+# -- start-up ------------------------------------------------------------------------------------
+
+
+def startup(scratch: Path, runs: int) -> dict[str, Timing]:
+    cached = child_env(scratch)
+    uncached = child_env(scratch, bytecode_cache=False)
+    refundctl = refundctl_command()
+    cases: list[tuple[str, list[str], dict[str, str]]] = [
+        ('python -c "pass"', [sys.executable, "-c", "pass"], cached),
+        ('python -c "import typer" (baseline)', [sys.executable, "-c", "import typer"], cached),
+        ("refundctl --version", [*refundctl, "--version"], cached),
+        (
+            "refundctl check --within 7d --json (no ledger)",
+            [*refundctl, "check", "--within", "7d", "--json"],
+            cached,
+        ),
+        ("refundctl --version, no bytecode cache", [*refundctl, "--version"], uncached),
+    ]
+    for _, argv, env in cases:  # warm the bytecode cache
+        subprocess.run(argv, env=env, capture_output=True, check=False)
+    print(f"Start-up: median of {runs} runs, no ledger (REFUNDCTL_DB names no file)\n")
+    print(f"{'command':<50} {'wall ms':>8} {'vs typer':>9} {'cpu ms':>7} {'peak MiB':>9}")
+    print("-" * 87)
+    found: dict[str, Timing] = {}
+    for label, argv, env in cases:
+        timing = measure(argv, env, runs, budget=float("inf"))
+        found[label] = timing
+        base = found.get('python -c "import typer" (baseline)')
+        delta = f"{(timing.wall - base.wall) * 1000:+.0f}" if base and timing is not base else ""
+        print(
+            f"{label:<50} {ms(timing.wall):>8} {delta:>9} {ms(timing.cpu):>7} "
+            f"{timing.peak_mib:>9.1f}"
+        )
+    print()
+    return found
+
+
+def imports_of(argv: Sequence[str], env: dict[str, str]) -> list[str]:
+    """Which of the watched modules a command imports, from ``python -X importtime``."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "refundctl", *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    names = set()
+    for line in done.stderr.splitlines():
+        match = re.match(r"import time:\s+\d+ \|\s+\d+ \|\s*(\S+)", line)
+        if match:
+            names.add(match.group(1).split(".")[0])
+    return [name for name in WATCHED_MODULES if name in names]
+
+
+# -- one size ------------------------------------------------------------------------------------
+
+
+def build_ledger(path: Path, orders: int) -> float:
+    started = time.monotonic()
+    subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "make_ledger.py"),
+            "--orders",
+            str(orders),
+            "--out",
+            str(path),
+            "--as-of",
+            AS_OF,
+            "--check",
+            "200",
+            "--check-cli",
+            "1",
+            "--quiet",
+        ],
+        check=True,
+    )
+    return time.monotonic() - started
+
+
+def write_csv(path: Path, orders: int) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "make_ledger.py"),
+            "--orders",
+            str(orders),
+            "--csv",
+            str(path),
+            "--as-of",
+            AS_OF,
+            "--seed",
+            "2",
+            "--quiet",
+        ],
+        check=True,
+    )
+
+
+def respond_target(ledger: Path) -> int:
+    """A dispute with a seller offer on the table whose story is over by ``AS_OF``: the
+    buyer accepts it. The latest such story, so its deadline is still live."""
+    conn = sqlite3.connect(f"file:{ledger}?mode=ro", uri=True)
+    try:
+        row = conn.execute(
+            "SELECT d.id FROM disputes d JOIN events e ON e.dispute_id = d.id "
+            "WHERE d.state = 'awaiting_buyer' AND d.offer IS NOT NULL "
+            "GROUP BY d.id HAVING max(e.at) <= ? ORDER BY max(e.at) DESC LIMIT 1",
+            (AS_OF,),
+        ).fetchone()
+    finally:
+        conn.close()
+    if row is None:
+        raise SystemExit(f"{ledger} has no dispute to respond to")
+    return int(row[0])
+
+
+def fresh_ledger(path: Path) -> None:
+    """An empty ledger, created and migrated by refundctl's own ``Ledger.open``."""
+    from datetime import UTC
+
+    from refundctl.ledger.store import Ledger, Settings
+    from refundctl.policies import policy_for
+
+    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    with Ledger.open(path, Settings(zone=UTC, policy_for=policy_for), write=True):
+        pass
+
+
+def copy_ledger(source: Path, target: Path) -> None:
+    for suffix in ("-wal", "-shm"):
+        target.with_name(target.name + suffix).unlink(missing_ok=True)
+    shutil.copyfile(source, target)
+
+
+def one_size(
+    scratch: Path, orders: int, runs: int, budget: float, warm: bool
+) -> tuple[float, dict[str, Timing]]:
+    ledger = scratch / f"ledger-{orders}.db"
+    built = build_ledger(ledger, orders)
+    csv_file = scratch / f"orders-{orders}.csv"
+    write_csv(csv_file, orders)
+    env = child_env(scratch)
+    env["REFUNDCTL_DB"] = str(ledger)
+    refundctl = refundctl_command()
+    imported = scratch / "import.db"
+    responded = scratch / "respond.db"
+    dispute = respond_target(ledger)
+    import_env = {**env, "REFUNDCTL_DB": str(imported)}
+    respond_env = {**env, "REFUNDCTL_DB": str(responded)}
+    cases: list[tuple[str, list[str], dict[str, str], Callable[[], None] | None, set[int]]] = [
+        ("--version", [*refundctl, "--version"], env, None, {0}),
+        (
+            "check --within 7d --json",
+            [*refundctl, "check", "--within", "7d", "--json"],
+            env,
+            None,
+            {0, 1},
+        ),
+        (
+            "check --within 1d --json",
+            [*refundctl, "check", "--within", "1d", "--json"],
+            env,
+            None,
+            {0, 1},
+        ),
+        ("status", [*refundctl, "status"], env, None, {0}),
+        ("status --json", [*refundctl, "status", "--json"], env, None, {0}),
+        (
+            f"order import ({orders:,} rows, empty ledger)",
+            [*refundctl, "order", "import", str(csv_file)],
+            import_env,
+            lambda: fresh_ledger(imported),
+            {0},
+        ),
+        (
+            f"respond {dispute} accept (copy)",
+            [*refundctl, "respond", str(dispute), "accept"],
+            respond_env,
+            lambda: copy_ledger(ledger, responded),
+            {0},
+        ),
+    ]
+    found: dict[str, Timing] = {}
+    for label, argv, case_env, prepare, allowed in cases:
+        if warm:  # the first size fills the bytecode cache, untimed
+            if prepare is not None:
+                prepare()
+            subprocess.run(argv, env=case_env, capture_output=True, check=False)
+        timing = measure(argv, case_env, runs, budget, prepare)
+        found[label] = timing
+        print(
+            f"{orders:>9,} {label:<42} {timing.runs:>4} {ms(timing.wall):>9} "
+            f"{ms(timing.cpu):>9} {timing.peak_mib:>9.1f}{expected(timing.codes, allowed)}",
+            flush=True,
+        )
+    for stale in scratch.glob("import.db*"):
+        stale.unlink()
+    for stale in scratch.glob("respond.db*"):
+        stale.unlink()
+    return built, found
+
+
+# -- targets -------------------------------------------------------------------------------------
+
+
+def verdict(ok: bool) -> str:
+    return "holds" if ok else "DOES NOT HOLD"
+
+
+def report_targets(start: dict[str, Timing], table: dict[int, dict[str, Timing]]) -> None:
+    print(
+        "\nTargets of issue 7 that this harness measures (Taskwarrior: benchmarks/taskwarrior.py)"
+    )
+    base = start['python -c "import typer" (baseline)'].wall
+    for label in ("refundctl --version", "refundctl check --within 7d --json (no ledger)"):
+        delta = (start[label].wall - base) * 1000
+        print(
+            f"  start-up, {label}: {delta:+.0f} ms vs import typer (<= 25 ms): "
+            f"{verdict(delta <= 25)}"
+        )
+    if 100_000 in table:
+        row = table[100_000]
+        wall = next(t for k, t in row.items() if k.startswith("order import")).wall
+        print(f"  order import of 100k rows: {wall:.1f} s (< 5 s): {verdict(wall < 5)}")
+        check = row["check --within 7d --json"]
+        print(
+            f"  check --within 7d --json at 100k: {check.wall:.1f} s, {check.peak_mib:.0f} MiB "
+            f"(< 64 MiB): {verdict(check.peak_mib < 64)}"
+        )
+    if HUGE in table and 10_000 in table:
+        big = table[HUGE]["check --within 1d --json"].wall
+        small = table[10_000]["check --within 1d --json"].wall
+        print(
+            f"  check --within 1d: 1M {big:.2f} s vs 10k {small:.2f} s "
+            f"({big / small:.1f}x; within 20%): {verdict(big <= small * 1.2)}"
+        )
+    elif 10_000 in table and 100_000 in table:
+        big = table[100_000]["check --within 1d --json"].wall
+        small = table[10_000]["check --within 1d --json"].wall
+        print(
+            f"  check --within 1d (1M needs --huge): 100k {big:.2f} s vs 10k {small:.2f} s "
+            f"({big / small:.1f}x; the target allows 1.2x at 1M): {verdict(big <= small * 1.2)}"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--huge", action="store_true", help="Add the 1M-order ledger (slow).")
+    parser.add_argument(
+        "--sizes",
+        type=lambda text: [int(n) for n in text.split(",")],
+        metavar="N,N,...",
+        help="Ledger sizes instead of 1000,10000,100000.",
+    )
+    parser.add_argument("--runs", type=int, metavar="N", help="Runs per command, at every size.")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=40.0,
+        metavar="SECONDS",
+        help="Stop repeating a command once its runs took this long.",
+    )
+    parser.add_argument("--startup-runs", type=int, default=STARTUP_RUNS, metavar="N")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="Work in DIR and keep it.")
+    args = parser.parse_args(argv)
+    sizes = list(args.sizes or SIZES) + ([HUGE] if args.huge else [])
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="refundctl-bench-") as temporary:
+        scratch = args.keep or Path(temporary)
+        scratch.mkdir(parents=True, exist_ok=True)
+        print(
+            f"refundctl benchmark, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
+            f"as of {AS_OF}, in {scratch}"
+        )
+        print(f"load average at the start: {load()}\n")
+        start = startup(scratch, args.startup_runs)
+        env = child_env(scratch)
+        table: dict[int, dict[str, Timing]] = {}
+        builds: dict[int, float] = {}
+        print(
+            f"{'orders':>9} {'command':<42} {'runs':>4} {'wall ms':>9} {'cpu ms':>9} "
+            f"{'peak MiB':>9}"
+        )
+        print("-" * 87)
+        for position, orders in enumerate(sizes):
+            runs = args.runs or RUNS.get(orders, 3)
+            builds[orders], table[orders] = one_size(
+                scratch, orders, runs, args.budget, warm=position == 0
+            )
+            if position == 0:
+                ledger = scratch / f"ledger-{orders}.db"
+                check_env = {**env, "REFUNDCTL_DB": str(ledger)}
+                for label, command in (
+                    ("--version", ["--version"]),
+                    ("check --within 7d --json", ["check", "--within", "7d", "--json"]),
+                    ("status", ["status"]),
+                ):
+                    found = imports_of(command, check_env)
+                    print(f"{'':>9} imports of {label}: {', '.join(found) or 'none watched'}")
+        print(
+            "\nLedgers built by make_ledger.py: "
+            + ", ".join(f"{n:,} orders in {secs:.1f}s" for n, secs in builds.items())
+        )
+        report_targets(start, table)
+    print(f"\nharness took {time.monotonic() - started:.0f}s; load average at the end: {load()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Shell completion from the ledger: dispute numbers, order numbers, marketplaces, moves.
+
+Typer calls these while the user presses Tab, before any command runs, so each opens the ledger
+read-only on its own (``--db`` if typed, else ``REFUNDCTL_DB``, else the default) and returns
+nothing rather than fail: a completion must never print an error into the user's prompt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+
+
+def _ledger_path(ctx: typer.Context) -> Path:
+    root = ctx.find_root()
+    given = root.params.get("db") if root.params else None
+    if given:
+        return Path(given).expanduser()
+    if os.environ.get("REFUNDCTL_DB"):
+        return Path(os.environ["REFUNDCTL_DB"]).expanduser()
+    from refundctl.config import default_ledger_path
+
+    return default_ledger_path()
+
+
+def _from_ledger(read: Callable[[Any], list[tuple[str, str]]]) -> Callable[..., list[Any]]:
+    def complete(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+        try:
+            from datetime import UTC
+
+            from refundctl.ledger.store import Ledger, Settings
+            from refundctl.policies import policy_for
+
+            path = _ledger_path(ctx)
+            if not path.exists():
+                return []
+            settings = Settings(zone=UTC, policy_for=policy_for)
+            with Ledger.open(path, settings, write=False) as ledger:
+                found = read(ledger)
+        except Exception:  # a completion must never fail in the user's prompt
+            return []
+        return [(value, help_text) for value, help_text in found if value.startswith(incomplete)]
+
+    return complete
+
+
+complete_dispute = _from_ledger(
+    lambda ledger: [
+        (str(row[0]), f"{row[1]} {row[2]} {row[3]}") for row in ledger.completion_disputes()
+    ]
+)
+complete_order = _from_ledger(
+    lambda ledger: [
+        (row[0], f"{row[1]} {row[2] or ''}".strip()) for row in ledger.completion_orders()
+    ]
+)
+
+
+def complete_marketplace(ctx: typer.Context, incomplete: str) -> list[str]:
+    from refundctl.policies import KNOWN_MARKETPLACES
+
+    known = set(KNOWN_MARKETPLACES)
+    # Completion runs before any command: read the config and the ledger here, quietly.
+    with contextlib.suppress(Exception):
+        from refundctl.config import load_config
+
+        known |= set(load_config().policies.names()) - {"generic"}
+    known |= {name for name, _ in _ledger_marketplaces(ctx, "")}
+    return sorted(name for name in known if name.startswith(incomplete.lower()))
+
+
+_ledger_marketplaces = _from_ledger(
+    lambda ledger: [(name, "") for name in ledger.completion_marketplaces()]
+)
+
+
+def complete_move(incomplete: str) -> list[str]:
+    from refundctl.domain import RESPOND_MOVES
+
+    return [move.value for move in RESPOND_MOVES if move.value.startswith(incomplete)]

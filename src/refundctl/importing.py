@@ -1,0 +1,454 @@
+"""Reading a file of orders: CSV, a JSON list or JSON Lines, into orders or a list of problems.
+
+Pure: text in, ``ImportedOrder`` values or ``RowProblem`` values out; no ledger, no terminal.
+Columns are DESIGN.md's order fields, matched case-insensitively and ignoring surrounding
+spaces; ``--map field="Their column"`` renames a foreign export's headers. Amounts written the
+way shops write them (``US $12.50``, ``12,50 €``, ``1.234,56``) are read when the currency makes
+the format clear and refused, with the row, when it does not. Every bad row is reported, so one
+run shows everything to fix; the caller imports nothing unless there are none.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from decimal import Decimal
+from typing import Any
+
+from refundctl.domain import Item, Order, order_problems, parse_item
+from refundctl.errors import BadInput
+from refundctl.money import exponent, parse_amount, parse_currency
+from refundctl.timeparse import parse_when
+
+FIELDS = (
+    "marketplace",
+    "order_no",
+    "seller",
+    "title",
+    "total",
+    "currency",
+    "ordered",
+    "shipped",
+    "expected_by",
+    "received",
+    "protection_ends",
+    "payment",
+    "items",
+)
+TIME_FIELDS = ("ordered", "shipped", "expected_by", "received", "protection_ends")
+TEXT_FIELDS = ("seller", "title", "payment")
+# Spreadsheet formula starts, and the quote that marks a neutralised cell (see ``neutralise``).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    row: int  # 1 is the first record (the line after a CSV header)
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" if self.row else "file"
+        return (
+            f"{where}, {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedOrder:
+    """One row read: the order, and which fields the file actually gave."""
+
+    row: int
+    order: Order
+    given: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    orders: list[ImportedOrder] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+def neutralise(cell: str) -> str:
+    """Keep a spreadsheet from running a cell as a formula: prefix a quote. A cell that starts
+    with a quote gets one too, so ``unneutralise`` can always take exactly one away."""
+    if cell.startswith((*_FORMULA_STARTS, "'")):
+        return "'" + cell
+    return cell
+
+
+def unneutralise(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") else cell
+
+
+def parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
+    """``--map order_no="Order ID"`` options: our field name → their column name."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        ours, sep, theirs = pair.partition("=")
+        ours = ours.strip().lower()
+        if not sep or not theirs.strip():
+            raise BadInput(f'--map takes FIELD=COLUMN, e.g. order_no="Order ID"; got {pair!r}')
+        if ours not in FIELDS:
+            raise BadInput(f"--map: no field {ours!r}; fields: {', '.join(FIELDS)}")
+        mapping[ours] = theirs.strip().strip('"').strip("'").strip()
+    return mapping
+
+
+def detect(text: str) -> str:
+    """``json``, ``jsonl`` or ``csv``, from the content rather than the file name."""
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped.startswith("["):
+        return "json"
+    if stripped.startswith("{"):
+        return "jsonl"
+    return "csv"
+
+
+def records(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Each record of the file with its row number; raises ``BadInput`` for an unreadable file."""
+    kind = detect(text)
+    text = text.lstrip("\ufeff")
+    if kind == "jsonl":
+        # A pretty-printed JSON document starts with "{" too: refundctl's own export.
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError:
+            document = None
+        if isinstance(document, dict) and "orders" in document:
+            yield from _document(document)
+            return
+    if kind == "json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise BadInput(f"not valid JSON: {error.msg} at line {error.lineno}") from None
+        if not isinstance(data, list):
+            raise BadInput("a JSON import must be a list of objects, one per order")
+        for number, item in enumerate(data, start=1):
+            yield number, item if isinstance(item, dict) else {"__not_an_object__": item}
+    elif kind == "jsonl":
+        number = 0
+        # Only a newline ends a record: U+2028 and friends may sit inside a JSON string.
+        for line_no, line in enumerate(text.split("\n"), start=1):
+            if not line.strip():
+                continue
+            number += 1
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise BadInput(f"line {line_no} is not valid JSON: {error.msg}") from None
+            yield number, item if isinstance(item, dict) else {"__not_an_object__": item}
+    else:
+        reader = csv.DictReader(
+            io.StringIO(text, newline=""), delimiter=_delimiter(text), quotechar='"'
+        )
+        try:
+            if not reader.fieldnames:
+                raise BadInput("the file is empty: a CSV import needs a header row")
+            for number, row in enumerate(reader, start=1):
+                extra = row.pop(None, None)
+                cleaned = {k: unneutralise(v) if isinstance(v, str) else v for k, v in row.items()}
+                if extra:
+                    cleaned["__extra__"] = extra
+                yield number, cleaned
+        except csv.Error as error:
+            raise BadInput(f"not a readable CSV file: {error}") from None
+
+
+def _document(document: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """refundctl's own JSON export (or ``{"orders": [...]}``): its orders, renamed to columns."""
+    orders = document.get("orders")
+    if not isinstance(orders, list):
+        raise BadInput('a JSON object to import must hold an "orders" list (refundctl export)')
+    for number, item in enumerate(orders, start=1):
+        if not isinstance(item, dict):
+            yield number, {"__not_an_object__": item}
+            continue
+        row = dict(item)
+        if "order_no" not in row and "order" in row:
+            row["order_no"] = row.pop("order")
+        yield number, row
+
+
+def _delimiter(text: str) -> str:
+    """Comma, semicolon or tab: whichever the header line uses most. Only the delimiter is
+    guessed; quoting is always the standard one, so a quote inside a cell is never taken for
+    a quoting character."""
+    header = text.split("\n", 1)[0]
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
+
+
+def _columns(record: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[str, Any]:
+    """Our field names → values, matching headers case-insensitively, spaces trimmed."""
+    by_header = {str(k).strip().lower(): v for k, v in record.items() if k is not None}
+    found: dict[str, Any] = {}
+    for name in FIELDS:
+        header = mapping.get(name, name).strip().lower()
+        if header in by_header:
+            found[name] = by_header[header]
+    return found
+
+
+_SYMBOLS = {"$": None, "€": "EUR", "£": "GBP", "¥": None, "₩": "KRW", "₹": "INR"}
+_PREFIXES = {"US$": "USD", "US $": "USD", "C$": "CAD", "CA$": "CAD", "A$": "AUD", "AU$": "AUD"}
+
+
+def read_amount(text: str, currency: str) -> Decimal:
+    """An amount as shops write it: ``US $12.50``, ``12,50 €``, ``1.234,56``, ``1,234.56``."""
+    raw = text.strip()
+    if not raw:
+        raise BadInput("is empty")
+    body = raw
+    for prefix, code in _PREFIXES.items():
+        if body.upper().startswith(prefix):
+            if code != currency:
+                raise BadInput(f"{raw!r} is in {code}, but the order's currency is {currency}")
+            body = body[len(prefix) :]
+    code_match = re.search(r"\b([A-Za-z]{3})\b", body)
+    if code_match:
+        code = code_match.group(1).upper()
+        if code != currency:
+            raise BadInput(f"{raw!r} names {code}, but the order's currency is {currency}")
+        body = body.replace(code_match.group(1), "")
+    for symbol, symbol_code in _SYMBOLS.items():
+        if symbol in body:
+            if symbol_code is not None and symbol_code != currency:
+                raise BadInput(
+                    f"{raw!r} is in {symbol_code}, but the order's currency is {currency}"
+                )
+            body = body.replace(symbol, "")
+    body = body.replace("\u00a0", "").replace(" ", "").replace("'", "")
+    if body.startswith("-") or body.startswith("("):
+        raise BadInput(f"{raw!r} is negative; a total is what you paid")
+    if not re.fullmatch(r"[0-9][0-9.,]*", body):
+        raise BadInput(f"{raw!r} is not an amount")
+    return parse_amount(_plain(body, raw, currency), currency)
+
+
+def _plain(body: str, raw: str, currency: str) -> str:
+    """Digits with one decimal point, deciding what ``.`` and ``,`` mean."""
+    places = exponent(currency)
+    dots, commas = body.count("."), body.count(",")
+    if dots and commas:
+        decimal = "." if body.rfind(".") > body.rfind(",") else ","
+        thousands = "," if decimal == "." else "."
+        whole, _, fraction = body.rpartition(decimal)
+        if body.count(decimal) != 1 or not _grouped(whole, thousands):
+            raise BadInput(f"{raw!r} mixes separators in a way that is not an amount")
+        return whole.replace(thousands, "") + "." + fraction
+    separator = "." if dots else "," if commas else ""
+    if not separator:
+        return body
+    count = body.count(separator)
+    whole, _, fraction = body.rpartition(separator)
+    if count > 1:
+        if not _grouped(body, separator):
+            raise BadInput(f"{raw!r} is not an amount")
+        return body.replace(separator, "")
+    if separator == "." and len(fraction) == places == 3:
+        # How refundctl itself writes a three-decimal currency (KWD 12.500).
+        return whole + "." + fraction
+    if len(fraction) == 3:
+        # 1.234 or 1,234: thousands when the currency's usual writing says so, else ambiguous.
+        grouping = (
+            places == 0
+            or (separator == "," and currency in _DOT_DECIMAL)
+            or (separator == "." and currency in _COMMA_DECIMAL)
+        )
+        if not grouping:
+            raise BadInput(
+                f"{raw!r} is ambiguous in {currency}: it could be thousands or decimals; "
+                "write it with both separators (1.234,00) or none (1234)"
+            )
+        return whole + fraction
+    return whole + "." + fraction
+
+
+# Currencies whose amounts are written with a decimal point (1,234.56) or a decimal comma
+# (1.234,56) wherever they are used; EUR and others are written both ways.
+_DOT_DECIMAL = frozenset(
+    "USD GBP CAD AUD NZD CNY HKD SGD INR MXN PHP THB MYR KRW ILS JPY TWD".split()
+)
+_COMMA_DECIMAL = frozenset("BRL ARS CLP COP IDR TRY VND DKK NOK SEK RUB UAH".split())
+
+
+def _grouped(number: str, separator: str) -> bool:
+    groups = number.split(separator)
+    return bool(groups[0]) and len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _items(value: Any, currency: str) -> tuple[Item, ...]:
+    """``"Cable x2 @3.50; Case"`` in a CSV cell, or a JSON list of strings or objects."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        # Items whose names hold ";", "|", "@" or " xN" are exported as a JSON list.
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise BadInput("items look like a JSON list but are not valid JSON") from None
+    if isinstance(value, str):
+        parts = [p for p in re.split(r"\s*[;|]\s*", value.strip()) if p]
+        return tuple(parse_item(p, currency) for p in parts)
+    if isinstance(value, list):
+        found = []
+        for entry in value:
+            if isinstance(entry, str):
+                found.append(parse_item(entry, currency))
+            elif isinstance(entry, dict) and _text(entry.get("name")):
+                quantity = entry.get("quantity", 1)
+                if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+                    raise BadInput(f"item {entry.get('name')!r}: quantity must be 1 or more")
+                price = entry.get("price")
+                found.append(
+                    Item(
+                        str(entry["name"]).strip(),
+                        quantity,
+                        None if price in (None, "") else read_amount(str(price), currency),
+                    )
+                )
+            else:
+                raise BadInput("each item must be text like 'Cable x2 @3.50' or an object")
+        return tuple(found)
+    raise BadInput("items must be text like 'Cable x2 @3.50; Case' or a list")
+
+
+def read_orders(
+    text: str,
+    *,
+    mapping: Mapping[str, str],
+    marketplace: str | None,
+    default_currency: str,
+    now: datetime,
+    zone: tzinfo,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Every order of the file, or every problem in it."""
+    result = ImportResult()
+    seen: dict[tuple[str, str], int] = {}
+    for number, record in records(text):
+        if progress is not None:
+            progress(number)
+        if "__not_an_object__" in record:
+            result.problems.append(RowProblem(number, "", "is not an object of order fields"))
+            continue
+        if "__extra__" in record:
+            result.problems.append(RowProblem(number, "", "has more cells than the header"))
+            continue
+        row = _row(number, _columns(record, mapping), marketplace, default_currency, now, zone)
+        if isinstance(row, ImportedOrder):
+            key = (row.order.marketplace, row.order.order_no)
+            if key in seen:
+                result.problems.append(
+                    RowProblem(number, "order_no", f"repeats row {seen[key]} ({key[1]})")
+                )
+                continue
+            seen[key] = number
+            result.orders.append(row)
+        else:
+            result.problems.extend(row)
+    if not result.orders and not result.problems:
+        result.problems.append(RowProblem(0, "", "holds no orders"))
+    return result
+
+
+def _row(
+    number: int,
+    columns: dict[str, Any],
+    marketplace: str | None,
+    default_currency: str,
+    now: datetime,
+    zone: tzinfo,
+) -> ImportedOrder | list[RowProblem]:
+    problems: list[RowProblem] = []
+
+    def check(column: str, read: Callable[[], Any]) -> Any:
+        try:
+            return read()
+        except BadInput as error:
+            problems.append(RowProblem(number, column, error.message))
+            return None
+
+    market = _text(columns.get("marketplace")) or marketplace
+    if market is None:
+        problems.append(RowProblem(number, "marketplace", "is missing; add --marketplace M"))
+    else:
+        market = market.lower()
+        if not all(ch.isalnum() or ch in "-_." for ch in market):
+            problems.append(RowProblem(number, "marketplace", f"{market!r} is not a name"))
+    order_no = _text(columns.get("order_no"))
+    if order_no is None:
+        problems.append(RowProblem(number, "order_no", "is missing"))
+    elif any(ch.isspace() for ch in order_no) or not order_no.isprintable():
+        problems.append(RowProblem(number, "order_no", f"{order_no!r} is not an order number"))
+    currency_text = _text(columns.get("currency"))
+    currency = check("currency", lambda: parse_currency(currency_text)) if currency_text else None
+    currency = currency or default_currency
+    total_text = columns.get("total")
+    total = None
+    if total_text is None or str(total_text).strip() == "":
+        problems.append(RowProblem(number, "total", "is missing"))
+    elif isinstance(total_text, bool):
+        problems.append(RowProblem(number, "total", "is not an amount"))
+    else:
+        total = check("total", lambda: read_amount(str(total_text), currency))
+    times: dict[str, datetime | None] = {}
+    for name in TIME_FIELDS:
+        value = _text(columns.get(name))
+        if value is None:
+            times[name] = None
+            continue
+        times[name] = check(name, lambda v=value: _read_time(v, now, zone))  # type: ignore[misc]
+    items = check("items", lambda: _items(columns.get("items"), currency))
+    if problems or market is None or order_no is None or total is None:
+        return problems
+    order = Order(
+        marketplace=market,
+        order_no=order_no,
+        total=total,
+        currency=currency,
+        seller=_text(columns.get("seller")),
+        title=_text(columns.get("title")),
+        items=items or (),
+        payment=_text(columns.get("payment")),
+        ordered=times["ordered"],
+        shipped=times["shipped"],
+        expected_by=times["expected_by"],
+        received=times["received"],
+        protection_ends=times["protection_ends"],
+    )
+    for problem in order_problems(order, now):
+        named = re.search(r"--([a-z-]+)", problem)
+        column = named.group(1).replace("-", "_") if named else ""
+        problems.append(RowProblem(number, column, problem))
+    if problems:
+        return problems
+    # An empty cell says nothing: it never erases what the ledger knows.
+    given = frozenset(
+        name for name in FIELDS if name in columns and _text(columns[name]) is not None
+    ) | {"marketplace", "order_no"}
+    return ImportedOrder(number, order, given)
+
+
+def _read_time(text: str, now: datetime, zone: tzinfo) -> datetime:
+    # Exports write dates as YYYY-MM-DD or YYYY/MM/DD; day-first and month-first forms
+    # (11/12/2026) cannot be told apart, so they are refused rather than guessed.
+    normal = re.sub(
+        r"^(\d{4})/(\d{1,2})/(\d{1,2})", lambda m: f"{m[1]}-{int(m[2]):02}-{int(m[3]):02}", text
+    )
+    return parse_when(normal, now=now, zone=zone)

@@ -1,0 +1,623 @@
+"""Backups: the ledger and its evidence in one zip archive, and back again.
+
+``write_backup`` copies an open ledger with SQLite's online backup API, which reads one
+consistent snapshot and, in WAL mode, never blocks a writer: it is safe while other commands
+run. It then adds every stored file that the snapshot names. Evidence is content-addressed and
+written before the rows naming it commit, so every file the snapshot names is in the store
+already and never changes; each is still checked against its SHA-256 before it goes in, and one
+that is missing or altered is listed in the manifest instead.
+
+``restore_backup`` checks everything before it touches anything: the manifest, SQLite's
+integrity check of the ledger in the archive, its schema (not newer than this refundctl), and
+every evidence file against its hash. Only then does it add the files to the evidence folder
+(content-addressed, so adding never harms) and put the ledger in place in one step: a new
+ledger by a rename, an existing one (``force``) through SQLite's backup API in one transaction,
+which processes that have it open see as one change. The ledger it replaces is kept beside it.
+
+``install_new_ledger`` is that last step for any ledger built beside its target (``demo``).
+
+An archive holds:
+
+    refundctl-backup.json   format, version, when, which refundctl and schema, what it holds
+    ledger.db               the ledger, one self-contained SQLite file
+    evidence/ab/abcdef…     every stored file the ledger names, under its SHA-256
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import sqlite3
+import time
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from refundctl import __version__
+from refundctl.errors import BadInput, LedgerLocked, LedgerUnusable
+from refundctl.integrity import FileStatus
+from refundctl.ledger import schema
+from refundctl.ledger.evidence import EvidenceStore, evidence_dir, is_sha256
+from refundctl.ledger.files import (
+    fsync_dir,
+    fsync_file,
+    move_into_place,
+    partial_name,
+    sweep_stale,
+)
+from refundctl.ledger.store import Ledger, lock_timeout
+from refundctl.timeparse import iso
+
+FORMAT = "refundctl-backup"
+VERSION = 1
+MANIFEST = "refundctl-backup.json"
+LEDGER_MEMBER = "ledger.db"
+_EVIDENCE_MEMBER = re.compile(r"evidence/([0-9a-f]{2})/([0-9a-f]{64})")
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Contents:
+    """What a ledger holds, as a backup or a restore reports it."""
+
+    schema: str
+    orders: int
+    disputes: int
+    events: int
+
+
+@dataclass(frozen=True, slots=True)
+class BackupSummary:
+    archive: Path
+    ledger: Path
+    created: datetime
+    contents: Contents
+    files: int
+    size: int
+    # Stored files the ledger names that were missing or altered: not in the archive.
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreSummary:
+    archive: Path
+    ledger: Path
+    evidence_dir: Path
+    created: str
+    contents: Contents
+    files: int
+    written: int  # files the evidence folder did not hold intact before
+    # Files the ledger names that were already missing when the backup was taken, and that
+    # the evidence folder does not hold either.
+    missing: tuple[str, ...]
+    kept: Path | None  # where the ledger that was replaced is now
+
+
+# -- backup ----------------------------------------------------------------------------------
+
+
+def write_backup(ledger: Ledger, target: Path, *, force: bool, now: datetime) -> BackupSummary:
+    """Write ``ledger`` and its evidence to the zip ``target``; replace a file only if ``force``."""
+    if ledger.path is None:
+        raise BadInput("there is no ledger here yet, so nothing to back up")
+    _refuse_backup_target(target, ledger.path, force=force)
+    store = ledger.evidence_store
+    sweep_stale(target)
+    sweep_stale(target, "db")
+    snapshot, partial = partial_name(target, "db"), partial_name(target)
+    try:
+        snapshot.unlink(missing_ok=True)
+        copy = sqlite3.connect(str(snapshot), isolation_level=None)
+        try:
+            ledger.conn.backup(copy, progress=_give_up_after(lock_timeout()))
+            copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+            contents = _contents(copy)
+            named = _named_files(copy)
+        finally:
+            copy.close()
+        checks = {sha256: store.check(sha256, size) for sha256, size in named.items()}
+        kept = {s: c.found_size or 0 for s, c in checks.items() if c.status is FileStatus.INTACT}
+        missing = tuple(sorted(set(named) - set(kept)))
+        manifest = {
+            "format": FORMAT,
+            "version": VERSION,
+            "created": iso(now),
+            "refundctl": __version__,
+            "ledger": ledger.path.name,
+            "schema": contents.schema,
+            "orders": contents.orders,
+            "disputes": contents.disputes,
+            "events": contents.events,
+            "evidence": [{"sha256": s, "size": kept[s]} for s in sorted(kept)],
+            "missing": list(missing),
+        }
+        stamp = now.astimezone(UTC).timetuple()[:6]
+        with (
+            _create(partial, target) as raw,
+            zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        ):
+            text = json.dumps(manifest, indent=2) + "\n"
+            archive.writestr(_info(MANIFEST, stamp, compress=True), text)
+            with snapshot.open("rb") as source:
+                _add(archive, _info(LEDGER_MEMBER, stamp, compress=True), source, None)
+            for sha256 in sorted(kept):
+                _add_stored(archive, store, sha256, kept[sha256], stamp)
+        fsync_file(partial)
+        move_into_place(partial, target, replace=force)
+    except OSError as error:
+        raise BadInput(f"cannot write {target}: {error.strerror or error}") from None
+    finally:
+        snapshot.unlink(missing_ok=True)
+        partial.unlink(missing_ok=True)
+    return BackupSummary(
+        archive=target,
+        ledger=ledger.path,
+        created=now,
+        contents=contents,
+        files=len(kept),
+        size=sum(kept.values()),
+        missing=missing,
+    )
+
+
+def _refuse_backup_target(target: Path, ledger: Path, *, force: bool) -> None:
+    if target.is_dir():
+        raise BadInput(f"{target} is a directory; give a file name such as refundctl-backup.zip")
+    if not target.parent.is_dir():
+        raise BadInput(f"cannot write {target}: there is no folder {target.parent}")
+    ours = [ledger, *(ledger.with_name(ledger.name + s) for s in ("-wal", "-shm", "-journal"))]
+    resolved = target.resolve()
+    if resolved in {p.resolve() for p in ours} or resolved.is_relative_to(
+        evidence_dir(ledger).resolve()
+    ):
+        raise BadInput(f"{target} is part of the ledger itself; write the backup somewhere else")
+    if (target.exists() or target.is_symlink()) and not force:
+        raise BadInput(f"{target} exists already; use --force to replace it")
+
+
+@contextlib.contextmanager
+def _create(partial: Path, target: Path) -> Iterator[IO[bytes]]:
+    """A new file at ``partial``, never following or replacing what is there."""
+    partial.unlink(missing_ok=True)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as raw:
+        yield raw
+
+
+def _info(name: str, stamp: tuple[int, ...], *, compress: bool) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=stamp)  # type: ignore[arg-type]
+    info.external_attr = 0o100600 << 16  # a regular file, rw-------: it is private
+    info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    return info
+
+
+def _add(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: IO[bytes], size: int | None
+) -> str:
+    """Copy ``source`` into the archive; return its SHA-256."""
+    digest = hashlib.sha256()
+    if size is None:
+        source.seek(0, os.SEEK_END)
+        size = source.tell()
+        source.seek(0)
+    info.file_size = size
+    with archive.open(info, "w", force_zip64=size >= zipfile.ZIP64_LIMIT) as out:
+        while chunk := source.read(_CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+    return digest.hexdigest()
+
+
+def _add_stored(
+    archive: zipfile.ZipFile, store: EvidenceStore, sha256: str, size: int, stamp: tuple[int, ...]
+) -> None:
+    # Photos and videos are compressed already: store them as they are.
+    info = _info(f"evidence/{sha256[:2]}/{sha256}", stamp, compress=False)
+    with store.open(sha256) as source:
+        found = _add(archive, info, source, size)
+    if found != sha256:
+        raise BadInput(
+            f"the stored file {sha256[:12]}… changed while it was backed up; "
+            "run 'refundctl verify', then back up again"
+        )
+
+
+def _give_up_after(seconds: float) -> Callable[[int, int, int], None]:
+    """A backup progress callback that stops waiting for a lock after ``seconds``."""
+    deadline = time.monotonic() + seconds
+
+    def progress(status: int, remaining: int, total: int) -> None:
+        busy = status in {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+        if busy and time.monotonic() > deadline:
+            raise LedgerLocked("the ledger is locked by another refundctl; try again")
+
+    return progress
+
+
+def _contents(conn: sqlite3.Connection) -> Contents:
+    def count(table: str) -> int:
+        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+    latest = conn.execute(
+        "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid DESC LIMIT 1",
+        (schema.MIGRATION_SET,),
+    ).fetchone()
+    return Contents(
+        schema="" if latest is None else str(latest[0]),
+        orders=count("orders"),
+        disputes=count("disputes"),
+        events=count("events"),
+    )
+
+
+def _named_files(conn: sqlite3.Connection) -> dict[str, int | None]:
+    """Every stored file the ledger names, with the size it recorded."""
+    return {
+        str(row[0]): row[1]
+        for row in conn.execute(
+            "SELECT sha256, max(size) FROM evidence WHERE sha256 IS NOT NULL GROUP BY sha256"
+        )
+    }
+
+
+# -- restore ---------------------------------------------------------------------------------
+
+
+def restore_backup(archive: Path, target: Path, *, force: bool, now: datetime) -> RestoreSummary:
+    """Restore the backup ``archive`` to the ledger path ``target`` (and its evidence folder)."""
+    if target.is_dir():
+        raise BadInput(f"the ledger path {target} is a directory")
+    if (target.exists() or target.is_symlink()) and not force:
+        raise BadInput(
+            f"there is a ledger at {target} already; use --force to replace it "
+            "(it is kept beside it)"
+        )
+    with _open_archive(archive) as zf:
+        manifest = _read_manifest(zf, archive)
+        members = _members(zf, archive)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            sweep_stale(target, "restore")
+            work = partial_name(target, "restore")
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir()
+        except OSError as error:
+            raise BadInput(f"cannot restore to {target}: {error.strerror or error}") from None
+        try:
+            built = work / target.name
+            with zf.open(LEDGER_MEMBER) as source, built.open("wb") as out:
+                shutil.copyfileobj(source, out, _CHUNK)
+            contents, named = _check_ledger(built, archive)
+            files = _extract_evidence(zf, members, manifest, evidence_dir(built), archive)
+            lacking = set(named) - set(files) - set(manifest["missing"])
+            if lacking:
+                raise BadInput(
+                    f"{archive} is incomplete: the ledger in it names {len(lacking)} evidence "
+                    "file(s) it does not hold; nothing was restored"
+                )
+            written, kept = install_new_ledger(built, target, replace=force, now=now)
+        except OSError as error:
+            raise BadInput(f"cannot restore to {target}: {error.strerror or error}") from None
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    store = EvidenceStore(evidence_dir(target))
+    missing = tuple(
+        sorted(
+            sha256
+            for sha256 in set(named) - set(files)
+            if store.check(sha256, named[sha256]).status is not FileStatus.INTACT
+        )
+    )
+    return RestoreSummary(
+        archive=archive,
+        ledger=target,
+        evidence_dir=store.root,
+        created=str(manifest["created"]),
+        contents=contents,
+        files=len(files),
+        written=written,
+        missing=missing,
+        kept=kept,
+    )
+
+
+@contextlib.contextmanager
+def _open_archive(archive: Path) -> Iterator[zipfile.ZipFile]:
+    try:
+        zf = zipfile.ZipFile(archive)
+    except FileNotFoundError:
+        raise BadInput(f"no such file: {archive}") from None
+    except IsADirectoryError:
+        raise BadInput(f"{archive} is a directory, not a backup") from None
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise BadInput(
+            f"{archive} is not a refundctl backup (not a readable zip archive)"
+        ) from None
+    try:
+        yield zf
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        zlib.error,
+        EOFError,
+        ValueError,
+        NotImplementedError,
+    ) as error:
+        raise BadInput(f"{archive} is damaged ({error}); nothing was restored") from None
+    finally:
+        zf.close()
+
+
+def _read_manifest(zf: zipfile.ZipFile, archive: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(zf.read(MANIFEST))
+    except KeyError:
+        raise BadInput(f"{archive} is not a refundctl backup (it has no {MANIFEST})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BadInput(f"{archive} is damaged: its {MANIFEST} is not JSON") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise BadInput(f"{archive} is not a refundctl backup")
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise BadInput(f"{archive} is damaged: its format version is {version!r}")
+    if version > VERSION:
+        raise LedgerUnusable(
+            f"{archive} was made by a newer refundctl (backup format {version}); "
+            "upgrade refundctl to restore it"
+        )
+    evidence, missing = data.get("evidence"), data.get("missing")
+    well_formed = (
+        isinstance(evidence, list)
+        and all(
+            isinstance(e, dict)
+            and is_sha256(e.get("sha256"))
+            and isinstance(e.get("size"), int)
+            and e["size"] >= 0
+            for e in evidence
+        )
+        and isinstance(missing, list)
+        and all(isinstance(m, str) and is_sha256(m) for m in missing)
+        and isinstance(data.get("created"), str)
+    )
+    if not well_formed:
+        raise BadInput(f"{archive} is damaged: its {MANIFEST} is not what refundctl writes")
+    return data
+
+
+def _members(zf: zipfile.ZipFile, archive: Path) -> dict[str, zipfile.ZipInfo]:
+    """The archive's evidence members by SHA-256; refuse anything refundctl does not write."""
+    found: dict[str, zipfile.ZipInfo] = {}
+    names = [info.filename for info in zf.infolist()]
+    if names.count(LEDGER_MEMBER) != 1 or names.count(MANIFEST) != 1:
+        raise BadInput(f"{archive} is damaged: it must hold one {LEDGER_MEMBER} and one {MANIFEST}")
+    for info in zf.infolist():
+        if info.filename in {LEDGER_MEMBER, MANIFEST}:
+            continue
+        match = _EVIDENCE_MEMBER.fullmatch(info.filename)
+        if match is None or match[2][:2] != match[1] or match[2] in found:
+            raise BadInput(f"{archive} holds {info.filename!r}, which refundctl never writes")
+        found[match[2]] = info
+    return found
+
+
+def _check_ledger(path: Path, archive: Path) -> tuple[Contents, dict[str, int | None]]:
+    """The ledger in the archive is whole, refundctl's, and not newer than this refundctl."""
+    try:
+        conn = sqlite3.connect(str(path), isolation_level=None)
+    except sqlite3.Error as error:  # pragma: no cover - a new file in our own folder
+        raise BadInput(f"cannot read the ledger in {archive}: {error}") from None
+    try:
+        problems = [row[0] for row in conn.execute("PRAGMA integrity_check") if row[0] != "ok"]
+        problems += [
+            f"a {row[0]} row names a {row[2]} row that does not exist"
+            for row in conn.execute("PRAGMA foreign_key_check")
+        ]
+        if problems:
+            raise BadInput(
+                f"{archive} is damaged: the ledger in it fails SQLite's check ({problems[0]}); "
+                "nothing was restored"
+            )
+        try:
+            applied = [
+                str(row[0])
+                for row in conn.execute(
+                    "SELECT name FROM _sqlite_migrations WHERE migration_set = ?",
+                    (schema.MIGRATION_SET,),
+                )
+            ]
+        except sqlite3.OperationalError:
+            applied = []
+        if not applied:
+            raise BadInput(f"{archive} does not hold a refundctl ledger")
+        newer = [name for name in applied if name not in schema.MIGRATION_NAMES]
+        if newer:
+            raise LedgerUnusable(
+                f"{archive} holds a ledger written by a newer refundctl (schema {newer[-1]}); "
+                "upgrade refundctl to restore it"
+            )
+        contents = _contents(conn)
+        named = _named_files(conn)
+        conn.execute("PRAGMA journal_mode = WAL")  # as every ledger refundctl makes
+    except sqlite3.DatabaseError as error:
+        raise BadInput(
+            f"{archive} is damaged: the ledger in it cannot be read ({error}); nothing was restored"
+        ) from None
+    finally:
+        conn.close()
+    fsync_file(path)
+    return contents, named
+
+
+def _extract_evidence(
+    zf: zipfile.ZipFile,
+    members: dict[str, zipfile.ZipInfo],
+    manifest: dict[str, Any],
+    folder: Path,
+    archive: Path,
+) -> dict[str, int]:
+    """Every evidence file, extracted and checked against its name and the manifest."""
+    listed = {e["sha256"]: e["size"] for e in manifest["evidence"]}
+    if set(listed) != set(members):
+        raise BadInput(
+            f"{archive} is damaged: its evidence files are not the ones its manifest lists; "
+            "nothing was restored"
+        )
+    sizes: dict[str, int] = {}
+    for sha256, info in sorted(members.items()):
+        path = folder / sha256[:2] / sha256
+        path.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        with zf.open(info) as source, path.open("wb") as out:
+            while chunk := source.read(_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        if digest.hexdigest() != sha256 or size != listed[sha256]:
+            raise BadInput(
+                f"{archive} is damaged: evidence {sha256[:12]}… does not match its SHA-256; "
+                "nothing was restored"
+            )
+        sizes[sha256] = size
+    return sizes
+
+
+# -- putting a ledger in place ---------------------------------------------------------------
+
+
+def install_new_ledger(
+    built: Path, target: Path, *, replace: bool, now: datetime
+) -> tuple[int, Path | None]:
+    """Move a closed ledger built beside ``target`` (and its evidence) into place.
+
+    The evidence goes first, file by file (a file the folder holds intact already is left as
+    it is); the ledger last, in one step, so a crash in between leaves the old ledger, with at
+    most some files that nothing names yet. Returns how many files were added and where the
+    ledger that was replaced (``replace``) is kept.
+    """
+    settled = sqlite3.connect(str(built), isolation_level=None)
+    try:  # everything in the one file: no journal may stay behind to be renamed apart from it
+        settled.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        settled.close()
+    written = _install_files(evidence_dir(built), EvidenceStore(evidence_dir(target)))
+    if not (target.exists() or target.is_symlink()):
+        move_into_place(built, target, replace=False)
+        return written, None
+    if not replace:
+        raise BadInput(f"{target} exists already; use --force to replace it")
+    return written, _replace_ledger(built, target, now)
+
+
+def _install_files(source: Path, store: EvidenceStore) -> int:
+    written = 0
+    for folder, _, names in os.walk(source):
+        for name in sorted(names):
+            if not is_sha256(name):
+                continue
+            path = Path(folder) / name
+            if store.check(name, None).status is FileStatus.INTACT:
+                continue
+            destination = store.path_of(name)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.replace(destination)
+            except OSError:  # another file system: copy beside it, then rename
+                partial = destination.with_name(f".incoming-{os.getpid()}-restore")
+                shutil.copyfile(path, partial)
+                fsync_file(partial)
+                partial.replace(destination)
+            fsync_dir(destination.parent)
+            written += 1
+    return written
+
+
+def _replace_ledger(built: Path, target: Path, now: datetime) -> Path:
+    """Put ``built`` in the place of the ledger at ``target``; keep that one beside it."""
+    kept = _kept_name(target, now)
+    old = _healthy_connection(target)
+    if old is None:
+        # Not a ledger SQLite can use: keep the file (and its journal) as it is, by a second
+        # name, and rename the new one over it.
+        try:
+            os.link(target, kept)
+        except OSError:
+            shutil.copy2(target, kept)
+        for suffix in ("-wal", "-shm"):
+            companion = target.with_name(target.name + suffix)
+            if companion.exists():
+                companion.replace(kept.with_name(kept.name + suffix))
+        built.replace(target)
+        fsync_dir(target.parent)
+        return kept
+    try:
+        partial = partial_name(kept)
+        copy = sqlite3.connect(str(partial), isolation_level=None)
+        try:
+            old.backup(copy, progress=_give_up_after(lock_timeout()))
+            copy.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            copy.close()
+        move_into_place(partial, kept, replace=False)
+        new = sqlite3.connect(str(built), isolation_level=None)
+        try:
+            # One transaction in the live ledger: whoever has it open sees the old or the new.
+            new.backup(old, progress=_give_up_after(lock_timeout()))
+        finally:
+            new.close()
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            raise LedgerLocked(
+                f"the ledger {target} is locked by another refundctl; try again"
+            ) from None
+        raise BadInput(f"cannot replace the ledger {target}: {error}") from None
+    finally:
+        old.close()
+    return kept
+
+
+def _healthy_connection(path: Path) -> sqlite3.Connection | None:
+    """A connection to the SQLite database at ``path`` if it passes a quick check, else None."""
+    try:
+        conn = sqlite3.connect(
+            f"file:{path}?mode=rw", uri=True, isolation_level=None, timeout=lock_timeout()
+        )
+    except sqlite3.Error:
+        return None
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(lock_timeout() * 1000)}")
+        rows = conn.execute("PRAGMA quick_check(1)").fetchall()
+    except sqlite3.OperationalError as error:
+        conn.close()
+        if "locked" in str(error) or "busy" in str(error):
+            raise LedgerLocked(
+                f"the ledger {path} is locked by another refundctl; try again"
+            ) from None
+        return None
+    except sqlite3.DatabaseError:
+        conn.close()
+        return None
+    if rows != [("ok",)]:
+        conn.close()
+        return None
+    return conn
+
+
+def _kept_name(target: Path, now: datetime) -> Path:
+    stamp = f"{now.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    kept = target.with_name(f"{target.name}.replaced-{stamp}")
+    number = 1
+    while kept.exists() or kept.is_symlink():
+        number += 1
+        kept = target.with_name(f"{target.name}.replaced-{stamp}-{number}")
+    return kept

@@ -1,0 +1,98 @@
+"""Files written beside the ledger, so that a crash never leaves half of one in its place.
+
+Everything refundctl writes outside SQLite's own transactions (an upgrade's backup copy, a
+backup archive, a restored or demo ledger) is written under a temporary name that carries the
+writer's process id, made durable, and only then moved to its real name in one step. A
+temporary left behind by a process that was killed is recognised by that id and removed by the
+next writer; one whose process is still running is never touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+from pathlib import Path
+
+from refundctl.errors import BadInput
+
+
+def partial_name(target: Path, label: str = "part") -> Path:
+    """A hidden name beside ``target`` for this process's unfinished copy of it."""
+    return target.with_name(f".{target.name}.{os.getpid()}.{label}")
+
+
+def pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def sweep_stale(target: Path, label: str = "part") -> None:
+    """Remove the temporaries of ``target`` that killed processes left behind."""
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(\d+)\.{re.escape(label)}")
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return
+    for entry in entries:
+        found = pattern.fullmatch(entry.name)
+        if found is None or pid_alive(int(found.group(1))):
+            continue
+        path = Path(entry.path)
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (where the system allows it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - a platform without directory handles
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some file systems refuse it; the rename stands
+        pass
+    finally:
+        os.close(fd)
+
+
+def move_into_place(partial: Path, target: Path, *, replace: bool) -> None:
+    """Give ``partial`` its real name in one step; refuse to replace a file unless told.
+
+    Without ``replace`` a hard link makes the check and the move one step, so a file that
+    appears at ``target`` meanwhile is never overwritten.
+    """
+    if replace:
+        partial.replace(target)
+    else:
+        try:
+            os.link(partial, target)
+        except FileExistsError:
+            raise BadInput(f"{target} exists already; use --force to replace it") from None
+        except OSError:  # a file system without hard links
+            if target.exists() or target.is_symlink():
+                raise BadInput(f"{target} exists already; use --force to replace it") from None
+            partial.replace(target)
+        else:
+            partial.unlink()
+    fsync_dir(target.parent)
