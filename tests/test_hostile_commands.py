@@ -660,3 +660,20 @@ def test_an_agreement_never_exceeds_what_is_refundable(story: Cli, ledger_path: 
     assert undo.exit_code == 2 and "more than the order's total" in undo.stderr
     shown = story("order", "show", order, "--json").json()
     assert shown["refundable"] == "1.00"
+
+
+def test_an_empty_value_is_refused_not_ignored(story: Cli, ledger_path: Path) -> None:
+    """Found by the machine above: a script's empty variable (--amount "$AMT") was taken as no
+    option at all, so '--amount "" --full' asked for everything, '--refunded "" --lost' lost."""
+    story("order", "add", "E-1", "-m", "ebay", "--total", "40", "--ordered", "2026-11-01")
+    before = snapshot(ledger_path)
+    for args in (
+        ["open", "E-1", "--reason", "damaged", "--amount", "", "--full"],
+        ["open", "E-1", "--reason", "damaged", "--percent", "", "--full"],
+        ["open", "E-1", "--reason", "damaged", "--amount", ""],
+        ["resolve", "1", "--refunded", "", "--lost"],
+        ["resolve", "1", "--refunded", ""],
+    ):
+        run = story(*args)
+        assert run.exit_code == 2 and run.stderr.startswith("error: "), (args, run.stderr)
+        assert snapshot(ledger_path) == before, args

@@ -128,7 +128,9 @@ def open_dispute(
 ) -> None:
     """Open a dispute on an order: prints its number."""
     e = env(ctx)
-    chosen = [flag for flag, given in (("--amount", amount), ("--percent", percent)) if given]
+    # An empty value is still given (a script's unset variable): refused below, not ignored.
+    given = (("--amount", amount), ("--percent", percent))
+    chosen = [flag for flag, value in given if value is not None]
     if full:
         chosen.append("--full")
     if len(chosen) != 1:
@@ -413,7 +415,7 @@ def resolve(
     chosen = [
         m
         for m, given in ((Move.REFUNDED, refunded), (Move.LOST, lost), (Move.WITHDRAWN, withdrawn))
-        if given
+        if given is not None and given is not False  # --refunded "" is given, and refused
     ]
     if len(chosen) != 1:
         raise BadInput(
