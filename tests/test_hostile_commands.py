@@ -631,7 +631,7 @@ def minor(amount: Decimal | None, currency: str) -> int | None:
 
 
 HostileCommands.TestCase.settings = settings(
-    max_examples=1000 if STRESS else 40,
+    max_examples=1000 if STRESS else 30,
     stateful_step_count=80 if STRESS else 40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

@@ -77,8 +77,28 @@ def zone_named(name: str) -> tzinfo:
 
 
 def system_zone() -> tzinfo:
-    """The system's zone, with its DST rules (not today's fixed offset)."""
-    from dateutil import tz  # lazy: only needed when the config names no zone
+    """The system's zone, with its DST rules (not today's fixed offset).
+
+    An IANA name from ``TZ`` or the ``/etc/localtime`` link gives a ``ZoneInfo``, whose
+    arithmetic runs in C; dateutil's ``tzlocal`` (pure Python, several times slower on every
+    deadline) is the fallback for systems that name no zone.
+    """
+    import os
+    from pathlib import Path
+
+    name = os.environ.get("TZ", "").lstrip(":")
+    if not name:
+        try:
+            target = str(Path("/etc/localtime").resolve())
+        except OSError:
+            target = ""
+        name = target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else ""
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            pass  # a POSIX TZ string ("CET-1CEST") or a folder ("America"): dateutil reads it
+    from dateutil import tz  # lazy: only needed when the system names no zone
 
     local = tz.tzlocal()
     return local if local is not None else UTC
