@@ -1209,13 +1209,7 @@ def _migrate(conn: sqlite3.Connection, path: Path | None) -> None:
     known = list(MIGRATION_NAMES)
     applied: list[str] = []
     if "_sqlite_migrations" in tables:
-        applied = [
-            row[0]
-            for row in conn.execute(
-                "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY id",
-                (MIGRATION_SET,),
-            )
-        ]
+        applied = _applied(conn, MIGRATION_SET)
     if tables and not applied:
         raise LedgerUnusable(f"{path} is not a refundctl ledger (it holds other tables)")
     newer = [name for name in applied if name not in known]
@@ -1250,10 +1244,14 @@ def _applied(conn: sqlite3.Connection, migration_set: str) -> list[str]:
         return [
             row[0]
             for row in conn.execute(
-                "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", (migration_set,)
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY id",
+                (migration_set,),
             )
         ]
-    except sqlite3.OperationalError:
+    except sqlite3.OperationalError as error:
+        # No migrations table yet means nothing applied; a locked or damaged file is not that.
+        if "no such table" not in str(error):
+            raise
         return []
 
 

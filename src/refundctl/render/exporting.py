@@ -17,7 +17,7 @@ from typing import Any
 
 from refundctl.deadlines import Deadline
 from refundctl.domain import Order
-from refundctl.importing import neutralise
+from refundctl.importing import FIELDS, neutralise
 from refundctl.money import to_json
 from refundctl.render import jsonshape
 from refundctl.timeparse import iso
@@ -25,21 +25,8 @@ from refundctl.views import CheckItem, DisputeView, OrderView
 
 EXPORT_VERSION = 1
 
-ORDER_COLUMNS = (
-    "marketplace",
-    "order_no",
-    "seller",
-    "title",
-    "total",
-    "currency",
-    "ordered",
-    "shipped",
-    "expected_by",
-    "received",
-    "protection_ends",
-    "payment",
-    "items",
-)
+# The columns `order import` reads, in its order: one list, so the CSV round trip cannot drift.
+ORDER_COLUMNS = FIELDS
 DISPUTE_COLUMNS = (
     "id",
     "marketplace",
