@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -86,6 +85,8 @@ def load_config(path: Path | None = None) -> Config:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise BadInput(f"config file {path} is not UTF-8 text") from None
+    import tomllib  # only once there is a file to read
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -14,11 +14,11 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from refundctl.domain import Item, Order, order_problems, parse_item
 from refundctl.errors import BadInput
@@ -42,6 +42,9 @@ FIELDS = (
 )
 TIME_FIELDS = ("ordered", "shipped", "expected_by", "received", "protection_ends")
 TEXT_FIELDS = ("seller", "title", "payment")
+# Rows between calls of ``read_orders``'s progress callback: a bar redrawn for every row of a
+# long file costs more than the reading of some cells.
+_PROGRESS_EVERY = 500
 # Spreadsheet formula starts, and the quote that marks a neutralised cell (see ``neutralise``).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -145,20 +148,35 @@ def records(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
                 raise BadInput(f"line {line_no} is not valid JSON: {error.msg}") from None
             yield number, item if isinstance(item, dict) else {"__not_an_object__": item}
     else:
-        reader = csv.DictReader(
-            io.StringIO(text, newline=""), delimiter=_delimiter(text), quotechar='"'
-        )
-        try:
-            if not reader.fieldnames:
-                raise BadInput("the file is empty: a CSV import needs a header row")
-            for number, row in enumerate(reader, start=1):
-                extra = row.pop(None, None)
-                cleaned = {k: unneutralise(v) if isinstance(v, str) else v for k, v in row.items()}
-                if extra:
-                    cleaned["__extra__"] = extra
-                yield number, cleaned
-        except csv.Error as error:
-            raise BadInput(f"not a readable CSV file: {error}") from None
+        yield from _csv_records(text)
+
+
+def _csv_records(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The rows of a CSV file as ``csv.DictReader`` gives them (blank lines skipped, a short row
+    filled with ``None``, a long row's surplus under ``__extra__``), each cell unneutralised.
+    Built here rather than by DictReader: an import of many rows spends its time per cell."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), quotechar='"')
+    try:
+        header = next(reader, None)
+        if not header:
+            raise BadInput("the file is empty: a CSV import needs a header row")
+        width = len(header)
+        number = 0
+        for cells in reader:
+            if not cells:
+                continue
+            number += 1
+            row: dict[str, Any] = dict(
+                zip(header, [c[1:] if c.startswith("'") else c for c in cells], strict=False)
+            )
+            if len(cells) < width:
+                for name in header[len(cells) :]:
+                    row[name] = None
+            elif len(cells) > width:
+                row["__extra__"] = cells[width:]
+            yield number, row
+    except csv.Error as error:
+        raise BadInput(f"not a readable CSV file: {error}") from None
 
 
 def _document(document: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -186,24 +204,37 @@ def _delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _columns(record: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[str, Any]:
-    """Our field names → values, matching headers case-insensitively, spaces trimmed."""
-    by_header = {str(k).strip().lower(): v for k, v in record.items() if k is not None}
-    found: dict[str, Any] = {}
+def _columns(keys: Iterable[str], mapping: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """Which of a record's keys gives each of our fields: (field, key) pairs, matching headers
+    case-insensitively, spaces trimmed; of two keys that match one field, the later one."""
+    by_header = {str(k).strip().lower(): k for k in keys if k is not None}
+    found = []
     for name in FIELDS:
         header = mapping.get(name, name).strip().lower()
         if header in by_header:
-            found[name] = by_header[header]
-    return found
+            found.append((name, by_header[header]))
+    return tuple(found)
 
 
 _SYMBOLS = {"$": None, "€": "EUR", "£": "GBP", "¥": None, "₩": "KRW", "₹": "INR"}
 _PREFIXES = {"US$": "USD", "US $": "USD", "C$": "CAD", "CA$": "CAD", "A$": "AUD", "AU$": "AUD"}
 
 
+# An amount written plainly (12, 12.5, 12.50), as most exports write every amount: the
+# separators and signs below have nothing to decide, so it goes straight to ``parse_amount``.
+_PLAIN_AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]{1,2})?")
+
+
 def read_amount(text: str, currency: str) -> Decimal:
     """An amount as shops write it: ``US $12.50``, ``12,50 €``, ``1.234,56``, ``1,234.56``."""
     raw = text.strip()
+    if _PLAIN_AMOUNT.fullmatch(raw):
+        return parse_amount(raw, currency)
+    return _read_written_amount(raw, currency)
+
+
+def _read_written_amount(raw: str, currency: str) -> Decimal:
+    """``read_amount`` of a stripped cell, whatever way it is written."""
     if not raw:
         raise BadInput("is empty")
     body = raw
@@ -303,8 +334,10 @@ def _items(value: Any, currency: str) -> tuple[Item, ...]:
         except json.JSONDecodeError:
             raise BadInput("items look like a JSON list but are not valid JSON") from None
     if isinstance(value, str):
-        parts = [p for p in re.split(r"\s*[;|]\s*", value.strip()) if p]
-        return tuple(parse_item(p, currency) for p in parts)
+        # Split at each ";" or "|", spaces around it dropped: str methods, not a regex, as
+        # this runs for most rows of a file.
+        parts = [part for cell in value.replace("|", ";").split(";") if (part := cell.strip())]
+        return tuple([parse_item(p, currency) for p in parts])
     if isinstance(value, list):
         found = []
         for entry in value:
@@ -341,8 +374,11 @@ def read_orders(
     """Every order of the file, or every problem in it."""
     result = ImportResult()
     seen: dict[tuple[str, str], int] = {}
+    # Which key gives which field, worked out once per set of keys: once for a CSV file.
+    plans: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
+    number = 0
     for number, record in records(text):
-        if progress is not None:
+        if progress is not None and number % _PROGRESS_EVERY == 0:
             progress(number)
         if "__not_an_object__" in record:
             result.problems.append(RowProblem(number, "", "is not an object of order fields"))
@@ -350,7 +386,12 @@ def read_orders(
         if "__extra__" in record:
             result.problems.append(RowProblem(number, "", "has more cells than the header"))
             continue
-        row = _row(number, _columns(record, mapping), marketplace, default_currency, now, zone)
+        keys = tuple(record)
+        plan = plans.get(keys)
+        if plan is None:
+            plan = plans[keys] = _columns(keys, mapping)
+        columns = {name: record[key] for name, key in plan}
+        row = _row(number, columns, marketplace, default_currency, now, zone)
         if isinstance(row, ImportedOrder):
             key = (row.order.marketplace, row.order.order_no)
             if key in seen:
@@ -362,9 +403,14 @@ def read_orders(
             result.orders.append(row)
         else:
             result.problems.extend(row)
+    if progress is not None:
+        progress(number)
     if not result.orders and not result.problems:
         result.problems.append(RowProblem(0, "", "holds no orders"))
     return result
+
+
+_T = TypeVar("_T")
 
 
 def _row(
@@ -377,27 +423,33 @@ def _row(
 ) -> ImportedOrder | list[RowProblem]:
     problems: list[RowProblem] = []
 
-    def check(column: str, read: Callable[[], Any]) -> Any:
+    def check(column: str, read: Callable[..., _T], *args: Any) -> _T | None:
         try:
-            return read()
+            return read(*args)
         except BadInput as error:
             problems.append(RowProblem(number, column, error.message))
             return None
 
-    market = _text(columns.get("marketplace")) or marketplace
+    # Each cell as text, or None when empty: an empty cell says nothing. (A cell of a CSV file
+    # is a str already, and that case is most of an import's time.)
+    texts = {
+        name: (value.strip() or None) if type(value) is str else _text(value)
+        for name, value in columns.items()
+    }
+    market = texts.get("marketplace") or marketplace
     if market is None:
         problems.append(RowProblem(number, "marketplace", "is missing; add --marketplace M"))
     else:
         market = market.lower()
-        if not all(ch.isalnum() or ch in "-_." for ch in market):
+        if not _is_name(market):
             problems.append(RowProblem(number, "marketplace", f"{market!r} is not a name"))
-    order_no = _text(columns.get("order_no"))
+    order_no = texts.get("order_no")
     if order_no is None:
         problems.append(RowProblem(number, "order_no", "is missing"))
-    elif any(ch.isspace() for ch in order_no) or not order_no.isprintable():
+    elif order_no.split() != [order_no] or not order_no.isprintable():  # split: has whitespace
         problems.append(RowProblem(number, "order_no", f"{order_no!r} is not an order number"))
-    currency_text = _text(columns.get("currency"))
-    currency = check("currency", lambda: parse_currency(currency_text)) if currency_text else None
+    currency_text = texts.get("currency")
+    currency = check("currency", parse_currency, currency_text) if currency_text else None
     currency = currency or default_currency
     total_text = columns.get("total")
     total = None
@@ -406,15 +458,15 @@ def _row(
     elif isinstance(total_text, bool):
         problems.append(RowProblem(number, "total", "is not an amount"))
     else:
-        total = check("total", lambda: read_amount(str(total_text), currency))
+        total = check("total", read_amount, str(total_text), currency)
     times: dict[str, datetime | None] = {}
     for name in TIME_FIELDS:
-        value = _text(columns.get(name))
+        value = texts.get(name)
         if value is None:
             times[name] = None
             continue
-        times[name] = check(name, lambda v=value: _read_time(v, now, zone))  # type: ignore[misc]
-    items = check("items", lambda: _items(columns.get("items"), currency))
+        times[name] = check(name, _read_time, value, now, zone)
+    items = check("items", _items, columns.get("items"), currency)
     if problems or market is None or order_no is None or total is None:
         return problems
     order = Order(
@@ -422,10 +474,10 @@ def _row(
         order_no=order_no,
         total=total,
         currency=currency,
-        seller=_text(columns.get("seller")),
-        title=_text(columns.get("title")),
+        seller=texts.get("seller"),
+        title=texts.get("title"),
         items=items or (),
-        payment=_text(columns.get("payment")),
+        payment=texts.get("payment"),
         ordered=times["ordered"],
         shipped=times["shipped"],
         expected_by=times["expected_by"],
@@ -439,16 +491,27 @@ def _row(
     if problems:
         return problems
     # An empty cell says nothing: it never erases what the ledger knows.
-    given = frozenset(
-        name for name in FIELDS if name in columns and _text(columns[name]) is not None
-    ) | {"marketplace", "order_no"}
+    given = frozenset([name for name, text in texts.items() if text is not None]) | _ALWAYS_GIVEN
     return ImportedOrder(number, order, given)
 
 
+_ALWAYS_GIVEN = frozenset({"marketplace", "order_no"})
+# What a marketplace name may hold besides letters and digits.
+_NAME_PUNCTUATION = str.maketrans("", "", "-_.")
+
+
+def _is_name(text: str) -> bool:
+    """Letters, digits, ``-``, ``_`` and ``.`` only."""
+    rest = text.translate(_NAME_PUNCTUATION)
+    return not rest or rest.isalnum()
+
+
+# Exports write dates as YYYY-MM-DD or YYYY/MM/DD; day-first and month-first forms
+# (11/12/2026) cannot be told apart, so they are refused rather than guessed.
+_SLASHED_DATE = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})")
+
+
 def _read_time(text: str, now: datetime, zone: tzinfo) -> datetime:
-    # Exports write dates as YYYY-MM-DD or YYYY/MM/DD; day-first and month-first forms
-    # (11/12/2026) cannot be told apart, so they are refused rather than guessed.
-    normal = re.sub(
-        r"^(\d{4})/(\d{1,2})/(\d{1,2})", lambda m: f"{m[1]}-{int(m[2]):02}-{int(m[3]):02}", text
-    )
-    return parse_when(normal, now=now, zone=zone)
+    if text[4:5] == "/":  # where a YYYY/ date has its first slash
+        text = _SLASHED_DATE.sub(lambda m: f"{m[1]}-{int(m[2]):02}-{int(m[3]):02}", text)
+    return parse_when(text, now=now, zone=zone)

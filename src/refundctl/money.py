@@ -55,6 +55,10 @@ def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-exponent(currency))
 
 
+# ``quantum`` of each number of decimal places, made once: an import parses many amounts.
+_QUANTA = {places: Decimal(1).scaleb(-places) for places in {2, *_EXPONENTS.values()}}
+
+
 def parse_amount(text: str, currency: str, *, what: str = "amount") -> Decimal:
     """A positive amount with no more decimals than the currency has, e.g. ``12.50``."""
     cleaned = text.strip()
@@ -69,10 +73,10 @@ def parse_amount(text: str, currency: str, *, what: str = "amount") -> Decimal:
     if value <= 0:
         raise BadInput(f"{what} must be positive, got {text!r}")
     places = exponent(currency)
-    if fraction.rstrip("0") and len(fraction.rstrip("0")) > places:
+    if len(fraction.rstrip("0")) > places:
         unit = f"{places} decimal places" if places else "no decimal places"
         raise BadInput(f"{what} {text!r} has too many decimals: {currency} has {unit}")
-    return value.quantize(quantum(currency), context=_EXACT)
+    return value.quantize(_QUANTA[places], context=_EXACT)
 
 
 def parse_percent(text: str) -> Decimal:

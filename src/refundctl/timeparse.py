@@ -106,6 +106,22 @@ def system_zone() -> tzinfo:
 
 def localize(naive: datetime, zone: tzinfo) -> datetime:
     """Attach ``zone`` to a wall-clock time; a time skipped by DST moves forward past the gap."""
+    if isinstance(zone, type(UTC)):
+        return naive.replace(tzinfo=zone)  # a fixed offset has no gaps
+    if isinstance(zone, ZoneInfo):
+        # The common case, in C (PEP 495): a wall time the clocks skipped reads with the
+        # offset before the jump for fold=0 and after it for fold=1, and only there is the
+        # first smaller. A skipped time (02:30 on a spring-forward night) moves forward by
+        # the gap, as dateutil's resolve_imaginary does for other zones.
+        aware = naive.replace(tzinfo=zone)
+        first, second = aware.utcoffset(), aware.replace(fold=1).utcoffset()
+        assert first is not None and second is not None
+        if first >= second:
+            return aware
+        after = (naive + timedelta(days=1)).replace(tzinfo=zone).utcoffset()
+        before = (naive - timedelta(days=1)).replace(tzinfo=zone).utcoffset()
+        assert after is not None and before is not None
+        return (naive + (after - before)).replace(tzinfo=zone)
     from dateutil import tz
 
     return tz.resolve_imaginary(naive.replace(tzinfo=zone))
@@ -123,15 +139,30 @@ def _check_year(value: datetime, text: str) -> datetime:
     return value
 
 
+# Days from today of the WHEN keywords.
+_DAY_KEYWORDS = {"today": 0, "yesterday": -1, "tomorrow": 1}
+# The ISO forms files and people write: a date, or a date and a time (T or a space between,
+# seconds and up to six decimals optional) with an optional Z or ±HH:MM. Python reads these in C,
+# with the very results dateutil gives; any other form, and any error, is left to dateutil, so
+# what is accepted and how a refusal reads stay the same.
+_COMMON_ISO = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
+    r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?)?"
+)
+
+
 def parse_when(text: str, *, now: datetime, zone: tzinfo) -> datetime:
     """A WHEN, as an aware UTC datetime. ``now`` is the command's clock (``--as-of``)."""
-    cleaned = text.strip().lower()
-    local_today = now.astimezone(zone).date()
-    keywords = {"today": 0, "yesterday": -1, "tomorrow": 1}
+    stripped = text.strip()
+    common = _read_common_iso(stripped)
+    if common is not None:  # the usual case, and every cell of an import: no keyword looks so
+        return _parse_iso(common, stripped, zone)
+    cleaned = stripped.lower()
     if cleaned == "now":
         return now.astimezone(UTC)
-    if cleaned in keywords:
-        day = local_today + timedelta(days=keywords[cleaned])
+    if cleaned in _DAY_KEYWORDS:
+        day = now.astimezone(zone).date() + timedelta(days=_DAY_KEYWORDS[cleaned])
         return start_of_day(day, zone).astimezone(UTC)
     ago = _AGO.fullmatch(cleaned)
     if ago:
@@ -140,23 +171,39 @@ def parse_when(text: str, *, now: datetime, zone: tzinfo) -> datetime:
         if hours > 24 * 366 * 50:
             raise BadInput(f"{text!r} is too long ago; {WHEN_HELP}")
         return _check_year(now - timedelta(hours=hours), text).astimezone(UTC)
-    return _parse_iso(text.strip(), zone)
+    return _parse_iso(_read_any_iso(stripped), stripped, zone)
 
 
-def _parse_iso(text: str, zone: tzinfo) -> datetime:
+def _parse_iso(parsed: datetime, text: str, zone: tzinfo) -> datetime:
+    """The time ``text`` was read as, checked and in UTC; a time without an offset is in
+    ``zone``."""
+    _check_year(parsed, text)
+    if parsed.tzinfo is None:
+        parsed = localize(parsed, zone)
+    return parsed.astimezone(UTC)
+
+
+def _read_common_iso(text: str) -> datetime | None:
+    """``text`` read by the standard library when it is one of the common forms, else None."""
+    if not _COMMON_ISO.fullmatch(text):
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None  # 2026-02-30, 25:00: dateutil words the refusal
+
+
+def _read_any_iso(text: str) -> datetime:
+    """Every ISO 8601 form dateutil knows (week dates, ``24:00``, ``+0530``...)."""
     from dateutil.parser import isoparse  # lazy: dateutil's parser is slow to import
 
     if not text or not text[:4].isdigit():
         raise BadInput(f"not a date or time: {text!r}; {WHEN_HELP}")
     try:
-        parsed = isoparse(text)
+        return isoparse(text)
     except (ValueError, OverflowError) as error:
         reason = str(error).split(":")[0].strip() or "not ISO 8601"
         raise BadInput(f"not a date or time: {text!r} ({reason}); {WHEN_HELP}") from None
-    _check_year(parsed, text)
-    if parsed.tzinfo is None:
-        parsed = localize(parsed, zone)
-    return parsed.astimezone(UTC)
 
 
 def add(start: datetime, duration: Duration, zone: tzinfo, holidays: str | None = None) -> datetime:
@@ -196,7 +243,62 @@ def holiday_checker(country: str | None) -> Callable[[date], bool]:
         raise BadInput(
             f"no public holidays known for country {country!r}; use an ISO 3166 code such as US"
         ) from None
-    return lambda day: day in table
+    # The holidays package answers membership in pure Python; deadline arithmetic asks about
+    # the same few hundred days again and again.
+    return functools.lru_cache(maxsize=4096)(lambda day: day in table)
+
+
+def holiday_data_version() -> str:
+    """Which holiday data is installed, without importing it (that costs tens of
+    milliseconds): the ``holidays`` distribution's version from its metadata folder's name,
+    else the package's file times. Stored deadlines record it (DESIGN.md: a cache)."""
+    return _holiday_data_version()
+
+
+@functools.cache
+def _holiday_data_version() -> str:
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("holidays")
+    if spec is None or spec.origin is None:
+        return "none"
+    origin = Path(spec.origin)
+    try:
+        names = [
+            entry.name
+            for entry in origin.parent.parent.iterdir()
+            if entry.name.startswith("holidays-") and entry.name.endswith("-info")
+        ]
+    except OSError:
+        names = []
+    if len(names) == 1:
+        return names[0]
+    stat = origin.stat()
+    return f"{origin}:{stat.st_mtime_ns}:{stat.st_size}"
+
+
+_UTC_NAMES = frozenset(
+    {"UTC", "Etc/UTC", "UCT", "Etc/UCT", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu"}
+)
+
+
+def zone_identity(zone: tzinfo) -> str:
+    """A zone's name where it has one; otherwise its offsets over the years deadlines span,
+    so that two zones with different rules never look the same to the deadline index."""
+    key = getattr(zone, "key", None)
+    if key in _UTC_NAMES or zone is UTC:
+        return "UTC"  # one zone by many names: TZ=UTC, /etc/localtime -> Etc/UTC, the config
+    if isinstance(key, str):
+        return f"zoneinfo:{key}"
+    if isinstance(zone, type(UTC)):
+        return f"fixed:{zone}"
+    samples = [
+        datetime(year, month, 15, 12, tzinfo=UTC).astimezone(zone).utcoffset()
+        for year in range(2020, 2031)
+        for month in (1, 4, 7, 10)
+    ]
+    return f"{type(zone).__name__}:" + ",".join(str(offset) for offset in samples)
 
 
 def humanize(delta: timedelta) -> str:

@@ -3,32 +3,66 @@
 ``RefundctlGroup.main`` is the single place where exceptions meet the user: usage errors and
 ``BadInput`` exit 2, an unusable ledger 3, a locked one 75, and anything unexpected 70 with a
 short message (the traceback only with ``REFUNDCTL_DEBUG=1``). Commands live one group per
-module and are registered by importing them at the bottom of this file.
+module; ``COMMAND_MODULES`` names each command's module, which is imported (and the command
+built) only when that command is run or listed, so that ``refundctl check`` pays for ``check``
+alone, not for every command's module and signature.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
-import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer._click.exceptions import ClickException  # Typer 0.29 vendors click
-from typer.core import TyperGroup
+import typer.main
+from typer._click import Command, Context  # Typer 0.29 vendors click
+from typer._click.exceptions import ClickException
 
 from refundctl import __version__
-from refundctl.cli.common import Env, error_line, problem_line
+from refundctl.cli.coercion import PlainGroup, PlainTyper
 from refundctl.errors import RefundctlError
 
 EXIT_INTERNAL = 70
 MAX_PROBLEM_LINES = 100
 
+# Every command, in the order --help lists them, and the module under refundctl.cli that
+# registers it. A test checks this against what the modules register.
+COMMAND_MODULES = {
+    "demo": "demo",
+    "open": "disputes",
+    "attach": "disputes",
+    "respond": "disputes",
+    "escalate": "disputes",
+    "resolve": "disputes",
+    "cancel": "disputes",
+    "undo": "disputes",
+    "status": "views",
+    "check": "views",
+    "verify": "evidence",
+    "bundle": "evidence",
+    "draft": "evidence",
+    "export": "export",
+    "policies": "policies",
+    "backup": "backup",
+    "restore": "backup",
+    "order": "orders",
+}
 
-class RefundctlGroup(TyperGroup):
-    """A Typer group whose ``main`` maps every failure to DESIGN.md's exit codes."""
+
+class RefundctlGroup(PlainGroup):
+    """The root group: every failure mapped to DESIGN.md's exit codes, and each command built
+    the first time it is looked up (see ``LazyCommands``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = LazyCommands(self.commands)
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return list(self.commands)  # the names alone: no command is built to list it
 
     def main(  # type: ignore[override]
         self,
@@ -57,6 +91,8 @@ def run_safely(invoke: Any) -> int:
     try:
         result = invoke()
     except RefundctlError as error:
+        from refundctl.cli.common import error_line, problem_line
+
         error_line(error.message)
         for line in getattr(error, "problems", [])[:MAX_PROBLEM_LINES]:
             problem_line(line)
@@ -65,6 +101,8 @@ def run_safely(invoke: Any) -> int:
             problem_line(f"… and {more} more")
         return error.exit_code
     except ClickException as error:
+        from refundctl.cli.common import error_line
+
         context = getattr(error, "ctx", None)
         where = f" (see '{context.command_path} --help')" if context is not None else ""
         message = error.format_message()
@@ -75,14 +113,20 @@ def run_safely(invoke: Any) -> int:
         error_line(f"{message}{where}")
         return error.exit_code
     except typer.Abort:
+        from refundctl.cli.common import error_line
+
         error_line("aborted; nothing was recorded")
         return 130
     except KeyboardInterrupt:
+        from refundctl.cli.common import error_line
+
         error_line("interrupted; nothing was recorded")
         return 130
     except UnicodeEncodeError:
         # An argument that is not valid UTF-8 reaches Python as surrogates; SQLite and the
         # terminal refuse them, and the transaction was rolled back.
+        from refundctl.cli.common import error_line
+
         error_line("an argument is not valid UTF-8 text; retype it, or pass a file instead")
         return 2
     except BrokenPipeError:
@@ -90,7 +134,11 @@ def run_safely(invoke: Any) -> int:
         _silence_stdout()
         return 0
     except Exception as error:  # the last resort: a bug must not show a traceback
+        from refundctl.cli.common import error_line
+
         if os.environ.get("REFUNDCTL_DEBUG") == "1":
+            import traceback
+
             traceback.print_exc()
         error_line(
             f"internal error ({type(error).__name__}: {error}); this is a bug in refundctl. "
@@ -108,7 +156,7 @@ def _silence_stdout() -> None:
         pass
 
 
-app = typer.Typer(
+app = PlainTyper(
     cls=RefundctlGroup,
     name="refundctl",
     help="A buyer's own ledger of refund disputes, with every marketplace deadline.",
@@ -154,6 +202,8 @@ def root(
     ] = False,
 ) -> None:
     """refundctl keeps your refund claims, their offers and evidence, and every deadline."""
+    from refundctl.cli.common import Env
+
     source = ctx.get_parameter_source("as_of")
     as_of_name = (
         "--as-of" if source is not None and source.name == "COMMANDLINE" else "REFUNDCTL_NOW"
@@ -172,12 +222,65 @@ def main() -> None:
     app()
 
 
-from refundctl.cli import demo as _demo  # noqa: E402
-from refundctl.cli import disputes, orders, views  # noqa: E402  (registers the commands)
-from refundctl.cli import evidence as evidence  # noqa: E402  (verify, bundle, draft)
-from refundctl.cli import export as _export  # noqa: E402
-from refundctl.cli import policies as _policies  # noqa: E402
+class LazyCommands(MutableMapping[str, Command]):
+    """The root's subcommands by name, in ``COMMAND_MODULES`` order; a command's module is
+    imported, and Typer builds the command from its signature, when it is first looked up.
+    Whatever asks (running a command, --help, completion, a test walking the tree) sees every
+    command; only what it looks at is built."""
 
-__all__ = ["app", "disputes", "main", "orders", "views"]
-_ = (_demo, _export, _policies)
-from refundctl.cli import backup as backup  # noqa: E402  (backup, restore)
+    def __init__(self, built: Mapping[str, Command]) -> None:
+        self._names = list(COMMAND_MODULES)
+        self._built: dict[str, Command] = {}
+        for name, command in built.items():
+            self[name] = command
+
+    def __getitem__(self, name: str) -> Command:
+        if name not in self._built:
+            if name not in COMMAND_MODULES:
+                raise KeyError(name)
+            self._built[name] = _build(name)
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Command) -> None:
+        if name not in self._names:
+            self._names.append(name)
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        self._names.remove(name)
+        self._built.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._names))
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+
+def _build(name: str) -> Command:
+    """Import the module that registers ``name`` and have Typer build that command."""
+    module = f"refundctl.cli.{COMMAND_MODULES[name]}"
+    importlib.import_module(module)
+    for info in app.registered_commands:
+        assert info.callback is not None
+        if (info.name or typer.main.get_command_name(info.callback.__name__)) == name:
+            return typer.main.get_command_from_info(
+                info,
+                pretty_exceptions_short=app.pretty_exceptions_short,
+                rich_markup_mode=app.rich_markup_mode,
+            )
+    for group in app.registered_groups:
+        if group.name == name:
+            return typer.main.get_group_from_info(
+                group,
+                pretty_exceptions_short=app.pretty_exceptions_short,
+                suggest_commands=app.suggest_commands,
+                rich_markup_mode=app.rich_markup_mode,
+            )
+    raise LookupError(f"{module} registers no command {name!r}")  # pragma: no cover
+
+
+__all__ = ["COMMAND_MODULES", "app", "main", "run_safely"]

@@ -1,0 +1,159 @@
+"""Start-up stays light (issue 7): a command imports what it uses, and nothing heavy it doesn't.
+
+Each run is a fresh interpreter, since an in-process run would find everything the test suite
+has already imported. Timing is for ``benchmarks/startup.py``; these tests check only what gets
+imported, what lazily built commands look like, and that parameters converted without pydantic
+come out as Typer's own conversion makes them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer.main
+from typer._click import Command, Context
+from typer._click.exceptions import BadParameter
+from typer._coercion import build_runtime_param
+from typer.core import TyperGroup, _TyperParameter
+
+import refundctl.cli
+from refundctl import __version__
+from refundctl.cli import COMMAND_MODULES, app
+from refundctl.cli.coercion import PlainRuntimeParam
+from tests.conftest import Cli
+
+HEAVY = ("rich", "icalendar", "holidays", "hypothesis", "sqlite_utils", "pydantic")
+
+# Runs the console script's main() with the given arguments, then reports the modules loaded.
+RUN_AND_REPORT = """
+import json, sys
+sys.argv = ["refundctl", *sys.argv[1:]]
+from refundctl.cli import main
+try:
+    main()
+finally:
+    sys.stderr.write("\\nloaded: " + json.dumps(sorted(sys.modules)) + "\\n")
+"""
+
+
+def run(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """The run, and the packages and modules it loaded."""
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_AND_REPORT, *args], capture_output=True, text=True, timeout=60
+    )
+    report = done.stderr.rsplit("\nloaded: ", 1)
+    assert len(report) == 2, done.stderr
+    modules = json.loads(report[1])
+    return done, {name.split(".")[0] for name in modules} | set(modules)
+
+
+def test_version_loads_nothing_heavy() -> None:
+    done, loaded = run("--version")
+    assert (done.returncode, done.stdout) == (0, f"refundctl {__version__}\n")
+    assert loaded.isdisjoint(HEAVY), loaded & set(HEAVY)
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        pytest.param(
+            name,
+            marks=pytest.mark.xfail(
+                reason="ledger/store.py still migrates an in-memory ledger, with sqlite_utils, "
+                "to read a missing one"
+            ),
+        )
+        if name == "sqlite_utils"
+        else name
+        for name in HEAVY
+    ],
+)
+def test_check_json_on_a_missing_ledger_does_not_load(module: str, isolated: Path) -> None:
+    done, loaded = run("check", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["items"] == []
+    assert not isolated.exists()
+    assert module not in loaded
+
+
+def test_a_command_loads_only_its_own_module() -> None:
+    done, loaded = run("check", "--json")
+    assert done.returncode == 0, done.stderr
+    commands = {f"refundctl.cli.{module}" for module in COMMAND_MODULES.values()}
+    assert commands & loaded == {"refundctl.cli.views"}
+
+
+def test_help_lists_every_command_in_order(cli: Cli) -> None:
+    listed = cli("--help").stdout.split("Commands:\n", 1)[1].splitlines()
+    assert [line.split()[0] for line in listed if line.startswith("  ")] == list(COMMAND_MODULES)
+
+
+def test_every_registered_command_is_listed_with_its_module() -> None:
+    for module in pkgutil.iter_modules(refundctl.cli.__path__):
+        importlib.import_module(f"refundctl.cli.{module.name}")
+    registered = {}
+    for info in app.registered_commands:
+        assert info.callback is not None
+        name = info.name or typer.main.get_command_name(info.callback.__name__)
+        registered[name] = info.callback.__module__
+    for group in app.registered_groups:
+        assert group.name is not None and group.typer_instance is not None
+        callback = group.typer_instance.registered_commands[0].callback
+        assert callback is not None
+        registered[group.name] = callback.__module__
+    assert registered == {name: f"refundctl.cli.{m}" for name, m in COMMAND_MODULES.items()}
+
+
+def _commands(command: Command, path: str = "") -> Iterator[tuple[str, Command]]:
+    yield path or "refundctl", command
+    if isinstance(command, TyperGroup):
+        for name, sub in command.commands.items():
+            yield from _commands(sub, f"{path} {name}".strip())
+
+
+def _samples(tmp_path: Path) -> list[Any]:
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    texts = ["", "abc", "0", "7", "007", "-1", "+5", " 5", "1.5", "1_000", "9" * 30, "٣"]
+    texts += ["json", "JSON", "csv", "buyer", "missing-parts", "seller", "x\udcff"]
+    texts += [".", "./x", "a//b", str(tmp_path), f"{tmp_path}/", str(a_file), f"{a_file}/"]
+    texts += [str(tmp_path / "absent" / "ledger.db")]
+    return [None, (), 0, 5, -3, True, 2.5, a_file, *texts, tuple(texts[:3]), ["1", "2"]]
+
+
+def _outcome(convert: Any, value: Any, param: _TyperParameter, ctx: Context) -> Any:
+    try:
+        result = convert.coerce(value, param=param, ctx=ctx)
+    except BadParameter as error:
+        return ("refused", error.format_message())
+    return ("converted", type(result), result)
+
+
+def test_parameters_convert_as_typer_converts_them(tmp_path: Path) -> None:
+    samples = _samples(tmp_path)
+    root = typer.main.get_command(app)
+    checked = 0
+    for _, command in _commands(root):
+        ctx = Context(command)
+        for param in command.get_params(ctx):
+            if not isinstance(param, _TyperParameter):
+                continue
+            plain = param.get_runtime_param()
+            if param.type_descriptor.file_annotation is not None:
+                assert not isinstance(plain, PlainRuntimeParam)
+                continue
+            assert isinstance(plain, PlainRuntimeParam)
+            typers = build_runtime_param(param.type_descriptor)
+            for value in samples:
+                expected = _outcome(typers, value, param, ctx)
+                assert _outcome(plain, value, param, ctx) == expected, (param.name, value)
+                checked += 1
+    assert checked > 1000
