@@ -57,6 +57,44 @@ class Timing:
     codes: frozenset[int]
 
 
+# A child's peak memory (ru_maxrss) starts from the pages of the process that forked it: a
+# harness that holds a few hundred MiB would lend them to every command it times. So each
+# command is started by this small launcher (python -S, a few MiB), which forks it, times it
+# and reports its wall time, CPU time, peak memory and exit code on a pipe.
+LAUNCHER = """
+import os, sys, time
+report = int(sys.argv[1])
+started = time.monotonic()
+pid = os.fork()
+if pid == 0:
+    os.close(report)
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+wall = time.monotonic() - started
+os.write(report, ("%r %r %r %r" % (wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss,
+         os.waitstatus_to_exitcode(status))).encode())
+"""
+
+
+def run_once(argv: Sequence[str], env: dict[str, str]) -> tuple[float, float, float, int]:
+    """One run of ``argv``: wall seconds, CPU seconds, peak MiB and exit code."""
+    read, write = os.pipe()
+    try:
+        subprocess.run(
+            [sys.executable, "-S", "-c", LAUNCHER, str(write), *argv],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(write,),
+            check=False,
+        )
+    finally:
+        os.close(write)
+    with os.fdopen(read) as report:
+        wall, cpu, peak_kib, code = report.read().split()
+    return float(wall), float(cpu), float(peak_kib) / 1024, int(code)
+
+
 def measure(
     argv: Sequence[str],
     env: dict[str, str],
@@ -72,15 +110,11 @@ def measure(
     for _ in range(runs):
         if prepare is not None:
             prepare()  # untimed: a fresh copy or a fresh ledger
-        started = time.monotonic()
-        process = subprocess.Popen(
-            argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        _, status, usage = os.wait4(process.pid, 0)
-        times.append(time.monotonic() - started)
-        cpus.append(usage.ru_utime + usage.ru_stime)
-        peaks.append(usage.ru_maxrss / 1024)  # KiB on Linux
-        codes.add(os.waitstatus_to_exitcode(status))
+        wall, cpu, peak, code = run_once(argv, env)
+        times.append(wall)
+        cpus.append(cpu)
+        peaks.append(peak)
+        codes.add(code)
         if sum(times) >= budget:
             break
     return Timing(

@@ -91,6 +91,18 @@ def ledger_path(isolated: Path) -> Path:
     return isolated
 
 
+def row_order(conn: sqlite3.Connection, table: str) -> str:
+    """How to read a table's rows in a stable order: by rowid, or by the primary key of a
+    WITHOUT ROWID table (the deadline index)."""
+    keys = sorted((row[5], row[1]) for row in conn.execute(f"PRAGMA table_info([{table}])"))
+    without_rowid = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE name = ?", (table,)
+    ).fetchone()[0]
+    if "WITHOUT ROWID" not in without_rowid.upper():
+        return "rowid"
+    return ", ".join(f"[{name}]" for rank, name in keys if rank)
+
+
 def snapshot(path: Path) -> str:
     """A digest of everything in the ledger, to prove a refused command changed nothing."""
     if not path.exists():
@@ -106,7 +118,7 @@ def snapshot(path: Path) -> str:
         ]
         for table in tables:
             digest.update(table.encode())
-            for row in conn.execute(f"SELECT * FROM [{table}] ORDER BY rowid"):
+            for row in conn.execute(f"SELECT * FROM [{table}] ORDER BY {row_order(conn, table)}"):
                 digest.update(repr(row).encode())
         return digest.hexdigest()
     finally:

@@ -100,13 +100,13 @@ def fake_migration(set_attribute: Any = setattr) -> None:
     upgraded._migrations = list(module.migrations._migrations)
 
     @upgraded()
-    def m002_add_dispute_priority(db: Database) -> None:
+    def m999_add_dispute_priority(db: Database) -> None:
         db.execute("ALTER TABLE disputes ADD COLUMN priority INTEGER")
         db.execute("UPDATE disputes SET priority = id * 10")
         db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
         db.execute("INSERT INTO notes (text) SELECT title FROM orders WHERE title IS NOT NULL")
 
-    names = (*schema.MIGRATION_NAMES, "m002_add_dispute_priority")
+    names = (*schema.MIGRATION_NAMES, "m999_add_dispute_priority")
     set_attribute(module, "migrations", upgraded)
     set_attribute(schema, "MIGRATION_NAMES", names)
     set_attribute(store, "MIGRATION_NAMES", names)

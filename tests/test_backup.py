@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from refundctl.ledger.schema import MIGRATION_NAMES
 from tests import crash_child
 from tests.conftest import Cli, Run, snapshot
 
@@ -96,7 +97,7 @@ def test_backup_and_restore_print_json(files: Cli, ledger_path: Path, tmp_path: 
         "archive": str(archive),
         "ledger": str(ledger_path),
         "created": "2026-11-26T12:00:00+00:00",
-        "schema": "m001_create_tables",
+        "schema": "m002_create_deadline_index",
         "orders": 1,
         "disputes": 1,
         "events": 4,
@@ -112,7 +113,7 @@ def test_backup_and_restore_print_json(files: Cli, ledger_path: Path, tmp_path: 
         "ledger": str(target),
         "evidence_dir": str(tmp_path / "r" / "ledger.evidence"),
         "created": "2026-11-26T12:00:00+00:00",
-        "schema": "m001_create_tables",
+        "schema": "m002_create_deadline_index",
         "orders": 1,
         "disputes": 1,
         "events": 4,
@@ -347,7 +348,8 @@ def test_restore_swaps_a_ledger_a_reader_has_open_in_one_step(
 def test_a_backup_of_an_older_schema_is_restored_and_then_upgraded(
     cli: Cli, ledger_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fixture = Path(__file__).parent / "fixtures" / "ledger-m001_create_tables.db"
+    newest = MIGRATION_NAMES[-1]  # the schema this refundctl writes, older than the fake one
+    fixture = Path(__file__).parent / "fixtures" / f"ledger-{newest}.db"
     old = tmp_path / "old" / "ledger.db"
     old.parent.mkdir()
     shutil.copyfile(fixture, old)
@@ -357,5 +359,5 @@ def test_a_backup_of_an_older_schema_is_restored_and_then_upgraded(
     ok(cli("restore", str(tmp_path / "old.zip")))
     assert snapshot(ledger_path) == snapshot(old)
     ok(cli("status"))  # upgrades, after a copy
-    assert ledger_path.with_name("ledger.db.m001_create_tables.bak").exists()
+    assert ledger_path.with_name(f"ledger.db.{newest}.bak").exists()
     ok(cli("verify"))

@@ -28,6 +28,7 @@ import shutil
 import sqlite3
 import tempfile
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -37,10 +38,12 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from typer.testing import CliRunner
 
 from refundctl.cli import app
-from refundctl.config import Config
+from refundctl.config import Config, load_config
 from refundctl.money import percent_of
 from refundctl.policies import has_appeals
+from refundctl.views import Filters
 from tests.conftest import NOW, Cli, snapshot
+from tests.index_oracle import assert_index_agrees
 from tests.test_random_moves import ACTIVE, FROM, RESPOND_MOVES
 
 STRESS = os.environ.get("HYPOTHESIS_PROFILE") == "stress"
@@ -573,6 +576,24 @@ class HostileCommands(RuleBasedStateMachine):
         assert result.exit_code == 0, result.stdout
 
     # -- invariants ----------------------------------------------------------------------------
+
+    @invariant()
+    def the_deadline_index_agrees_with_the_plain_computation(self) -> None:
+        now = datetime.fromisoformat(NOW)
+        assert_index_agrees(
+            self.ledger,
+            load_config(self.folder / "config.toml"),
+            now,
+            [
+                Filters(),
+                Filters(states=frozenset({"awaiting_seller", "escalated", "lost"}), seller="a"),
+                Filters(
+                    marketplace="ebay",
+                    since=now - timedelta(days=3),
+                    until=now + timedelta(seconds=1),
+                ),
+            ],
+        )
 
     @invariant()
     def the_ledger_holds_what_the_model_says(self) -> None:

@@ -48,7 +48,7 @@ def env(ledger_path: Path) -> Env:
 def status_screen(ledger_path: Path, *, crop: bool = True, everything: bool = False) -> str:
     e = env(ledger_path)
     disputes, orders = gather(e, include_closed=everything)
-    return render(status_view(disputes, orders, e.now, e.zone, 0), crop=crop)
+    return render(status_view(disputes, 0, orders, 0, e.now, e.zone), crop=crop)
 
 
 def detail_screen(ledger_path: Path, dispute: int, *, crop: bool = True) -> str:

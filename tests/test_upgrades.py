@@ -32,11 +32,12 @@ from sqlite_utils.migrations import Migrations
 from refundctl.ledger import migrations as migrations_module
 from refundctl.ledger.schema import MIGRATION_NAMES, MIGRATION_SET
 from tests import crash_child
-from tests.conftest import NOW, Cli
+from tests.conftest import NOW, Cli, row_order
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LEDGERS = sorted(FIXTURES.glob("ledger-*.db"))
 OLDEST = FIXTURES / f"ledger-{MIGRATION_NAMES[0]}.db"
+NEWEST = FIXTURES / f"ledger-{MIGRATION_NAMES[-1]}.db"
 
 
 def contains(actual: Any, expected: Any, where: str = "") -> None:
@@ -71,7 +72,7 @@ def content(path: Path) -> str:
         columns = [row[1] for row in conn.execute(f"PRAGMA table_info([{table}])")]
         kept = ", ".join(f"[{c}]" for c in columns if c != "applied_at")
         digest.update(f"{table}({kept})".encode())
-        for row in conn.execute(f"SELECT {kept} FROM [{table}] ORDER BY rowid"):
+        for row in conn.execute(f"SELECT {kept} FROM [{table}] ORDER BY {row_order(conn, table)}"):
             digest.update(repr(row).encode())
     conn.close()
     return digest.hexdigest()
@@ -133,10 +134,10 @@ def newer_code(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_an_upgrade_copies_the_ledger_aside_first_and_keeps_everything(
     cli: Cli, ledger_path: Path, newer_code: None
 ) -> None:
-    install(OLDEST, ledger_path)
+    install(NEWEST, ledger_path)
     before = content(ledger_path)
     listed = cli("order", "list", "--json").stdout  # opening it upgrades it
-    assert schema_of(ledger_path) == [*MIGRATION_NAMES, "m002_add_dispute_priority"]
+    assert schema_of(ledger_path) == [*MIGRATION_NAMES, "m999_add_dispute_priority"]
     backup = ledger_path.with_name(f"ledger.db.{MIGRATION_NAMES[-1]}.bak")
     assert content(backup) == before
     assert schema_of(backup) == list(MIGRATION_NAMES)
@@ -153,18 +154,18 @@ def test_an_upgrade_copies_the_ledger_aside_first_and_keeps_everything(
 
 
 def test_a_migration_that_fails_leaves_the_ledger_as_it_was(cli: Cli, ledger_path: Path) -> None:
-    install(OLDEST, ledger_path)
+    install(NEWEST, ledger_path)
     before = content(ledger_path)
     broken = Migrations(MIGRATION_SET)
     broken._migrations = list(migrations_module.migrations._migrations)
 
     @broken()
-    def m002_half_done(db: Database) -> None:
+    def m999_half_done(db: Database) -> None:
         db.execute("ALTER TABLE disputes ADD COLUMN priority INTEGER")
         db.execute("UPDATE disputes SET priority = 1")
         raise RuntimeError("a bug in the migration")
 
-    names = (*MIGRATION_NAMES, "m002_half_done")
+    names = (*MIGRATION_NAMES, "m999_half_done")
     from refundctl.ledger import schema, store
 
     with pytest.MonkeyPatch.context() as patch:  # its own: undoing it keeps the test's setup
@@ -198,7 +199,7 @@ def test_processes_that_upgrade_at_once_upgrade_once(cli: Cli, ledger_path: Path
     results = [(child.wait(timeout=60), child.communicate()[1]) for child in children]
     assert all(code in {0, 1} for code, _ in results), results  # check: 1 when something is due
     assert all(code == 0 for code, _ in results[2:]), results
-    assert schema_of(ledger_path) == [*MIGRATION_NAMES, "m002_add_dispute_priority"]
+    assert schema_of(ledger_path) == [*MIGRATION_NAMES, "m999_add_dispute_priority"]
     assert len(list(ledger_path.parent.glob("*.bak"))) == 1
 
 

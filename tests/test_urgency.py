@@ -183,7 +183,7 @@ def test_orders_and_check_items_follow_the_same_formula() -> None:
     ]
     assert [v.order.order_no for v in orders_by_urgency(views, NOW)] == ["3", "4", "2", "1", "5"]
     items = check_items([], views, NOW, timedelta(days=3))
-    assert [i.order.order_no for i in items] == ["3", "4", "2", "1"]
+    assert [i.order_no for i in items] == ["3", "4", "2", "1"]
     assert all(i.kind == "order" and i.dispute_id is None for i in items)
 
 

@@ -8,9 +8,13 @@ earlier of the readings in the buyer's and the marketplace's zones, an other-sid
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
+from typing import NamedTuple
 
 from refundctl.domain import Dispute, Move, Order, State
 from refundctl.policies import (
@@ -23,7 +27,14 @@ from refundctl.policies import (
     RuleName,
     resolve,
 )
-from refundctl.timeparse import Unit, add, zone_named
+from refundctl.timeparse import (
+    Unit,
+    add,
+    holiday_data_version,
+    iso,
+    zone_identity,
+    zone_named,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +50,22 @@ class RuleRef:
     described: str  # "receipt 2026-11-10 00:00 PST + 15 calendar days", for people
     origin: str = "built-in"  # built-in, config, assumed, or order (the entered countdown)
 
+    def as_json(self) -> dict[str, object]:
+        """The rule as the JSON contract shows it; the deadline index stores this same text."""
+        return {
+            "policy": self.policy,
+            "duration": self.duration,
+            "counts_from": self.counts_from,
+            "from": None if self.start is None else iso(self.start),
+            "assumed": self.assumed,
+            "source": self.source,
+            "explanation": self.described,
+            "origin": self.origin,
+        }
+
+    def json_text(self) -> str:
+        return json.dumps(self.as_json(), ensure_ascii=False)
+
 
 @dataclass(frozen=True, slots=True)
 class Deadline:
@@ -52,18 +79,102 @@ class Deadline:
         return self.due <= now
 
 
+class CheckItem(NamedTuple):
+    """One deadline that needs attention, with just what ``check`` prints about it.
+
+    Flat, so that the ledger's deadline index can hand out thousands of them straight from
+    its rows without rebuilding each dispute; ``rule`` is the rule's JSON text
+    (``RuleRef.json_text``).
+    """
+
+    kind: str  # "dispute" or "order"
+    dispute_id: int | None
+    order_id: int
+    order_no: str
+    marketplace: str
+    name: str
+    due: datetime
+    binds: str
+    action: str
+    rule: str
+
+    def overdue(self, now: datetime) -> bool:
+        return self.due <= now
+
+
+# Bump when the code that computes deadlines changes what it computes: stored deadlines
+# computed by an older version are then recomputed (DESIGN.md: a stored deadline is a cache).
+DEADLINE_CODE_VERSION = "1"
+
+
+def basis(policy: Policy, zone: tzinfo) -> str:
+    """What a marketplace's stored deadlines depend on, as a short fingerprint: the policy's
+    values (built-in and from the config), the buyer's zone, the holiday data and this code."""
+    facts = "\n".join(
+        (
+            DEADLINE_CODE_VERSION,
+            repr(policy),
+            zone_identity(zone),
+            holiday_data_version() if _uses_holidays(policy) else "",
+        )
+    )
+    return hashlib.sha256(facts.encode()).hexdigest()[:24]
+
+
+def _uses_holidays(policy: Policy) -> bool:
+    return policy.holidays is not None or (
+        policy.fallback is not None and policy.fallback.holidays is not None
+    )
+
+
 def _due(resolved: ResolvedRule, start: datetime, buyer_zone: tzinfo) -> tuple[datetime, tzinfo]:
     """The safe reading of the rule and the zone it was counted in."""
-    zones = [buyer_zone]
-    if resolved.timezone is not None:
-        zones.append(zone_named(resolved.timezone))
-    readings = [(add(start, resolved.duration, zone, resolved.holidays), zone) for zone in zones]
-    pick = min if resolved.kind.binds is Binds.BUYER else max
-    return pick(readings, key=lambda reading: reading[0])
+    due = add(start, resolved.duration, buyer_zone, resolved.holidays)
+    if resolved.timezone is None:
+        return due, buyer_zone
+    zone = _zone(resolved.timezone)
+    other = add(start, resolved.duration, zone, resolved.holidays)
+    # The buyer's own reading wins a tie, as the first of min() and max() would.
+    if other < due if resolved.kind.binds is Binds.BUYER else other > due:
+        return other, zone
+    return due, buyer_zone
+
+
+@functools.lru_cache(maxsize=64)
+def _zone(name: str) -> tzinfo:
+    return zone_named(name)
+
+
+def _resolved(policy: Policy, name: RuleName) -> tuple[ResolvedRule | None, ResolvedRule | None]:
+    """The rule in effect for an order's window, and generic's wider estimate in the
+    policy's own zone and holidays; worked out once per policy, not once per order."""
+    key = (id(policy), name)
+    found = _RESOLVED.get(key)
+    if found is None or found[0] is not policy:
+        resolved = resolve(policy, name)
+        fallback = None
+        if policy is not GENERIC:
+            generic = resolve(GENERIC, name)
+            assert generic is not None
+            fallback = replace(
+                generic, policy=policy.name, timezone=policy.timezone, holidays=policy.holidays
+            )
+        found = (policy, resolved, fallback)
+        _RESOLVED[key] = found
+    return found[1], found[2]
+
+
+# Policies are frozen; the entry keeps its policy alive, so its id cannot be reused.
+_RESOLVED: dict[tuple[int, RuleName], tuple[Policy, ResolvedRule | None, ResolvedRule | None]] = {}
 
 
 def _from_rule(
-    resolved: ResolvedRule, anchor: Anchor, start: datetime, buyer_zone: tzinfo
+    resolved: ResolvedRule,
+    anchor: Anchor,
+    start: datetime,
+    buyer_zone: tzinfo,
+    *,
+    assumed: bool = False,
 ) -> Deadline:
     kind = resolved.kind
     duration = resolved.duration
@@ -81,7 +192,7 @@ def _from_rule(
             duration=str(duration),
             counts_from=str(anchor),
             start=start,
-            assumed=resolved.assumed,
+            assumed=resolved.assumed or assumed,
             source=resolved.source,
             described=described,
             origin=str(resolved.origin),
@@ -132,29 +243,20 @@ def order_deadlines(order: Order, policy: Policy, zone: tzinfo) -> list[Deadline
         Anchor.SHIPPING: order.shipped,
         Anchor.PAYMENT: order.ordered,
     }
-    resolved = resolve(policy, name)
+    resolved, fallback = _resolved(policy, name)
     if resolved is None:
         return []
     # The policy's own anchors first; without any of them, generic's wider estimate.
-    candidates = [resolved]
-    if policy is not GENERIC:
-        fallback = resolve(GENERIC, name)
-        assert fallback is not None
-        candidates.append(
-            replace(
-                fallback, policy=policy.name, timezone=policy.timezone, holidays=policy.holidays
-            )
-        )
-    for candidate in candidates:
+    for candidate in (resolved, fallback):
+        if candidate is None:
+            continue
         for anchor in candidate.anchors:
             start = known.get(anchor)
             if start is None:
                 continue
-            found = _from_rule(candidate, anchor, start, zone)
-            if candidate is not resolved or anchor is not candidate.anchors[0]:
-                # Counted from a stand-in for the promised delivery date: an estimate.
-                found = replace(found, rule=replace(found.rule, assumed=True))
-            return [found]
+            # Counted from a stand-in for the promised delivery date: an estimate.
+            stand_in = candidate is not resolved or anchor is not candidate.anchors[0]
+            return [_from_rule(candidate, anchor, start, zone, assumed=stand_in)]
     return []
 
 

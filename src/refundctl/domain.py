@@ -616,13 +616,26 @@ def check_amount(amount: Decimal, refundable: Decimal, currency: str) -> None:
 
 def counts_toward_order(d: Dispute) -> Decimal:
     """What this dispute takes out of the order's refundable total: recovered, else agreed."""
-    if d.state is State.REFUNDED:
-        return d.refunded or Decimal(0)
-    if d.state in {State.REFUND_PENDING, State.RETURN_TO_SHIP, State.RETURN_IN_TRANSIT}:
-        return d.agreed or Decimal(0)
-    if d.state is State.ESCALATED and d.agreed is not None:
-        return d.agreed
+    return taken_from_order(d.state, d.agreed, d.refunded)
+
+
+def taken_from_order(state: State, agreed: Decimal | None, refunded: Decimal | None) -> Decimal:
+    """``counts_toward_order`` from the three values it needs, which the ledger keeps beside
+    each dispute, so an order's refundable total needs no replay of its other disputes."""
+    if state is State.REFUNDED:
+        return refunded or Decimal(0)
+    if state in {State.REFUND_PENDING, State.RETURN_TO_SHIP, State.RETURN_IN_TRANSIT}:
+        return agreed or Decimal(0)
+    if state is State.ESCALATED and agreed is not None:
+        return agreed
     return Decimal(0)
+
+
+def at_stake(d: Dispute) -> Decimal:
+    """What the dispute is worth to the buyer now: the agreed amount, else the ask."""
+    if d.refunded is not None:
+        return Decimal(0)
+    return d.agreed if d.agreed is not None else d.requested
 
 
 @dataclass(frozen=True, slots=True)

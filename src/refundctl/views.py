@@ -16,8 +16,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 
-from refundctl.deadlines import Deadline, dispute_deadlines, next_deadline, order_deadlines
+from refundctl.deadlines import (
+    CheckItem,
+    Deadline,
+    dispute_deadlines,
+    next_deadline,
+    order_deadlines,
+)
 from refundctl.domain import DisputeRecord, Order
+from refundctl.domain import at_stake as domain_at_stake
 from refundctl.policies import GENERIC, Binds, Policy
 
 PolicyFor = Callable[[str], Policy]
@@ -50,16 +57,6 @@ class OrderView:
     @property
     def generic_fallback(self) -> bool:
         return self.policy.name == GENERIC.name
-
-
-@dataclass(frozen=True, slots=True)
-class CheckItem:
-    """One deadline that needs attention: overdue, or due within the window."""
-
-    kind: str  # "dispute" or "order"
-    dispute_id: int | None
-    order: Order
-    deadline: Deadline
 
 
 def dispute_view(record: DisputeRecord, policy_for: PolicyFor, zone: tzinfo) -> DisputeView:
@@ -105,10 +102,7 @@ def urgency(deadline: Deadline | None, at_stake: Decimal, now: datetime) -> Urge
 
 def at_stake(record: DisputeRecord) -> Decimal:
     """What the dispute is worth to the buyer now: the agreed amount, else the ask."""
-    d = record.dispute
-    if d.refunded is not None:
-        return Decimal(0)
-    return d.agreed if d.agreed is not None else d.requested
+    return domain_at_stake(record.dispute)
 
 
 def by_urgency(views: Iterable[DisputeView], now: datetime) -> list[DisputeView]:
@@ -130,20 +124,35 @@ def check_items(
     ranked = [
         (
             urgency(deadline, at_stake(view.record), now),
-            CheckItem("dispute", view.id, view.record.order, deadline),
+            check_item("dispute", view.id, view.record.order, deadline),
         )
         for view in disputes
         for deadline in view.deadlines
         if deadline.due <= horizon
     ]
     ranked += [
-        (urgency(deadline, view.refundable, now), CheckItem("order", None, view.order, deadline))
+        (urgency(deadline, view.refundable, now), check_item("order", None, view.order, deadline))
         for view in orders
         for deadline in view.deadlines
         if deadline.due <= horizon
     ]
-    ranked.sort(key=lambda pair: (pair[0], pair[1].dispute_id or 0, pair[1].order.id))
+    ranked.sort(key=lambda pair: (pair[0], pair[1].dispute_id or 0, pair[1].order_id))
     return [item for _, item in ranked]
+
+
+def check_item(kind: str, dispute_id: int | None, order: Order, deadline: Deadline) -> CheckItem:
+    return CheckItem(
+        kind,
+        dispute_id,
+        order.id or 0,
+        order.order_no,
+        order.marketplace,
+        deadline.name,
+        deadline.due,
+        str(deadline.binds),
+        deadline.action,
+        deadline.rule.json_text(),
+    )
 
 
 @dataclass(frozen=True, slots=True)

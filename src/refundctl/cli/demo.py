@@ -6,6 +6,7 @@ demo that is interrupted leaves no half-built ledger behind (the next one cleans
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -78,14 +79,13 @@ def demo(
     shown = replace(e, db=path, explicit_db=True)
     disputes, orders = gather(shown)
     if as_json:
-        from refundctl.cli.common import emit_json
         from refundctl.render import jsonshape
 
-        emit_json(jsonshape.status(disputes, orders, e.now))
+        sys.stdout.writelines(jsonshape.status(disputes, orders, e.now))
         return
     from refundctl.render.tables import status_view
 
-    show(status_view(disputes, orders, e.now, e.zone, 0))
+    show(status_view(disputes, 0, orders, 0, e.now, e.zone))
     quoted = str(path) if " " not in str(path) else f'"{path}"'
     say(
         f"\nThis is a demo ledger at {quoted}. Look closer:\n"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable, Iterator
 from typing import Annotated
 
 import typer
@@ -26,6 +28,7 @@ from refundctl.cli.common import (
     within,
 )
 from refundctl.cli.completion import complete_dispute
+from refundctl.deadlines import CheckItem
 from refundctl.errors import BadInput
 from refundctl.views import (
     DisputeView,
@@ -93,19 +96,77 @@ def status(
     filters = make_filters(
         e, marketplace=marketplace, states=state, seller=seller, since=since, until=until
     )
-    disputes, orders = gather(e, include_closed=show_all or bool(state), filters=filters)
+    include_closed = show_all or bool(state)
+    if chosen is OutputFormat.TABLE and limit > 0:
+        _most_urgent(e, limit, include_closed, filters)
+        return
     if chosen is OutputFormat.JSON:
-        from refundctl.render import jsonshape
-
-        emit_json(jsonshape.status(disputes, orders, e.now))
-    elif chosen is OutputFormat.CSV:
+        _status_json(e, include_closed, filters)
+        return
+    disputes, orders = gather(e, include_closed=include_closed, filters=filters)
+    if chosen is OutputFormat.CSV:
         from refundctl.render.exporting import STATUS_COLUMNS, status_rows
 
         emit_csv(STATUS_COLUMNS, status_rows(disputes, orders, e.now))
     else:
         from refundctl.render.tables import status_view
 
-        show(status_view(disputes, orders, e.now, e.zone, limit))
+        show(status_view(disputes, 0, orders, 0, e.now, e.zone))
+
+
+def _status_json(e: Env, include_closed: bool, filters: Filters) -> None:
+    """Every dispute and open order, streamed in urgency order from the deadline index."""
+    from refundctl.render import jsonshape
+
+    policy_for, zone, now = e.settings.policy_for, e.zone, e.now
+    with e.ledger(write=False) as ledger:
+        if ledger.index_current:
+            with ledger.snapshot():
+                sys.stdout.writelines(
+                    jsonshape.status(
+                        (
+                            dispute_view(r, policy_for, zone)
+                            for r in ledger.ranked_disputes(
+                                now, include_closed=include_closed, filters=filters
+                            )
+                        ),
+                        (
+                            order_view(o, left, policy_for, zone, now, disputed=disputed)
+                            for o, left, disputed in ledger.ranked_orders(now, filters)
+                        ),
+                        now,
+                    )
+                )
+            return
+    disputes, orders = gather(e, include_closed=include_closed, filters=filters)
+    sys.stdout.writelines(jsonshape.status(disputes, orders, now))
+
+
+def _most_urgent(e: Env, limit: int, include_closed: bool, filters: Filters) -> None:
+    """The status table: the ``limit`` most urgent rows of each kind, read from the ledger's
+    deadline index when it is current, and how many more there are."""
+    from refundctl.render.tables import status_view
+
+    with e.ledger(write=False) as ledger:
+        top = (
+            ledger.most_urgent(e.now, limit, include_closed=include_closed, filters=filters)
+            if ledger.index_current
+            else None
+        )
+    if top is None:  # the index is stale and could not be refreshed: compute afresh
+        disputes, order_views = gather(e, include_closed=include_closed, filters=filters)
+        more = len(disputes) - limit, len(order_views) - limit
+        disputes, order_views = disputes[:limit], order_views[:limit]
+    else:
+        records, all_disputes, orders, all_orders = top
+        policy_for = e.settings.policy_for
+        disputes = [dispute_view(r, policy_for, e.zone) for r in records]
+        order_views = [
+            order_view(o, left, policy_for, e.zone, e.now, disputed=disputed)
+            for o, left, disputed in orders
+        ]
+        more = all_disputes - len(disputes), all_orders - len(order_views)
+    show(status_view(disputes, max(more[0], 0), order_views, max(more[1], 0), e.now, e.zone))
 
 
 def _one(e: Env, dispute: int, chosen: OutputFormat) -> None:
@@ -151,12 +212,36 @@ def check(
     filters = make_filters(
         e, marketplace=marketplace, states=state, seller=seller, since=since, until=until
     )
+    with e.ledger(write=False) as ledger:
+        if ledger.index_current:
+            found = _Seen(ledger.due(e.now, e.now + window, filters))
+            _print_check(e, chosen, found, within_text)
+            raise typer.Exit(1 if found.any else 0)
+    # The index was computed with other policies and could not be refreshed: compute afresh.
     disputes, orders = gather(e, filters=filters)
     items = check_items(disputes, orders, e.now, window)
+    _print_check(e, chosen, items, within_text)
+    raise typer.Exit(1 if items else 0)
+
+
+class _Seen:
+    """Passes items through, noting whether there were any (check's exit code)."""
+
+    def __init__(self, items: Iterable[CheckItem]) -> None:
+        self.items = items
+        self.any = False
+
+    def __iter__(self) -> Iterator[CheckItem]:
+        for item in self.items:
+            self.any = True
+            yield item
+
+
+def _print_check(e: Env, chosen: OutputFormat, items: Iterable[CheckItem], label: str) -> None:
     if chosen is OutputFormat.JSON:
         from refundctl.render import jsonshape
 
-        emit_json(jsonshape.check(items, e.now, window, within_text.strip()))
+        sys.stdout.writelines(jsonshape.check(items, e.now, label.strip()))
     elif chosen is OutputFormat.CSV:
         from refundctl.render.exporting import CHECK_COLUMNS, check_rows
 
@@ -164,6 +249,4 @@ def check(
     else:
         from refundctl.render.text import check_lines
 
-        for line in check_lines(items, e.now, e.zone):
-            typer.echo(line)
-    raise typer.Exit(1 if items else 0)
+        sys.stdout.writelines(line + "\n" for line in check_lines(items, e.now, e.zone))

@@ -146,3 +146,50 @@ def m001_create_tables(db: Database) -> None:
                 f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
                 f"BEGIN SELECT RAISE(ABORT, '{table} are append-only'); END"
             )
+
+
+@migrations()
+def m002_create_deadline_index(db: Database) -> None:
+    # Every open deadline, stored so that `check` and `status` read a range instead of
+    # replaying every dispute. The table is clustered by due time (WITHOUT ROWID, due_at
+    # first in the key), so "everything due by Friday" is one run of consecutive pages, and it
+    # carries the order's number and marketplace (neither ever changes) so that `check` needs
+    # no other table. dispute_id is 0 for an order's own window. It is a cache (DESIGN.md):
+    # `deadline_basis` records, per marketplace, a fingerprint of the policy values, zone and
+    # holiday data the rows were computed with, and the ledger recomputes a marketplace whose
+    # fingerprint differs from what is in effect. Existing marketplaces start with an empty
+    # fingerprint, so the first command after this upgrade computes their rows.
+    db.execute(
+        """
+        CREATE TABLE deadlines (
+            due_at INTEGER NOT NULL,
+            order_id INTEGER NOT NULL REFERENCES orders(id),
+            dispute_id INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            is_next INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            buyer INTEGER NOT NULL,
+            binds TEXT NOT NULL,
+            action TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            stake REAL NOT NULL,
+            lapses INTEGER NOT NULL,
+            order_no TEXT NOT NULL,
+            marketplace TEXT NOT NULL,
+            PRIMARY KEY (due_at, order_id, dispute_id, position)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX deadlines_dispute ON deadlines (dispute_id)")
+    db.execute("CREATE INDEX deadlines_order ON deadlines (order_id)")
+    # The most urgent overdue rows first, for `status`: its few rows without a sort.
+    db.execute(
+        "CREATE INDEX deadlines_next_disputes ON deadlines (buyer, stake DESC, due_at, "
+        "dispute_id) WHERE is_next = 1 AND dispute_id > 0"
+    )
+    db.execute(
+        "CREATE INDEX deadlines_next_orders ON deadlines (buyer, stake DESC, due_at, order_id) "
+        "WHERE is_next = 1 AND dispute_id = 0"
+    )
+    db.execute("CREATE TABLE deadline_basis (marketplace TEXT PRIMARY KEY, basis TEXT NOT NULL)")
+    db.execute("INSERT INTO deadline_basis SELECT DISTINCT marketplace, '' FROM orders")

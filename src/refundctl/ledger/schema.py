@@ -6,4 +6,4 @@ one has to run. A test checks that this list matches ``migrations.py``.
 """
 
 MIGRATION_SET = "refundctl"
-MIGRATION_NAMES = ("m001_create_tables",)
+MIGRATION_NAMES = ("m001_create_tables", "m002_create_deadline_index")

@@ -21,7 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from refundctl import domain
-from refundctl.deadlines import dispute_deadlines, order_deadlines, timing_warnings
+from refundctl.deadlines import (
+    CheckItem,
+    basis,
+    dispute_deadlines,
+    order_deadlines,
+    timing_warnings,
+)
 from refundctl.domain import (
     Actor,
     Dispute,
@@ -41,6 +47,7 @@ from refundctl.domain import (
 from refundctl.errors import BadInput, LedgerLocked, LedgerUnusable, ManyProblems
 from refundctl.importing import ImportedOrder
 from refundctl.integrity import FileStatus, Reference, StoredFileReport, VerifyReport
+from refundctl.ledger import deadline_index
 from refundctl.ledger.evidence import EvidenceStore, evidence_dir, stored_name
 from refundctl.ledger.files import move_into_place, partial_name, sweep_stale
 from refundctl.ledger.health import refuse_damaged
@@ -48,6 +55,7 @@ from refundctl.ledger.schema import MIGRATION_NAMES, MIGRATION_SET
 from refundctl.money import from_minor, parse_amount, percent_of, to_minor
 from refundctl.policies import Policy, has_appeals
 from refundctl.timeparse import from_iso, iso
+from refundctl.views import Filters
 
 LOCK_TIMEOUT_SECONDS = 30.0
 _ORDER_TIMES = ("ordered", "shipped", "expected_by", "received", "protection_ends")
@@ -108,6 +116,11 @@ class Ledger:
         self.path = path
         self.settings = settings
         self.conn.row_factory = sqlite3.Row
+        deadline_index.register_functions(conn)
+        # Whether the deadline index matches the policies in effect (see _refresh_index).
+        self.index_current = True
+        self._bases: dict[str, str] = {}
+        self._basis_ok: set[str] = set()
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -133,10 +146,13 @@ class Ledger:
                     refuse_damaged(conn, path)
                 _migrate(conn, path)
                 store_path = path
-            if not write:
-                conn.execute("PRAGMA query_only = ON")
+            ledger = cls(conn, store_path, settings)
             try:
-                yield cls(conn, store_path, settings)
+                if store_path is not None:
+                    ledger._refresh_index(write=write)
+                if not write:
+                    conn.execute("PRAGMA query_only = ON")
+                yield ledger
             finally:
                 conn.close()
 
@@ -149,8 +165,11 @@ class Ledger:
             yield
         except BaseException:
             self.conn.execute("ROLLBACK")
+            self._basis_ok.clear()
             raise
         self.conn.execute("COMMIT" if commit else "ROLLBACK")
+        if not commit:
+            self._basis_ok.clear()
 
     @contextmanager
     def _read(self) -> Iterator[None]:
@@ -205,6 +224,7 @@ class Ledger:
         order_id = int(cursor.lastrowid or 0)
         self._write_items(order_id, order)
         self._order_event(order_id, kind, _order_fields(order), now, now)
+        self._index_order(replace(order, id=order_id), fresh=True)
         return order_id
 
     def update_order(self, ref: OrderRef, changes: dict[str, Any], now: datetime) -> Order:
@@ -372,7 +392,9 @@ class Ledger:
             self.conn.execute("DELETE FROM order_items WHERE order_id = ?", (old.id,))
             self._write_items(old.id, new)
         self._order_event(old.id, kind, changed, at, now)
-        return self._order_by_id(old.id)
+        stored = self._order_by_id(old.id)
+        self._index_order(stored)
+        return stored
 
     def _write_items(self, order_id: int, order: Order) -> None:
         self.conn.executemany(
@@ -776,6 +798,233 @@ class Ledger:
                 f"order {record.order.order_no} already has an active dispute"
                 + (f" on {record.item}" if record.item else "")
             ) from None
+        self._index_dispute(record)
+        self._index_order(record.order)
+
+    # -- the deadline index (ledger/deadline_index.py) -----------------------------------------
+
+    def _basis(self, marketplace: str) -> str:
+        found = self._bases.get(marketplace)
+        if found is None:
+            found = basis(self.settings.policy_for(marketplace), self.settings.zone)
+            self._bases[marketplace] = found
+        return found
+
+    def _refresh_index(self, *, write: bool) -> None:
+        """Recompute the stored deadlines of every marketplace whose basis differs from the
+        policies, zone and holiday data in effect, in one transaction of its own, before a
+        write. A read leaves ``index_current`` false instead, and the commands then compute
+        every deadline afresh; so does a read that would finish an upgrade but cannot write
+        (a read-only or damaged file)."""
+        stale = {
+            marketplace: stored
+            for marketplace, stored in self.conn.execute(
+                "SELECT marketplace, basis FROM deadline_basis"
+            )
+            if stored != self._basis(marketplace)
+        }
+        # DESIGN.md: read-only commands never write, apart from the one-time upgrade. An
+        # empty basis is that upgrade's unfinished part (m002 made the table), so a read
+        # completes it; a read never rewrites rows for a changed config, it computes afresh.
+        if not write and any(stale.values()):
+            self.index_current = False
+            return
+        if not stale:
+            return
+        try:
+            if not write:
+                assert self.path is not None
+                refuse_damaged(self.conn, self.path)
+            with self._write():
+                for marketplace in stale:
+                    self._ensure_basis(marketplace)
+        except (LedgerUnusable, sqlite3.OperationalError) as error:
+            if write or (
+                isinstance(error, sqlite3.OperationalError) and "readonly" not in str(error)
+            ):
+                raise
+            self.index_current = False
+
+    def _ensure_basis(self, marketplace: str) -> None:
+        """Inside a write: make the marketplace's stored deadlines match what is in effect."""
+        if marketplace in self._basis_ok:
+            return
+        current = self._basis(marketplace)
+        row = self.conn.execute(
+            "SELECT basis FROM deadline_basis WHERE marketplace = ?", (marketplace,)
+        ).fetchone()
+        if row is None or row[0] != current:
+            if row is not None:
+                self._reindex(marketplace)
+            self.conn.execute(
+                "INSERT OR REPLACE INTO deadline_basis (marketplace, basis) VALUES (?, ?)",
+                (marketplace, current),
+            )
+        self._basis_ok.add(marketplace)
+
+    def reindex(self) -> None:
+        """Recompute every stored deadline in one transaction: for tools that write disputes
+        in bulk (benchmarks/make_ledger.py); commands keep the index current themselves."""
+        with self._write():
+            for (marketplace,) in self.conn.execute(
+                "SELECT DISTINCT marketplace FROM orders"
+            ).fetchall():
+                self._reindex(marketplace)
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO deadline_basis (marketplace, basis) VALUES (?, ?)",
+                    (marketplace, self._basis(marketplace)),
+                )
+
+    def _reindex(self, marketplace: str) -> None:
+        """Recompute every stored deadline of one marketplace, a batch of disputes at a time."""
+        self.conn.execute(
+            "DELETE FROM deadlines WHERE marketplace = ?",
+            (marketplace,),
+        )
+        ids = [
+            row[0]
+            for row in self.conn.execute(
+                "SELECT d.id FROM disputes d JOIN orders o ON o.id = d.order_id "
+                f"WHERE o.marketplace = ? AND d.state IN ({_placeholders(domain.ACTIVE)}, ?) "
+                "ORDER BY d.id",
+                (marketplace, *domain.ACTIVE, State.LOST.value),
+            )
+        ]
+        for start in range(0, len(ids), _BATCH):
+            rows: list[tuple[object, ...]] = []
+            for record in self._records(ids[start : start + _BATCH]):
+                rows += self._dispute_index_rows(record)
+            deadline_index.insert(self.conn, rows)
+        order_rows: list[tuple[object, ...]] = []
+        for order in self._orders_where("marketplace = ?", (marketplace,)):
+            order_rows += self._order_index_rows(order, self._taken(order.id))
+        deadline_index.insert(self.conn, order_rows)
+
+    def _dispute_index_rows(self, record: DisputeRecord) -> list[tuple[object, ...]]:
+        policy = self.settings.policy_for(record.order.marketplace)
+        return deadline_index.rows_for(
+            record.order,
+            record.id,
+            dispute_deadlines(record.dispute, policy, self.settings.zone),
+            domain.at_stake(record.dispute),
+            lapses=False,
+        )
+
+    def _index_dispute(self, record: DisputeRecord) -> None:
+        self._ensure_basis(record.order.marketplace)
+        deadline_index.replace(
+            self.conn, "dispute_id = ?", (record.id,), self._dispute_index_rows(record)
+        )
+
+    def _order_index_rows(
+        self, order: Order, taken: tuple[Decimal, bool, bool]
+    ) -> list[tuple[object, ...]]:
+        """An order's own window, while it has no active dispute and something refundable;
+        ``taken`` is what its disputes took, whether one is active and whether it had any."""
+        took, active, disputed = taken
+        refundable = order.total - took
+        if active or refundable <= 0:
+            return []
+        found = order_deadlines(
+            order, self.settings.policy_for(order.marketplace), self.settings.zone
+        )
+        # A passed window stays on show only for an order that never arrived and was never
+        # disputed (views.order_view).
+        lapses = order.received is not None or disputed
+        return deadline_index.rows_for(order, None, found, refundable, lapses=lapses)
+
+    def _index_order(self, order: Order, *, fresh: bool = False) -> None:
+        """Rewrite an order's own window; ``fresh`` for an order just inserted."""
+        self._ensure_basis(order.marketplace)
+        if fresh:
+            deadline_index.insert(
+                self.conn, self._order_index_rows(order, (Decimal(0), False, False))
+            )
+            return
+        deadline_index.replace(
+            self.conn,
+            "order_id = ? AND dispute_id = 0",
+            (order.id,),
+            self._order_index_rows(order, self._taken(order.id)),
+        )
+
+    def _taken(self, order_id: int, exclude: int = 0) -> tuple[Decimal, bool, bool]:
+        """What the order's disputes (but ``exclude``) took out of its total, from the state
+        the ledger keeps beside each dispute; whether one is active; whether it had any."""
+        took, active, disputed = Decimal(0), False, False
+        for row in self.conn.execute(
+            "SELECT d.state, d.agreed, d.refunded, o.currency FROM disputes d "
+            "JOIN orders o ON o.id = d.order_id WHERE d.order_id = ? AND d.id != ?",
+            (order_id, exclude),
+        ):
+            state = State(row[0])
+            took += domain.taken_from_order(
+                state,
+                None if row[1] is None else from_minor(row[1], row[3]),
+                None if row[2] is None else from_minor(row[2], row[3]),
+            )
+            active = active or state.active
+            disputed = True
+        return took, active, disputed
+
+    def due(self, now: datetime, horizon: datetime, filters: Filters | None) -> Iterator[CheckItem]:
+        """Every deadline overdue or due by ``horizon``, most urgent first, from the index.
+        Iterate it inside the ``Ledger.open`` block."""
+        assert self.index_current
+        with self._read():
+            yield from deadline_index.due(self.conn, now, horizon, filters)
+
+    def most_urgent(
+        self, now: datetime, limit: int, *, include_closed: bool, filters: Filters | None
+    ) -> tuple[list[DisputeRecord], int, list[tuple[Order, Decimal, bool]], int]:
+        """The ``limit`` most urgent disputes and open orders (as ``open_orders`` gives them),
+        each with how many there are in all: what ``status`` shows on a terminal."""
+        assert self.index_current
+        with self._read():
+            ids, disputes = deadline_index.top_disputes(
+                self.conn, now, limit, include_closed=include_closed, filters=filters
+            )
+            order_ids, orders = deadline_index.top_orders(self.conn, now, limit, filters)
+            return self._records(ids), disputes, self._open_orders(order_ids), orders
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One consistent view of the ledger for reads that span several calls."""
+        with self._read():
+            yield
+
+    def ranked_disputes(
+        self, now: datetime, *, include_closed: bool, filters: Filters | None
+    ) -> Iterator[DisputeRecord]:
+        """Every dispute, most urgent first, read a batch at a time so that a long listing
+        is never held in memory whole. Iterate it inside ``snapshot()``."""
+        assert self.index_current
+        ids, _ = deadline_index.top_disputes(
+            self.conn, now, None, include_closed=include_closed, filters=filters
+        )
+        for start in range(0, len(ids), _BATCH):
+            yield from self._records(ids[start : start + _BATCH])
+
+    def ranked_orders(
+        self, now: datetime, filters: Filters | None
+    ) -> Iterator[tuple[Order, Decimal, bool]]:
+        """Every open order with a window on show, most urgent first, as ``open_orders``
+        gives them. Iterate it inside ``snapshot()``."""
+        assert self.index_current
+        ids, _ = deadline_index.top_orders(self.conn, now, None, filters)
+        for start in range(0, len(ids), _BATCH):
+            yield from self._open_orders(ids[start : start + _BATCH])
+
+    def _open_orders(self, ids: Sequence[int]) -> list[tuple[Order, Decimal, bool]]:
+        """These orders, in this order, each with what is refundable and whether it was ever
+        disputed (as ``open_orders`` gives them)."""
+        found = {o.id: o for o in self._orders_where(_in("id", ids), ids)} if ids else {}
+        shown = []
+        for order_id in ids:
+            took, _, disputed = self._taken(order_id)
+            order = found[order_id]
+            shown.append((order, order.total - took, disputed))
+        return shown
 
     def _resolve_item(self, order: Order, name: str | None) -> str | None:
         if name is None:
@@ -805,22 +1054,7 @@ class Ledger:
 
     def _refundable(self, order: Order, exclude: int | None, item: str | None = None) -> Decimal:
         """The total less what other disputes on the order agreed or recovered."""
-        taken = Decimal(0)
-        ids = [
-            row["id"]
-            for row in self.conn.execute(
-                "SELECT id FROM disputes WHERE order_id = ? AND id != ?",
-                (order.id, exclude or 0),
-            )
-        ]
-        for other in ids:
-            taken += domain.counts_toward_order(self._replay(other, order.currency))
-        left = order.total - taken
-        if item is not None:
-            found = order.item(item)
-            if found is not None and found.value is not None:
-                left = min(left, found.value)
-        return left
+        return _left(order, self._taken(order.id, exclude or 0)[0], item)
 
     # -- disputes: reads -----------------------------------------------------------------------
 
@@ -945,7 +1179,7 @@ class Ledger:
                     "ORDER BY id",
                     (*domain.ACTIVE, State.LOST.value),
                 ).fetchall()
-            records = [self._record(row["id"]) for row in rows]
+            records = self._records([row["id"] for row in rows])
         if include_closed:
             return records
         zone = self.settings.zone
@@ -992,23 +1226,7 @@ class Ledger:
         rows = self.conn.execute(
             "SELECT * FROM events WHERE dispute_id = ? ORDER BY id", (dispute_id,)
         ).fetchall()
-        return [
-            Event(
-                id=row["id"],
-                kind=row["kind"],
-                actor=Actor(row["actor"]),
-                at=from_iso(row["at"]),
-                recorded=from_iso(row["recorded"]),
-                amount=None if row["amount"] is None else from_minor(row["amount"], currency),
-                offer_kind=None if row["offer_kind"] is None else OfferKind(row["offer_kind"]),
-                note=row["note"],
-                tracking=row["tracking"],
-                credit=bool(row["credit"]),
-                retracts=row["retracts"],
-                evidence_id=row["evidence_id"],
-            )
-            for row in rows
-        ]
+        return [_event(row, currency) for row in rows]
 
     def _replay(self, dispute_id: int, currency: str) -> Dispute:
         try:
@@ -1018,58 +1236,163 @@ class Ledger:
 
     def _record(self, dispute_id: int) -> DisputeRecord:
         # A number past SQLite's integer range cannot name a dispute (and would overflow).
-        in_range = 0 < dispute_id < 2**63
-        row = (
-            self.conn.execute("SELECT * FROM disputes WHERE id = ?", (dispute_id,)).fetchone()
-            if in_range
-            else None
-        )
-        if row is None:
+        found = self._records([dispute_id]) if 0 < dispute_id < 2**63 else []
+        if not found:
             raise BadInput(
                 f"unknown dispute {dispute_id}; 'refundctl status --all' lists your disputes"
             )
-        order = self._order_by_id(row["order_id"])
-        events = self._events(dispute_id, order.currency)
-        try:
-            dispute = domain.replay(events)
-        except ValueError as error:
-            raise LedgerUnusable(f"dispute {dispute_id} is damaged: {error}") from None
-        evidence = tuple(
-            EvidenceRecord(
-                id=e["id"],
-                kind=e["kind"],
-                name=e["name"],
-                sha256=e["sha256"],
-                size=e["size"],
-                media_type=e["media_type"],
-                url=e["url"],
-                note=e["note"],
-                added=from_iso(e["added"]),
-                recorded=from_iso(e["recorded"]),
+        return found[0]
+
+    def _records(self, ids: Sequence[int]) -> list[DisputeRecord]:
+        """The disputes with these ids, in that order (unknown ids skipped), each in full:
+        a few queries per batch of disputes rather than several per dispute."""
+        records: list[DisputeRecord] = []
+        for start in range(0, len(ids), _BATCH):
+            records += self._record_batch(ids[start : start + _BATCH])
+        return records
+
+    def _record_batch(self, ids: Sequence[int]) -> list[DisputeRecord]:
+        marks = ", ".join("?" for _ in ids)
+        rows = {
+            row["id"]: row
+            for row in self.conn.execute(f"SELECT * FROM disputes WHERE id IN ({marks})", ids)
+        }
+        if not rows:
+            return []
+        order_ids = sorted({row["order_id"] for row in rows.values()})
+        orders = {o.id: o for o in self._orders_where(_in("id", order_ids), order_ids)}
+        siblings: dict[int, list[sqlite3.Row]] = {}
+        for row in self.conn.execute(
+            f"SELECT id, order_id, state, agreed, refunded FROM disputes "
+            f"WHERE {_in('order_id', order_ids)}",
+            order_ids,
+        ):
+            siblings.setdefault(row["order_id"], []).append(row)
+        events: dict[int, list[sqlite3.Row]] = {}
+        for row in self.conn.execute(
+            f"SELECT * FROM events WHERE dispute_id IN ({marks}) ORDER BY dispute_id, id", ids
+        ):
+            events.setdefault(row["dispute_id"], []).append(row)
+        evidence: dict[int, list[sqlite3.Row]] = {}
+        for row in self.conn.execute(
+            f"SELECT * FROM evidence WHERE dispute_id IN ({marks}) ORDER BY dispute_id, id", ids
+        ):
+            evidence.setdefault(row["dispute_id"], []).append(row)
+        records = []
+        for dispute_id in ids:
+            row = rows.get(dispute_id)
+            if row is None:
+                continue
+            order = orders[row["order_id"]]
+            currency = order.currency
+            history = [_event(e, currency) for e in events.get(dispute_id, [])]
+            try:
+                dispute = domain.replay(history)
+            except ValueError as error:
+                raise LedgerUnusable(f"dispute {dispute_id} is damaged: {error}") from None
+            taken = sum(
+                (
+                    domain.taken_from_order(
+                        State(other["state"]),
+                        None if other["agreed"] is None else from_minor(other["agreed"], currency),
+                        None
+                        if other["refunded"] is None
+                        else from_minor(other["refunded"], currency),
+                    )
+                    for other in siblings.get(order.id, [])
+                    if other["id"] != dispute_id
+                ),
+                Decimal(0),
             )
-            for e in self.conn.execute(
-                "SELECT * FROM evidence WHERE dispute_id = ? ORDER BY id", (dispute_id,)
+            records.append(
+                DisputeRecord(
+                    id=dispute_id,
+                    order=order,
+                    item=row["item"],
+                    reason=Reason(row["reason"]),
+                    case_ref=row["case_ref"],
+                    description=row["description"],
+                    dispute=dispute,
+                    events=tuple(history),
+                    evidence=tuple(_evidence(e) for e in evidence.get(dispute_id, [])),
+                    refundable=_left(order, taken, row["item"]),
+                )
             )
-        )
-        return DisputeRecord(
-            id=dispute_id,
-            order=order,
-            item=row["item"],
-            reason=Reason(row["reason"]),
-            case_ref=row["case_ref"],
-            description=row["description"],
-            dispute=dispute,
-            events=tuple(events),
-            evidence=evidence,
-            refundable=self._refundable(order, dispute_id, row["item"]),
-        )
+        return records
+
+    def _orders_where(self, condition: str, params: Sequence[object]) -> list[Order]:
+        """The orders matching a condition on ``orders``, with their items, in id order."""
+        items: dict[int, list[sqlite3.Row]] = {}
+        for item in self.conn.execute(
+            "SELECT * FROM order_items WHERE order_id IN "
+            f"(SELECT id FROM orders WHERE {condition}) ORDER BY order_id, position",
+            params,
+        ):
+            items.setdefault(item["order_id"], []).append(item)
+        return [
+            self._order_from_row(row, items.get(row["id"], []))
+            for row in self.conn.execute(
+                f"SELECT * FROM orders WHERE {condition} ORDER BY id", params
+            )
+        ]
 
 
 # -- helpers -------------------------------------------------------------------------------------
 
 
+# Disputes read (or reindexed) per batch: few queries each, and SQLite's limit on
+# parameters is far away.
+_BATCH = 500
+
+
 def _placeholders(values: frozenset[State]) -> str:
     return ", ".join("?" for _ in values)
+
+
+def _in(column: str, values: Sequence[object]) -> str:
+    return f"{column} IN ({', '.join('?' for _ in values)})"
+
+
+def _left(order: Order, taken: Decimal, item: str | None) -> Decimal:
+    """What is refundable: the total less what other disputes took, capped by the item."""
+    left = order.total - taken
+    if item is not None:
+        found = order.item(item)
+        if found is not None and found.value is not None:
+            left = min(left, found.value)
+    return left
+
+
+def _event(row: sqlite3.Row, currency: str) -> Event:
+    return Event(
+        id=row["id"],
+        kind=row["kind"],
+        actor=Actor(row["actor"]),
+        at=from_iso(row["at"]),
+        recorded=from_iso(row["recorded"]),
+        amount=None if row["amount"] is None else from_minor(row["amount"], currency),
+        offer_kind=None if row["offer_kind"] is None else OfferKind(row["offer_kind"]),
+        note=row["note"],
+        tracking=row["tracking"],
+        credit=bool(row["credit"]),
+        retracts=row["retracts"],
+        evidence_id=row["evidence_id"],
+    )
+
+
+def _evidence(row: sqlite3.Row) -> EvidenceRecord:
+    return EvidenceRecord(
+        id=row["id"],
+        kind=row["kind"],
+        name=row["name"],
+        sha256=row["sha256"],
+        size=row["size"],
+        media_type=row["media_type"],
+        url=row["url"],
+        note=row["note"],
+        added=from_iso(row["added"]),
+        recorded=from_iso(row["recorded"]),
+    )
 
 
 def _order_fields(order: Order) -> dict[str, Any]:

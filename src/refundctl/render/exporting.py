@@ -15,13 +15,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from refundctl.deadlines import Deadline
+from refundctl.deadlines import CheckItem, Deadline
 from refundctl.domain import Order
 from refundctl.importing import FIELDS, neutralise
 from refundctl.money import to_json
 from refundctl.render import jsonshape
 from refundctl.timeparse import iso
-from refundctl.views import CheckItem, DisputeView, OrderView
+from refundctl.views import DisputeView, OrderView
 
 EXPORT_VERSION = 1
 
@@ -291,14 +291,18 @@ def status_rows(
     return rows
 
 
-def check_rows(items: Sequence[CheckItem], now: datetime) -> list[dict[str, Any]]:
+def check_rows(items: Iterable[CheckItem], now: datetime) -> list[dict[str, Any]]:
     return [
         {
             "kind": item.kind,
             "id": item.dispute_id,
-            "marketplace": item.order.marketplace,
-            "order_no": item.order.order_no,
-            **_deadline_cells(item.deadline, now),
+            "marketplace": item.marketplace,
+            "order_no": item.order_no,
+            "deadline": item.name,
+            "due": iso(item.due),
+            "binds": item.binds,
+            "action": item.action,
+            "overdue": item.overdue(now),
         }
         for item in items
     ]

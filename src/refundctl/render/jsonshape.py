@@ -6,14 +6,17 @@ beside a ``currency``; times are ISO 8601 with a UTC offset. Fields are only eve
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from json.encoder import encode_basestring as _text
 from typing import Any
 
-from refundctl.deadlines import Deadline
+from refundctl.deadlines import CheckItem, Deadline
 from refundctl.domain import Event, EvidenceRecord, Order, Proposal
 from refundctl.money import to_json
 from refundctl.timeparse import iso
-from refundctl.views import CheckItem, DisputeView, OrderView
+from refundctl.views import DisputeView, OrderView
 
 JSON = dict[str, Any]
 
@@ -31,16 +34,7 @@ def deadline(d: Deadline | None, now: datetime) -> JSON | None:
         "binds": str(d.binds),
         "action": d.action,
         "overdue": d.overdue(now),
-        "rule": {
-            "policy": d.rule.policy,
-            "duration": d.rule.duration,
-            "counts_from": d.rule.counts_from,
-            "from": _time(d.rule.start),
-            "assumed": d.rule.assumed,
-            "source": d.rule.source,
-            "explanation": d.rule.described,
-            "origin": d.rule.origin,
-        },
+        "rule": d.rule.as_json(),
     }
 
 
@@ -152,26 +146,39 @@ def order_with_deadlines(view: OrderView, now: datetime) -> JSON:
     }
 
 
-def status(disputes: list[DisputeView], orders: list[OrderView], now: datetime) -> JSON:
-    return {
-        "as_of": iso(now),
-        "disputes": [dispute(v, now) for v in disputes],
-        "orders": [order_with_deadlines(v, now) for v in orders],
-    }
+def status(
+    disputes: Iterable[DisputeView], orders: Iterable[OrderView], now: datetime
+) -> Iterator[str]:
+    """``status --json`` as text, one dispute or order per line as they come, so that a
+    ledger of any size is printed without being held in memory whole."""
+    yield f'{{"as_of": {_text(iso(now))}, "disputes": ['
+    yield from _lines((dispute(v, now) for v in disputes), "]")
+    yield ', "orders": ['
+    yield from _lines((order_with_deadlines(v, now) for v in orders), "]}\n")
 
 
-def check(items: list[CheckItem], now: datetime, within: timedelta, label: str) -> JSON:
-    return {
-        "as_of": iso(now),
-        "within": label,
-        "items": [
-            {
-                "kind": item.kind,
-                "id": item.dispute_id,
-                "order": item.order.order_no,
-                "marketplace": item.order.marketplace,
-                "deadline": deadline(item.deadline, now),
-            }
-            for item in items
-        ],
-    }
+def _lines(shapes: Iterable[JSON], close: str) -> Iterator[str]:
+    separator = "\n"
+    for shape in shapes:
+        yield separator + json.dumps(shape, ensure_ascii=False)
+        separator = ",\n"
+    yield ("\n" if separator != "\n" else "") + close
+
+
+def check(items: Iterable[CheckItem], now: datetime, label: str) -> Iterator[str]:
+    """``check --json`` as text, one item per line as the items come, so that a long list
+    is neither held in memory nor encoded by the slow pure-Python pretty-printer. The values
+    are those of ``deadline``; the rule is spliced in as the index stored it."""
+    yield f'{{"as_of": {_text(iso(now))}, "within": {_text(label)}, "items": ['
+    separator = "\n"
+    for item in items:
+        yield (
+            f'{separator}{{"kind": {_text(item.kind)}, '
+            f'"id": {"null" if item.dispute_id is None else item.dispute_id}, '
+            f'"order": {_text(item.order_no)}, "marketplace": {_text(item.marketplace)}, '
+            f'"deadline": {{"name": {_text(item.name)}, "due": {_text(iso(item.due))}, '
+            f'"binds": {_text(item.binds)}, "action": {_text(item.action)}, '
+            f'"overdue": {"true" if item.due <= now else "false"}, "rule": {item.rule}}}}}'
+        )
+        separator = ",\n"
+    yield "\n]}\n" if separator != "\n" else "]}\n"

@@ -82,27 +82,26 @@ def _money_cell(record: DisputeRecord) -> Text:
 
 def status_view(
     disputes: Sequence[DisputeView],
+    more_disputes: int,
     orders: Sequence[OrderView],
+    more_orders: int,
     now: datetime,
     zone: tzinfo,
-    limit: int,
 ) -> RenderableType:
-    """The default screen: disputes, then orders still in their window, most urgent first."""
+    """The default screen: disputes, then orders still in their window, most urgent first;
+    ``more_*`` say how many rows the ``--limit`` left out of each table."""
     parts: list[RenderableType] = []
-    shown = list(disputes) if limit == 0 else list(disputes)[:limit]
     if disputes:
-        parts.append(disputes_table(shown, now, zone))
-        if len(shown) < len(disputes):
-            parts.append(_more(len(disputes) - len(shown), "disputes"))
+        parts.append(disputes_table(disputes, now, zone))
+        if more_disputes:
+            parts.append(_more(more_disputes, "disputes"))
     else:
         parts.append(Text("No active disputes.", style="dim"))
-    # The cap applies to each table: the most urgent disputes and the most urgent orders.
-    shown_orders = list(orders) if limit == 0 else list(orders)[:limit]
     if orders:
         parts.append(Text(""))
-        parts.append(orders_table(shown_orders, now, zone))
-        if len(shown_orders) < len(orders):
-            parts.append(_more(len(orders) - len(shown_orders), "orders"))
+        parts.append(orders_table(orders, now, zone))
+        if more_orders:
+            parts.append(_more(more_orders, "orders"))
     generic = sorted(
         {v.record.order.marketplace for v in disputes if v.generic_fallback}
         | {v.order.marketplace for v in orders if v.generic_fallback}

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import datetime, tzinfo
 
-from refundctl.deadlines import Deadline
+from refundctl.deadlines import CheckItem, Deadline
 from refundctl.domain import State
 from refundctl.money import format_money
 from refundctl.render.fmt import clean, tail, when
 from refundctl.timeparse import humanize
-from refundctl.views import CheckItem, DisputeView
+from refundctl.views import DisputeView
 
 
 def next_step(deadline: Deadline | None, now: datetime, zone: tzinfo) -> str:
@@ -45,20 +46,19 @@ def moved(before: State, view: DisputeView, now: datetime, zone: tzinfo) -> str:
     return f"Dispute {view.id}: {change}{money}.\n" + next_step(view.next, now, zone)
 
 
-def check_lines(items: list[CheckItem], now: datetime, zone: tzinfo) -> list[str]:
-    """One line per deadline, for a terminal or a cron mail; plain text."""
-    if not items:
-        return ["Nothing is due in this window."]
-    lines = []
+def check_lines(items: Iterable[CheckItem], now: datetime, zone: tzinfo) -> Iterator[str]:
+    """One line per deadline, for a terminal or a cron mail; plain text, as the items come."""
+    empty = True
     for item in items:
-        deadline = item.deadline
-        delta = deadline.due - now
+        empty = False
+        delta = item.due - now
         left = (
             f"overdue {humanize(delta)}" if delta.total_seconds() <= 0 else f"in {humanize(delta)}"
         )
         who = f"dispute {item.dispute_id}" if item.dispute_id is not None else "order"
-        lines.append(
-            f"{who}: {item.order.marketplace} {tail(item.order.order_no)}: {deadline.name} "
-            f"{left} ({when(deadline.due, zone, now)}): {deadline.action}"
+        yield (
+            f"{who}: {item.marketplace} {tail(item.order_no)}: {item.name} "
+            f"{left} ({when(item.due, zone, now)}): {item.action}"
         )
-    return lines
+    if empty:
+        yield "Nothing is due in this window."

@@ -1,0 +1,317 @@
+"""The deadline index: every open deadline stored in the ``deadlines`` table, and its queries.
+
+``check`` and ``status`` read a range of this index instead of replaying every dispute and
+recomputing its deadlines on every run, so their cost follows what they show, not the size of
+the ledger. The rows are a cache (DESIGN.md): the ledger rewrites a dispute's rows in the same
+transaction as the event that changed it, an order's rows with the order, and a marketplace's
+rows whenever ``deadline_basis`` says they were computed with other policy values, another
+zone or other holiday data than those in effect. The queries order rows exactly as
+``views.urgency`` does; tests compare both on random ledgers.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from refundctl.deadlines import CheckItem, Deadline, next_deadline
+from refundctl.domain import ACTIVE, Order
+from refundctl.policies import Binds
+from refundctl.timeparse import iso
+from refundctl.views import Filters
+
+_ACTIVE_SQL = ", ".join(f"'{s}'" for s in sorted(str(s) for s in ACTIVE))
+
+# views.urgency in SQL, for a deadline row ``d`` (NULL when a dispute has none): overdue ones
+# that bind the buyer, then other overdue ones, then by whole days left; then the money at
+# stake, largest first; then the due time. :now is seconds since the epoch.
+_URGENCY = """
+    CASE WHEN d.due_at IS NULL THEN 3 WHEN d.due_at <= :now THEN 1 - d.buyer ELSE 2 END,
+    CASE WHEN d.due_at IS NULL OR d.due_at <= :now THEN 0
+         ELSE CAST((d.due_at - :now) / 86400 AS INTEGER) END,
+    coalesce(d.stake, 0) DESC,
+    d.due_at
+"""
+_COLUMNS = (
+    "due_at, order_id, dispute_id, position, is_next, name, buyer, binds, action, rule, stake, "
+    "lapses, order_no, marketplace"
+)
+_INSERT = f"INSERT INTO deadlines ({_COLUMNS}) VALUES ({', '.join('?' * 14)})"
+
+
+def rows_for(
+    order: Order,
+    dispute_id: int | None,
+    deadlines: Sequence[Deadline],
+    stake: Decimal,
+    *,
+    lapses: bool,
+) -> list[tuple[object, ...]]:
+    """The index rows of one dispute's (or one order's) deadlines, earliest first."""
+    chosen = next_deadline(deadlines)
+    return [
+        (
+            # Deadlines count from times the ledger stored to the second, so they are whole
+            # seconds too.
+            int(d.due.timestamp()),
+            order.id,
+            dispute_id or 0,
+            position,
+            int(d is chosen),
+            d.name,
+            int(d.binds is Binds.BUYER),
+            str(d.binds),
+            d.action,
+            d.rule.json_text(),
+            float(stake),
+            int(lapses),
+            order.order_no,
+            order.marketplace,
+        )
+        for position, d in enumerate(deadlines)
+    ]
+
+
+def insert(conn: sqlite3.Connection, rows: Sequence[tuple[object, ...]]) -> None:
+    conn.executemany(_INSERT, rows)
+
+
+def replace(
+    conn: sqlite3.Connection, where: str, params: Sequence[object], rows: list[tuple[object, ...]]
+) -> None:
+    """Make the rows matching ``where`` these; rows that are already right stay untouched,
+    so a command that changes nothing (attaching a file again) leaves the file as it was."""
+    stored = [
+        tuple(row)
+        for row in conn.execute(
+            f"SELECT {_COLUMNS} FROM deadlines WHERE {where} ORDER BY position", params
+        )
+    ]
+    if stored == rows:
+        return
+    conn.execute(f"DELETE FROM deadlines WHERE {where}", params)
+    insert(conn, rows)
+
+
+def _seconds(moment: datetime) -> int | float:
+    value = moment.timestamp()
+    return int(value) if value.is_integer() else value
+
+
+def _filter_sql(
+    filters: Filters | None, marketplace: str = "d.marketplace"
+) -> tuple[str, dict[str, object], bool]:
+    """Filters as SQL over ``d`` (the deadline), ``o`` (its order) and ``s`` (its dispute,
+    NULL for an order's own window), with the same rules as ``Filters.dispute`` and
+    ``Filters.order``; and whether they need the order and dispute joined at all."""
+    if filters is None:
+        return "", {}, False
+    clauses: list[str] = []
+    params: dict[str, object] = {}
+    if filters.marketplace is not None:
+        clauses.append(f"{marketplace} = :marketplace")
+        params["marketplace"] = filters.marketplace
+    if filters.states:
+        names = sorted(filters.states)
+        clauses.append(f"s.state IN ({', '.join(f':state{i}' for i in range(len(names)))})")
+        params.update({f"state{i}": name for i, name in enumerate(names)})
+    if filters.seller is not None:
+        clauses.append("refundctl_has(o.seller, :seller)")
+        params["seller"] = filters.seller.casefold()
+    moment = "(CASE WHEN s.id IS NULL THEN o.ordered ELSE s.opened_at END)"
+    if filters.since is not None:
+        # Stored times are whole seconds: "at or after 12:00:00.5" starts at 12:00:01.
+        since = filters.since
+        if since.microsecond:
+            since = since.replace(microsecond=0) + timedelta(seconds=1)
+        clauses.append(f"{moment} >= :since")
+        params["since"] = iso(since)
+    if filters.until is not None:
+        clauses.append(f"{moment} <= :until")
+        params["until"] = iso(filters.until)
+    joins = bool(filters.states or filters.seller or filters.since or filters.until)
+    return "".join(f" AND {clause}" for clause in clauses), params, joins
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    """The seller filter's case-insensitive "contains", with Python's casefold (SQLite's
+    ``lower`` knows only ASCII)."""
+    conn.create_function(
+        "refundctl_has",
+        2,
+        lambda haystack, needle: needle in (haystack or "").casefold(),
+        deterministic=True,
+    )
+
+
+_JOINS = (
+    " JOIN orders o ON o.id = d.order_id LEFT JOIN disputes s ON s.id = nullif(d.dispute_id, 0)"
+)
+
+
+def due(
+    conn: sqlite3.Connection, now: datetime, horizon: datetime, filters: Filters | None
+) -> Iterator[CheckItem]:
+    """Every deadline overdue or due by ``horizon``, most urgent first (``views.check_items``).
+
+    An order's own window that has passed drops out once the order arrived or had a
+    dispute (``lapses``), as in ``views.order_view``.
+    """
+    where, params, joins = _filter_sql(filters)
+    cursor = conn.execute(
+        "SELECT d.dispute_id, d.order_id, d.order_no, d.marketplace, d.name, d.due_at, "
+        f"d.binds, d.action, d.rule FROM deadlines d{_JOINS if joins else ''} "
+        "WHERE d.due_at <= :horizon AND (d.lapses = 0 OR d.due_at > :now)"
+        f"{where} ORDER BY {_URGENCY}, d.dispute_id, d.order_id, d.position",
+        {"now": _seconds(now), "horizon": _seconds(horizon), **params},
+    )
+    stamp = datetime.fromtimestamp
+    for dispute_id, order_id, order_no, marketplace, name, due_at, binds, action, rule in cursor:
+        yield CheckItem(
+            "dispute" if dispute_id else "order",
+            dispute_id or None,
+            order_id,
+            order_no,
+            marketplace,
+            name,
+            stamp(due_at, UTC),
+            binds,
+            action,
+            rule,
+        )
+
+
+def _dispute_scope(include_closed: bool, filters: Filters | None) -> tuple[str, dict[str, object]]:
+    where, params, _ = _filter_sql(filters, marketplace="o.marketplace")
+    # Without --all: active disputes, and closed ones that still have a deadline (an appeal).
+    scope = "1" if include_closed else f"(s.state IN ({_ACTIVE_SQL}) OR d.due_at IS NOT NULL)"
+    return (
+        "FROM disputes s JOIN orders o ON o.id = s.order_id "
+        "LEFT JOIN deadlines d ON d.dispute_id = s.id AND d.is_next = 1 "
+        f"WHERE {scope}{where}",
+        params,
+    )
+
+
+DAY = 86400
+
+
+def _walk(conn: sqlite3.Connection, kind: str, now: datetime, limit: int) -> list[int]:
+    """The ``limit`` most urgent next deadlines of disputes (``kind`` "dispute") or open
+    orders ("order"), read in urgency order from the indexes rather than sorted whole: the
+    overdue ones by the money at stake (``deadlines_next_*``), then day by day of the
+    clustered due times, each day sorted alone. What it reads grows with ``limit``, not
+    with the ledger."""
+    if kind == "dispute":
+        key, index, where = "dispute_id", "deadlines_next_disputes", "d.dispute_id > 0"
+        overdue = ""
+    else:
+        key, index, where = "order_id", "deadlines_next_orders", "d.dispute_id = 0"
+        overdue = " AND d.lapses = 0"  # a passed window of a received order is not shown
+    where += " AND d.is_next = 1"
+    at = _seconds(now)
+    found: list[int] = []
+    for buyer in (1, 0):
+        found += [
+            row[0]
+            for row in conn.execute(
+                f"SELECT d.{key} FROM deadlines d INDEXED BY {index} WHERE {where} "
+                f"AND d.buyer = ? AND d.due_at <= ?{overdue} "
+                f"ORDER BY d.stake DESC, d.due_at, d.{key} LIMIT ?",
+                (buyer, at, limit - len(found)),
+            )
+        ]
+        if len(found) >= limit:
+            return found
+    bound = at  # where the next day with rows is looked for
+    while len(found) < limit:
+        first = conn.execute(
+            f"SELECT min(d.due_at) FROM deadlines d WHERE {where} AND d.due_at > ? "
+            "AND d.due_at >= ?",
+            (at, bound),
+        ).fetchone()[0]
+        if first is None:
+            break
+        low = at + (first - at) // DAY * DAY  # the start of the whole day left it falls in
+        bound = low + DAY
+        found += [
+            row[0]
+            for row in conn.execute(
+                f"SELECT d.{key} FROM deadlines d WHERE {where} AND d.due_at > ? "
+                f"AND d.due_at >= ? AND d.due_at < ? "
+                f"ORDER BY d.stake DESC, d.due_at, d.{key} LIMIT ?",
+                (at, low, bound, limit - len(found)),
+            )
+        ]
+    return found
+
+
+def top_disputes(
+    conn: sqlite3.Connection,
+    now: datetime,
+    limit: int | None,
+    *,
+    include_closed: bool,
+    filters: Filters | None,
+) -> tuple[list[int], int]:
+    """The ``limit`` (or all) most urgent disputes' ids (``views.by_urgency``) and how many
+    there are."""
+    if limit is not None and not include_closed and (filters is None or filters == Filters()):
+        ids = _walk(conn, "dispute", now, limit)
+        if len(ids) < limit:  # then come active disputes that have no deadline at all
+            ids += [
+                row[0]
+                for row in conn.execute(
+                    f"SELECT s.id FROM disputes s WHERE s.state IN ({_ACTIVE_SQL}) AND NOT "
+                    "EXISTS (SELECT 1 FROM deadlines d WHERE d.dispute_id = s.id) "
+                    "ORDER BY s.id LIMIT ?",
+                    (limit - len(ids),),
+                )
+            ]
+        total = conn.execute(
+            f"SELECT (SELECT count(*) FROM disputes WHERE state IN ({_ACTIVE_SQL})) + "
+            "(SELECT count(*) FROM disputes s WHERE s.state = 'lost' AND EXISTS "
+            "(SELECT 1 FROM deadlines d WHERE d.dispute_id = s.id))"
+        ).fetchone()[0]
+        return ids, int(total)
+    scope, params = _dispute_scope(include_closed, filters)
+    params = {"now": _seconds(now), "limit": -1 if limit is None else limit, **params}
+    ids = [
+        row[0]
+        for row in conn.execute(
+            f"SELECT s.id {scope} ORDER BY {_URGENCY}, s.id LIMIT :limit", params
+        )
+    ]
+    total = conn.execute(f"SELECT count(*) {scope}", params).fetchone()[0]
+    return ids, int(total)
+
+
+def top_orders(
+    conn: sqlite3.Connection, now: datetime, limit: int | None, filters: Filters | None
+) -> tuple[list[int], int]:
+    """The ``limit`` (or all) most urgent open orders' ids (``views.orders_by_urgency``) and
+    how many open orders have a window on show."""
+    if limit is not None and (filters is None or filters == Filters()):
+        total = conn.execute(
+            "SELECT count(*) FROM deadlines d WHERE d.dispute_id = 0 AND d.is_next = 1 "
+            "AND (d.lapses = 0 OR d.due_at > ?)",
+            (_seconds(now),),
+        ).fetchone()[0]
+        return _walk(conn, "order", now, limit), int(total)
+    where, params, joins = _filter_sql(filters)
+    scope = (
+        f"FROM deadlines d{_JOINS if joins else ''} "
+        "WHERE d.dispute_id = 0 AND d.is_next = 1 AND (d.lapses = 0 OR d.due_at > :now)"
+        f"{where}"
+    )
+    params = {"now": _seconds(now), "limit": -1 if limit is None else limit, **params}
+    ids = [
+        row[0]
+        for row in conn.execute(
+            f"SELECT d.order_id {scope} ORDER BY {_URGENCY}, d.order_id LIMIT :limit", params
+        )
+    ]
+    total = conn.execute(f"SELECT count(*) {scope}", params).fetchone()[0]
+    return ids, int(total)

@@ -1,0 +1,95 @@
+"""The deadline index checked against the plain computation, for any ledger.
+
+``assert_index_agrees`` opens a ledger the way a read-only command does and asks, for several
+moments, windows, limits and filters, both ways: the index (``Ledger.due``,
+``Ledger.most_urgent``) and the plain computation that replays every dispute
+(``Ledger.disputes`` and ``open_orders``, then ``views``). They must agree exactly: the same
+items, in the same order, with the same JSON. The state machines call it after every step.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from refundctl.config import Config
+from refundctl.ledger.store import Ledger, Settings
+from refundctl.render import jsonshape
+from refundctl.views import (
+    DisputeView,
+    Filters,
+    OrderView,
+    by_urgency,
+    check_items,
+    dispute_view,
+    order_view,
+    orders_by_urgency,
+)
+
+WINDOWS = (timedelta(0), timedelta(hours=36), timedelta(days=400))
+SHIFTS = (timedelta(0), -timedelta(days=20), timedelta(days=9, hours=5))
+
+
+def plain(
+    ledger: Ledger, settings: Settings, now: datetime, include_closed: bool, filters: Filters
+) -> tuple[list[DisputeView], list[OrderView]]:
+    """What the commands computed before the index: every dispute replayed, most urgent first."""
+    policy_for = settings.policy_for
+    disputes = [
+        v
+        for v in (
+            dispute_view(r, policy_for, settings.zone)
+            for r in ledger.disputes(include_closed=include_closed)
+        )
+        if filters.dispute(v)
+    ]
+    orders = [
+        v
+        for v in (
+            order_view(o, left, policy_for, settings.zone, now, disputed=disputed)
+            for o, left, disputed in ledger.open_orders()
+        )
+        if v.deadlines and filters.order(v.order)
+    ]
+    return by_urgency(disputes, now), orders_by_urgency(orders, now)
+
+
+def assert_index_agrees(path: Path, config: Config, now: datetime, filters: list[Filters]) -> None:
+    if not path.exists():
+        return
+    settings = Settings(zone=config.zone(), policy_for=config.policies.for_marketplace)
+    with Ledger.open(path, settings, write=False) as ledger:
+        assert ledger.index_current
+        for shift in SHIFTS:
+            moment = now + shift
+            for chosen in filters:
+                for include_closed in (False, True):
+                    disputes, orders = plain(ledger, settings, moment, include_closed, chosen)
+                    with ledger.snapshot():
+                        every = ledger.ranked_disputes(
+                            moment, include_closed=include_closed, filters=chosen
+                        )
+                        assert [r.id for r in every] == [v.id for v in disputes]
+                        assert [
+                            (o, left) for o, left, _ in ledger.ranked_orders(moment, chosen)
+                        ] == [(v.order, v.refundable) for v in orders]
+                    for limit in (2, 1000):
+                        records, total, shown, total_orders = ledger.most_urgent(
+                            moment, limit, include_closed=include_closed, filters=chosen
+                        )
+                        where = (moment, limit, include_closed, chosen)
+                        assert [r.id for r in records] == [v.id for v in disputes][:limit], where
+                        assert total == len(disputes), where
+                        assert [(o, left) for o, left, _ in shown] == [
+                            (v.order, v.refundable) for v in orders
+                        ][:limit], where
+                        assert total_orders == len(orders), where
+                    if include_closed:
+                        continue
+                    for window in WINDOWS:
+                        expected = check_items(disputes, orders, moment, window)
+                        found = list(ledger.due(moment, moment + window, chosen))
+                        assert found == expected, (moment, window, chosen)
+                        assert "".join(jsonshape.check(found, moment, "w")) == "".join(
+                            jsonshape.check(expected, moment, "w")
+                        )

@@ -1,0 +1,171 @@
+"""The stored deadline index: a cache that is used only while it is right (issue 7).
+
+The index must answer what the plain computation answers (``index_oracle``, also run after
+every step of the hostile state machine); its queries must use its indexes (``EXPLAIN QUERY
+PLAN``); and whenever what it was computed with changes (the config's policy values, the
+buyer's zone, the holiday data, the deadline code) the commands compute afresh instead of
+trusting it, until the next write stores it again. Read-only commands never write it, except
+to finish the one-time upgrade that created it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from refundctl import deadlines
+from refundctl.config import config_path, load_config
+from refundctl.ledger import deadline_index
+from refundctl.ledger.store import Ledger, Settings
+from refundctl.views import Filters
+from tests.conftest import NOW, Cli, snapshot
+from tests.index_oracle import assert_index_agrees
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EVERYTHING = [Filters(), Filters(marketplace="aliexpress"), Filters(states=frozenset({"lost"}))]
+
+
+def basis_of(path: Path) -> dict[str, str]:
+    conn = sqlite3.connect(path)
+    try:
+        return dict(conn.execute("SELECT marketplace, basis FROM deadline_basis").fetchall())
+    finally:
+        conn.close()
+
+
+def agrees(path: Path) -> None:
+    assert_index_agrees(path, load_config(), datetime.fromisoformat(NOW), EVERYTHING)
+
+
+def index_current(path: Path) -> bool:
+    config = load_config()
+    settings = Settings(zone=config.zone(), policy_for=config.policies.for_marketplace)
+    with Ledger.open(path, settings, write=False) as ledger:
+        return ledger.index_current
+
+
+def configure(text: str) -> None:
+    """Rewrite the test's config file (conftest's, which names UTC as the buyer's zone)."""
+    config_path().write_text(text if "timezone" in text else 'timezone = "UTC"\n' + text)
+
+
+def test_the_demo_ledger_index_agrees_with_the_plain_computation(cli: Cli, tmp_path: Path) -> None:
+    demo = tmp_path / "demo.db"
+    assert cli("demo", "--db", str(demo)).exit_code == 0
+    agrees(demo)
+
+
+def test_the_index_after_a_story_agrees(story: Cli, ledger_path: Path) -> None:
+    agrees(ledger_path)
+    assert set(basis_of(ledger_path)) == {"aliexpress"}
+
+
+def test_a_changed_policy_is_computed_afresh_by_reads_and_stored_by_the_next_write(
+    story: Cli, ledger_path: Path
+) -> None:
+    stored = basis_of(ledger_path)
+    before = story("check", "--within", "30d", "--json").json()["items"]
+    configure('[marketplaces.aliexpress]\nseller_response = "2d"\n')
+    assert not index_current(ledger_path)
+    unchanged = snapshot(ledger_path)
+    changed = story("check", "--within", "30d", "--json").json()["items"]
+    assert changed != before  # the new rule, though the stored rows still say the old one
+    assert any(i["deadline"]["rule"]["origin"] == "config" for i in changed)
+    assert story("status").exit_code == 0
+    assert snapshot(ledger_path) == unchanged  # reads never rewrite it
+    assert story("order", "add", "X-9", "-m", "ebay", "--total", "3").exit_code == 0
+    assert basis_of(ledger_path)["aliexpress"] != stored["aliexpress"]
+    assert index_current(ledger_path)
+    after = story("check", "--within", "30d", "--json").json()["items"]
+    assert [i for i in after if i["marketplace"] == "aliexpress"] == changed
+    agrees(ledger_path)
+
+
+def test_another_zone_or_holiday_data_or_deadline_code_makes_the_index_stale(
+    story: Cli, ledger_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert index_current(ledger_path)
+    configure('timezone = "Asia/Tokyo"\n')
+    assert not index_current(ledger_path)
+    configure("")
+    assert index_current(ledger_path)
+    with monkeypatch.context() as patch:
+        patch.setattr(deadlines, "holiday_data_version", lambda: "holidays-99.0.dist-info")
+        assert not index_current(ledger_path)
+    assert index_current(ledger_path)
+    with monkeypatch.context() as patch:
+        patch.setattr(deadlines, "DEADLINE_CODE_VERSION", "next")
+        assert not index_current(ledger_path)
+
+
+def test_a_ledger_from_before_the_index_gets_one_on_its_first_read(
+    cli: Cli, ledger_path: Path
+) -> None:
+    fixture = FIXTURES / "ledger-m001_create_tables.db"
+    shutil.copyfile(fixture, ledger_path)
+    assert set(basis_of_after_migration(cli, ledger_path).values()) != {""}
+    agrees(ledger_path)
+
+
+def basis_of_after_migration(cli: Cli, ledger_path: Path) -> dict[str, str]:
+    assert cli("status").exit_code == 0  # upgrades, then finishes the index
+    return basis_of(ledger_path)
+
+
+def test_a_read_only_ledger_with_a_stale_index_is_still_answered(
+    story: Cli, ledger_path: Path
+) -> None:
+    expected = story("check", "--within", "30d", "--json").stdout
+    conn = sqlite3.connect(ledger_path)
+    conn.execute("UPDATE deadline_basis SET basis = ''")  # as the upgrade leaves it
+    conn.execute("DELETE FROM deadlines")
+    conn.commit()
+    conn.close()
+    ledger_path.chmod(0o444)
+    ledger_path.parent.chmod(0o555)
+    try:
+        with sqlite3.connect(f"file:{ledger_path}?mode=ro", uri=True) as probe:
+            probe.execute("SELECT 1").fetchone()
+        run = story("check", "--within", "30d", "--json")
+    finally:
+        ledger_path.parent.chmod(0o755)
+        ledger_path.chmod(0o644)
+    if run.exit_code == 3:
+        pytest.skip("this system cannot open a WAL ledger in a read-only folder")
+    assert run.stdout == expected
+
+
+# -- the queries use their indexes ----------------------------------------------------------------
+
+
+def plan(conn: sqlite3.Connection, sql: str, params: dict[str, object]) -> str:
+    return " / ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+
+
+def test_the_hot_queries_use_the_index(story: Cli, ledger_path: Path) -> None:
+    conn = sqlite3.connect(ledger_path)
+    deadline_index.register_functions(conn)
+    traced: list[str] = []
+    conn.set_trace_callback(traced.append)
+    now = datetime.fromisoformat(NOW)
+    states = frozenset({"awaiting_seller"})
+    list(deadline_index.due(conn, now, now, Filters(seller="a", states=states, since=now)))
+    deadline_index.top_disputes(conn, now, 5, include_closed=False, filters=None)
+    deadline_index.top_orders(conn, now, 5, None)
+    conn.set_trace_callback(None)
+    check_sql = next(sql for sql in traced if "d.due_at <= " in sql and "d.rule" in sql)
+    # The trace has the parameters bound; re-plan the text as SQLite ran it.
+    check_plan = " / ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {check_sql}"))
+    assert "SEARCH d USING PRIMARY KEY (due_at<?)" in check_plan, check_plan
+    assert "SEARCH o USING INTEGER PRIMARY KEY (rowid=?)" in check_plan, check_plan
+    assert "SEARCH s USING INTEGER PRIMARY KEY (rowid=?)" in check_plan, check_plan
+    assert "SCAN" not in check_plan, check_plan  # nothing read whole
+    for sql in traced:
+        if "FROM disputes s" in sql:
+            text = " / ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+            assert "deadlines_dispute" in text, text  # each dispute's next deadline by index
+    conn.close()
