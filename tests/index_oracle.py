@@ -88,7 +88,8 @@ def assert_index_agrees(path: Path, config: Config, now: datetime, filters: list
                         continue
                     for window in WINDOWS:
                         expected = check_items(disputes, orders, moment, window)
-                        found = list(ledger.due(moment, moment + window, chosen))
+                        with ledger.snapshot():
+                            found = list(ledger.due(moment, moment + window, chosen))
                         assert found == expected, (moment, window, chosen)
                         assert "".join(jsonshape.check(found, moment, "w")) == "".join(
                             jsonshape.check(expected, moment, "w")

@@ -169,3 +169,24 @@ def test_the_hot_queries_use_the_index(story: Cli, ledger_path: Path) -> None:
             text = " / ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
             assert "deadlines_dispute" in text, text  # each dispute's next deadline by index
     conn.close()
+
+
+def test_the_empty_schema_is_what_the_migrations_make() -> None:
+    from refundctl.ledger.empty_schema import STATEMENTS
+    from refundctl.ledger.store import _empty_ledger, _migrate
+
+    migrated = sqlite3.connect(":memory:", isolation_level=None)
+    _migrate(migrated, None)
+    made = [
+        row[0]
+        for row in migrated.execute(
+            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid"
+        )
+    ]
+    assert list(STATEMENTS) == made, (
+        "a migration changed the schema: replace STATEMENTS in ledger/empty_schema.py with\n"
+        + "\n".join(f"    {sql!r}," for sql in made)
+    )
+    empty = _empty_ledger()
+    names = "SELECT migration_set, name FROM _sqlite_migrations ORDER BY id"
+    assert empty.execute(names).fetchall() == migrated.execute(names).fetchall()

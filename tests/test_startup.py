@@ -61,21 +61,7 @@ def test_version_loads_nothing_heavy() -> None:
     assert loaded.isdisjoint(HEAVY), loaded & set(HEAVY)
 
 
-@pytest.mark.parametrize(
-    "module",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(
-                reason="ledger/store.py still migrates an in-memory ledger, with sqlite_utils, "
-                "to read a missing one"
-            ),
-        )
-        if name == "sqlite_utils"
-        else name
-        for name in HEAVY
-    ],
-)
+@pytest.mark.parametrize("module", HEAVY)
 def test_check_json_on_a_missing_ledger_does_not_load(module: str, isolated: Path) -> None:
     done, loaded = run("check", "--json")
     assert done.returncode == 0, done.stderr

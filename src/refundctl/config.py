@@ -85,6 +85,8 @@ def load_config(path: Path | None = None) -> Config:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise BadInput(f"config file {path} is not UTF-8 text") from None
+    if not text.strip():
+        return Config(path=path)  # an empty file says nothing: no TOML reader needed
     import tomllib  # only once there is a file to read
 
     try:

@@ -9,11 +9,10 @@ earlier of the readings in the buyer's and the marketplace's zones, an other-sid
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import NamedTuple
 
 from refundctl.domain import Dispute, Move, Order, State
@@ -64,7 +63,7 @@ class RuleRef:
         }
 
     def json_text(self) -> str:
-        return json.dumps(self.as_json(), ensure_ascii=False)
+        return _rule_json(self.as_json())
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +78,16 @@ class Deadline:
         return self.due <= now
 
 
+# One encoder, made once: json.dumps with options builds a new one for every call.
+_rule_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
 class CheckItem(NamedTuple):
     """One deadline that needs attention, with just what ``check`` prints about it.
 
     Flat, so that the ledger's deadline index can hand out thousands of them straight from
-    its rows without rebuilding each dispute; ``rule`` is the rule's JSON text
-    (``RuleRef.json_text``).
+    its rows without rebuilding each dispute: ``due_at`` is the due time in whole seconds
+    since the epoch, ``rule`` the rule's JSON text (``RuleRef.json_text``).
     """
 
     kind: str  # "dispute" or "order"
@@ -93,10 +96,14 @@ class CheckItem(NamedTuple):
     order_no: str
     marketplace: str
     name: str
-    due: datetime
+    due_at: int
     binds: str
     action: str
     rule: str
+
+    @property
+    def due(self) -> datetime:
+        return datetime.fromtimestamp(self.due_at, UTC)
 
     def overdue(self, now: datetime) -> bool:
         return self.due <= now
@@ -118,6 +125,8 @@ def basis(policy: Policy, zone: tzinfo) -> str:
             holiday_data_version() if _uses_holidays(policy) else "",
         )
     )
+    import hashlib  # lazy: only a command that opens a ledger file needs it
+
     return hashlib.sha256(facts.encode()).hexdigest()[:24]
 
 

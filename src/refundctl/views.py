@@ -148,7 +148,7 @@ def check_item(kind: str, dispute_id: int | None, order: Order, deadline: Deadli
         order.order_no,
         order.marketplace,
         deadline.name,
-        deadline.due,
+        int(deadline.due.timestamp()),  # whole seconds, as every time in the ledger
         str(deadline.binds),
         deadline.action,
         deadline.rule.json_text(),

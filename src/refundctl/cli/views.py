@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from itertools import chain
 from typing import Annotated
 
 import typer
@@ -214,27 +215,17 @@ def check(
     )
     with e.ledger(write=False) as ledger:
         if ledger.index_current:
-            found = _Seen(ledger.due(e.now, e.now + window, filters))
-            _print_check(e, chosen, found, within_text)
-            raise typer.Exit(1 if found.any else 0)
+            with ledger.snapshot():
+                due = ledger.due(e.now, e.now + window, filters)
+                first = next(due, None)  # the exit code: is anything due at all?
+                shown = due if first is None else chain((first,), due)
+                _print_check(e, chosen, shown, within_text)
+            raise typer.Exit(0 if first is None else 1)
     # The index was computed with other policies and could not be refreshed: compute afresh.
     disputes, orders = gather(e, filters=filters)
     items = check_items(disputes, orders, e.now, window)
     _print_check(e, chosen, items, within_text)
     raise typer.Exit(1 if items else 0)
-
-
-class _Seen:
-    """Passes items through, noting whether there were any (check's exit code)."""
-
-    def __init__(self, items: Iterable[CheckItem]) -> None:
-        self.items = items
-        self.any = False
-
-    def __iter__(self) -> Iterator[CheckItem]:
-        for item in self.items:
-            self.any = True
-            yield item
 
 
 def _print_check(e: Env, chosen: OutputFormat, items: Iterable[CheckItem], label: str) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from refundctl.deadlines import CheckItem, Deadline, next_deadline
@@ -48,15 +48,17 @@ def rows_for(
     stake: Decimal,
     *,
     lapses: bool,
+    order_id: int | None = None,
 ) -> list[tuple[object, ...]]:
-    """The index rows of one dispute's (or one order's) deadlines, earliest first."""
+    """The index rows of one dispute's (or one order's) deadlines, earliest first;
+    ``order_id`` stands in for ``order.id`` while an order is being inserted."""
     chosen = next_deadline(deadlines)
     return [
         (
             # Deadlines count from times the ledger stored to the second, so they are whole
             # seconds too.
             int(d.due.timestamp()),
-            order.id,
+            order.id if order_id is None else order_id,
             dispute_id or 0,
             position,
             int(d is chosen),
@@ -161,26 +163,15 @@ def due(
     """
     where, params, joins = _filter_sql(filters)
     cursor = conn.execute(
-        "SELECT d.dispute_id, d.order_id, d.order_no, d.marketplace, d.name, d.due_at, "
+        # The columns of CheckItem, in its order.
+        "SELECT CASE WHEN d.dispute_id THEN 'dispute' ELSE 'order' END, "
+        "nullif(d.dispute_id, 0), d.order_id, d.order_no, d.marketplace, d.name, d.due_at, "
         f"d.binds, d.action, d.rule FROM deadlines d{_JOINS if joins else ''} "
         "WHERE d.due_at <= :horizon AND (d.lapses = 0 OR d.due_at > :now)"
         f"{where} ORDER BY {_URGENCY}, d.dispute_id, d.order_id, d.position",
         {"now": _seconds(now), "horizon": _seconds(horizon), **params},
     )
-    stamp = datetime.fromtimestamp
-    for dispute_id, order_id, order_no, marketplace, name, due_at, binds, action, rule in cursor:
-        yield CheckItem(
-            "dispute" if dispute_id else "order",
-            dispute_id or None,
-            order_id,
-            order_no,
-            marketplace,
-            name,
-            stamp(due_at, UTC),
-            binds,
-            action,
-            rule,
-        )
+    return map(CheckItem._make, cursor)
 
 
 def _dispute_scope(include_closed: bool, filters: Filters | None) -> tuple[str, dict[str, object]]:
@@ -277,15 +268,7 @@ def top_disputes(
         ).fetchone()[0]
         return ids, int(total)
     scope, params = _dispute_scope(include_closed, filters)
-    params = {"now": _seconds(now), "limit": -1 if limit is None else limit, **params}
-    ids = [
-        row[0]
-        for row in conn.execute(
-            f"SELECT s.id {scope} ORDER BY {_URGENCY}, s.id LIMIT :limit", params
-        )
-    ]
-    total = conn.execute(f"SELECT count(*) {scope}", params).fetchone()[0]
-    return ids, int(total)
+    return _sorted(conn, "s.id", scope, params, now, limit)
 
 
 def top_orders(
@@ -306,11 +289,24 @@ def top_orders(
         "WHERE d.dispute_id = 0 AND d.is_next = 1 AND (d.lapses = 0 OR d.due_at > :now)"
         f"{where}"
     )
+    return _sorted(conn, "d.order_id", scope, params, now, limit)
+
+
+def _sorted(
+    conn: sqlite3.Connection,
+    key: str,
+    scope: str,
+    params: dict[str, object],
+    now: datetime,
+    limit: int | None,
+) -> tuple[list[int], int]:
+    """The ``key`` of the rows in ``scope`` (FROM ... WHERE ...) in urgency order, sorted
+    whole: what a filtered or unlimited listing needs; and how many there are."""
     params = {"now": _seconds(now), "limit": -1 if limit is None else limit, **params}
     ids = [
         row[0]
         for row in conn.execute(
-            f"SELECT d.order_id {scope} ORDER BY {_URGENCY}, d.order_id LIMIT :limit", params
+            f"SELECT {key} {scope} ORDER BY {_URGENCY}, {key} LIMIT :limit", params
         )
     ]
     total = conn.execute(f"SELECT count(*) {scope}", params).fetchone()[0]

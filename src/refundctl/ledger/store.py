@@ -14,11 +14,11 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from refundctl import domain
 from refundctl.deadlines import (
@@ -45,17 +45,18 @@ from refundctl.domain import (
     State,
 )
 from refundctl.errors import BadInput, LedgerLocked, LedgerUnusable, ManyProblems
-from refundctl.importing import ImportedOrder
-from refundctl.integrity import FileStatus, Reference, StoredFileReport, VerifyReport
 from refundctl.ledger import deadline_index
-from refundctl.ledger.evidence import EvidenceStore, evidence_dir, stored_name
-from refundctl.ledger.files import move_into_place, partial_name, sweep_stale
 from refundctl.ledger.health import refuse_damaged
 from refundctl.ledger.schema import MIGRATION_NAMES, MIGRATION_SET
 from refundctl.money import from_minor, parse_amount, percent_of, to_minor
 from refundctl.policies import Policy, has_appeals
 from refundctl.timeparse import from_iso, iso
 from refundctl.views import Filters
+
+if TYPE_CHECKING:  # only the commands that use them import these: `check` stays quick
+    from refundctl.importing import ImportedOrder
+    from refundctl.integrity import Reference, StoredFileReport, VerifyReport
+    from refundctl.ledger.evidence import EvidenceStore
 
 LOCK_TIMEOUT_SECONDS = 30.0
 _ORDER_TIMES = ("ordered", "shipped", "expected_by", "received", "protection_ends")
@@ -135,8 +136,7 @@ class Ledger:
         """
         with _translate_errors(path):
             if not write and _nothing_at(path):
-                conn = sqlite3.connect(":memory:", isolation_level=None)
-                _migrate(conn, None)
+                conn = _empty_ledger()
                 store_path = None
             else:
                 if write:
@@ -182,6 +182,8 @@ class Ledger:
 
     @property
     def evidence_store(self) -> EvidenceStore:
+        from refundctl.ledger.evidence import EvidenceStore, evidence_dir
+
         if self.path is None:
             raise BadInput("this ledger has no evidence store")  # pragma: no cover
         return EvidenceStore(evidence_dir(self.path), self.settings.evidence_max_bytes)
@@ -203,7 +205,13 @@ class Ledger:
             order_id = self._insert_order(order, now, "added")
             return self._order_by_id(order_id)
 
-    def _insert_order(self, order: Order, now: datetime, kind: str) -> int:
+    def _insert_order(
+        self, order: Order, now: datetime, kind: str, later: _Pending | None = None
+    ) -> int:
+        """Insert an order with its items, its event and its window. An import passes
+        ``later`` to have the items, events and windows of all its rows written together."""
+        stamp = iso(now)
+        recorded = _order_fields(order)
         cursor = self.conn.execute(
             "INSERT INTO orders (marketplace, order_no, seller, title, total, currency, "
             "ordered, shipped, expected_by, received, protection_ends, payment, created, "
@@ -215,16 +223,20 @@ class Ledger:
                 order.title,
                 to_minor(order.total, order.currency),
                 order.currency,
-                *(_ts(getattr(order, name)) for name in _ORDER_TIMES),
+                *(recorded[name] for name in _ORDER_TIMES),
                 order.payment,
-                iso(now),
-                iso(now),
+                stamp,
+                stamp,
             ),
         )
         order_id = int(cursor.lastrowid or 0)
-        self._write_items(order_id, order)
-        self._order_event(order_id, kind, _order_fields(order), now, now)
-        self._index_order(replace(order, id=order_id), fresh=True)
+        pending = later or _Pending()
+        pending.items += _item_rows(order_id, order)
+        pending.events.append((order_id, kind, _event_json(recorded), stamp, stamp))
+        self._ensure_basis(order.marketplace)
+        pending.windows += self._order_index_rows(order, (Decimal(0), False, False), order_id)
+        if later is None:
+            pending.write(self.conn)
         return order_id
 
     def update_order(self, ref: OrderRef, changes: dict[str, Any], now: datetime) -> Order:
@@ -280,6 +292,7 @@ class Ledger:
         problems: list[str] = []
         with self._write(commit=not dry_run):
             existing = {(o.marketplace, o.order_no): o for o in self._all_orders()}
+            pending = _Pending()
             for done, row in enumerate(rows, start=1):
                 if progress is not None and done % 500 == 0:
                     progress(done)
@@ -287,7 +300,9 @@ class Ledger:
                 old = existing.get(key)
                 try:
                     if old is None:
-                        self._insert_order(_with_paid_default(row.order, now), now, "imported")
+                        self._insert_order(
+                            _with_paid_default(row.order, now), now, "imported", pending
+                        )
                         added += 1
                         continue
                     changes = {
@@ -306,6 +321,7 @@ class Ledger:
                     updated += 1
                 except BadInput as error:
                     problems.append(f"row {row.row}: {error.message}")
+            pending.write(self.conn)
             if problems:
                 raise ManyProblems(
                     f"{len(problems)} row{'s' if len(problems) != 1 else ''} cannot be "
@@ -397,20 +413,7 @@ class Ledger:
         return stored
 
     def _write_items(self, order_id: int, order: Order) -> None:
-        self.conn.executemany(
-            "INSERT INTO order_items (order_id, position, name, quantity, price) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [
-                (
-                    order_id,
-                    position,
-                    item.name,
-                    item.quantity,
-                    None if item.price is None else to_minor(item.price, order.currency),
-                )
-                for position, item in enumerate(order.items)
-            ],
-        )
+        self.conn.executemany(_INSERT_ITEM, _item_rows(order_id, order))
 
     def _order_event(
         self, order_id: int, kind: str, changes: dict[str, Any], at: datetime, now: datetime
@@ -418,7 +421,7 @@ class Ledger:
         self.conn.execute(
             "INSERT INTO order_events (order_id, kind, changes, at, recorded) "
             "VALUES (?, ?, ?, ?, ?)",
-            (order_id, kind, json.dumps(changes, sort_keys=True), iso(at), iso(now)),
+            (order_id, kind, _event_json(changes), iso(at), iso(now)),
         )
 
     def _find_order(self, ref: OrderRef) -> Order:
@@ -708,7 +711,7 @@ class Ledger:
         notes = []
         for path in paths:
             stored = store.put(path)
-            name = stored_name(path)
+            name = _stored_name(path)
             existing = self.conn.execute(
                 "SELECT id, name FROM evidence WHERE dispute_id = ? AND sha256 = ? "
                 "ORDER BY id LIMIT 1",
@@ -894,11 +897,11 @@ class Ledger:
             rows: list[tuple[object, ...]] = []
             for record in self._records(ids[start : start + _BATCH]):
                 rows += self._dispute_index_rows(record)
-            deadline_index.insert(self.conn, rows)
+            deadline_index.insert(self.conn, sorted(rows))
         order_rows: list[tuple[object, ...]] = []
         for order in self._orders_where("marketplace = ?", (marketplace,)):
             order_rows += self._order_index_rows(order, self._taken(order.id))
-        deadline_index.insert(self.conn, order_rows)
+        deadline_index.insert(self.conn, sorted(order_rows))
 
     def _dispute_index_rows(self, record: DisputeRecord) -> list[tuple[object, ...]]:
         policy = self.settings.policy_for(record.order.marketplace)
@@ -917,10 +920,11 @@ class Ledger:
         )
 
     def _order_index_rows(
-        self, order: Order, taken: tuple[Decimal, bool, bool]
+        self, order: Order, taken: tuple[Decimal, bool, bool], order_id: int | None = None
     ) -> list[tuple[object, ...]]:
         """An order's own window, while it has no active dispute and something refundable;
-        ``taken`` is what its disputes took, whether one is active and whether it had any."""
+        ``taken`` is what its disputes took, whether one is active and whether it had any;
+        ``order_id`` for an order just inserted (``order.id`` is not set yet)."""
         took, active, disputed = taken
         refundable = order.total - took
         if active or refundable <= 0:
@@ -931,16 +935,13 @@ class Ledger:
         # A passed window stays on show only for an order that never arrived and was never
         # disputed (views.order_view).
         lapses = order.received is not None or disputed
-        return deadline_index.rows_for(order, None, found, refundable, lapses=lapses)
+        return deadline_index.rows_for(
+            order, None, found, refundable, lapses=lapses, order_id=order_id
+        )
 
-    def _index_order(self, order: Order, *, fresh: bool = False) -> None:
-        """Rewrite an order's own window; ``fresh`` for an order just inserted."""
+    def _index_order(self, order: Order) -> None:
+        """Rewrite an order's own window."""
         self._ensure_basis(order.marketplace)
-        if fresh:
-            deadline_index.insert(
-                self.conn, self._order_index_rows(order, (Decimal(0), False, False))
-            )
-            return
         deadline_index.replace(
             self.conn,
             "order_id = ? AND dispute_id = 0",
@@ -969,10 +970,9 @@ class Ledger:
 
     def due(self, now: datetime, horizon: datetime, filters: Filters | None) -> Iterator[CheckItem]:
         """Every deadline overdue or due by ``horizon``, most urgent first, from the index.
-        Iterate it inside the ``Ledger.open`` block."""
+        Iterate it inside ``snapshot()``."""
         assert self.index_current
-        with self._read():
-            yield from deadline_index.due(self.conn, now, horizon, filters)
+        return deadline_index.due(self.conn, now, horizon, filters)
 
     def most_urgent(
         self, now: datetime, limit: int, *, include_closed: bool, filters: Filters | None
@@ -1069,6 +1069,8 @@ class Ledger:
         if self.path is None or all(e.sha256 is None for e in record.evidence):
             return record
         store = self.evidence_store
+        from refundctl.integrity import FileStatus
+
         status: dict[str, FileStatus] = {}
         checked = []
         for e in record.evidence:
@@ -1089,6 +1091,8 @@ class Ledger:
 
     def verify(self) -> VerifyReport:
         """SQLite's own checks, every dispute replayed, every stored file re-hashed. Reads only."""
+        from refundctl.integrity import StoredFileReport, VerifyReport
+
         if self.path is None:
             raise BadInput("there is no ledger here yet, so nothing to verify")
         problems: list[str] = []
@@ -1156,6 +1160,8 @@ class Ledger:
 
     def _named_files(self) -> dict[str, tuple[int | None, tuple[Reference, ...]]]:
         """Every stored file the ledger names, with its size and the evidence naming it."""
+        from refundctl.integrity import Reference
+
         named: dict[str, tuple[int | None, tuple[Reference, ...]]] = {}
         for row in self.conn.execute(
             "SELECT id, dispute_id, name, sha256, size FROM evidence "
@@ -1349,6 +1355,44 @@ def _placeholders(values: frozenset[State]) -> str:
     return ", ".join("?" for _ in values)
 
 
+_INSERT_ITEM = (
+    "INSERT INTO order_items (order_id, position, name, quantity, price) VALUES (?, ?, ?, ?, ?)"
+)
+
+
+def _item_rows(order_id: int, order: Order) -> list[tuple[object, ...]]:
+    return [
+        (
+            order_id,
+            position,
+            item.name,
+            item.quantity,
+            None if item.price is None else to_minor(item.price, order.currency),
+        )
+        for position, item in enumerate(order.items)
+    ]
+
+
+@dataclass
+class _Pending:
+    """Rows that follow new orders, written together: an import of many orders makes three
+    statements of them instead of three per order."""
+
+    items: list[tuple[object, ...]] = field(default_factory=list)
+    events: list[tuple[object, ...]] = field(default_factory=list)
+    windows: list[tuple[object, ...]] = field(default_factory=list)
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        conn.executemany(_INSERT_ITEM, self.items)
+        conn.executemany(
+            "INSERT INTO order_events (order_id, kind, changes, at, recorded) "
+            "VALUES (?, ?, ?, ?, ?)",
+            self.events,
+        )
+        deadline_index.insert(conn, sorted(self.windows))  # appended in key order: faster
+        self.items, self.events, self.windows = [], [], []
+
+
 def _in(column: str, values: Sequence[object]) -> str:
     return f"{column} IN ({', '.join('?' for _ in values)})"
 
@@ -1393,6 +1437,10 @@ def _evidence(row: sqlite3.Row) -> EvidenceRecord:
         added=from_iso(row["added"]),
         recorded=from_iso(row["recorded"]),
     )
+
+
+# One encoder, made once: json.dumps with options builds a new one for every call.
+_event_json = json.JSONEncoder(sort_keys=True).encode
 
 
 def _order_fields(order: Order) -> dict[str, Any]:
@@ -1475,6 +1523,12 @@ def _already_attached(name: str, dispute_id: int, existing: sqlite3.Row, restore
     if restored:
         note += "; its stored copy was missing or altered and is now restored"
     return note
+
+
+def _stored_name(path: Path) -> str:
+    from refundctl.ledger.evidence import stored_name
+
+    return stored_name(path)
 
 
 def _kind_for(media_type: str) -> EvidenceKind:
@@ -1562,6 +1616,20 @@ def _migrate(conn: sqlite3.Connection, path: Path | None) -> None:
     conn.execute("COMMIT")
 
 
+def _empty_ledger() -> sqlite3.Connection:
+    """An empty ledger in memory, built from the schema's SQL rather than the migrations."""
+    from refundctl.ledger.empty_schema import STATEMENTS
+
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    for statement in STATEMENTS:
+        conn.execute(statement)
+    conn.executemany(
+        "INSERT INTO _sqlite_migrations (migration_set, name) VALUES (?, ?)",
+        [(MIGRATION_SET, name) for name in MIGRATION_NAMES],
+    )
+    return conn
+
+
 def _applied(conn: sqlite3.Connection, migration_set: str) -> list[str]:
     try:
         return [
@@ -1581,6 +1649,8 @@ def _applied(conn: sqlite3.Connection, migration_set: str) -> list[str]:
 def _backup(conn: sqlite3.Connection, path: Path, schema: str) -> None:
     """Copy a ledger aside before its first upgrade, with SQLite's online backup. The copy is
     complete before it takes its name, so a crash never leaves a partial one to be trusted."""
+    from refundctl.ledger.files import move_into_place, partial_name, sweep_stale
+
     target = path.with_name(f"{path.name}.{schema}.bak")
     if target.exists():
         return
