@@ -37,6 +37,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from taskwarrior import Comparison
 
 HERE = Path(__file__).resolve().parent
 AS_OF = "2026-11-26T12:00:00+00:00"
@@ -44,6 +48,7 @@ SIZES = (1_000, 10_000, 100_000)
 HUGE = 1_000_000
 RUNS = {1_000: 7, 10_000: 5, 100_000: 3, HUGE: 1}
 STARTUP_RUNS = 21
+TASKWARRIOR_SIZE = 100_000  # the size issue 7 compares with Taskwarrior at
 # What a command should not import (issue 7), and two heavy ones worth watching.
 WATCHED_MODULES = ("rich", "icalendar", "holidays", "hypothesis", "sqlite_utils", "dateutil")
 
@@ -304,6 +309,16 @@ def copy_ledger(source: Path, target: Path) -> None:
     shutil.copyfile(source, target)
 
 
+# How many items each check listed, by (orders, command): the cost per item shown.
+SHOWN: dict[tuple[int, str], int] = {}
+
+
+def shown_items(argv: Sequence[str], env: dict[str, str]) -> int:
+    """The items a ``check --json`` lists: one per line, each starting with its kind."""
+    done = subprocess.run(argv, env=env, capture_output=True, check=False)
+    return sum(1 for line in done.stdout.splitlines() if line.startswith(b'{"kind"'))
+
+
 def one_size(
     scratch: Path, orders: int, runs: int, budget: float, warm: bool
 ) -> tuple[float, dict[str, Timing]]:
@@ -360,9 +375,12 @@ def one_size(
             subprocess.run(argv, env=case_env, capture_output=True, check=False)
         timing = measure(argv, case_env, runs, budget, prepare)
         found[label] = timing
+        count = shown_items(argv, case_env) if label.startswith("check") else None
+        SHOWN[(orders, label)] = count or 0
         print(
-            f"{orders:>9,} {label:<42} {timing.runs:>4} {ms(timing.wall):>9} "
-            f"{ms(timing.cpu):>9} {timing.peak_mib:>9.1f}{expected(timing.codes, allowed)}",
+            f"{orders:>9,} {label:<42} {'' if count is None else f'{count:,}':>9} "
+            f"{timing.runs:>4} {ms(timing.wall):>9} {ms(timing.cpu):>9} "
+            f"{timing.peak_mib:>9.1f}{expected(timing.codes, allowed)}",
             flush=True,
         )
     for stale in scratch.glob("import.db*"):
@@ -379,10 +397,10 @@ def verdict(ok: bool) -> str:
     return "holds" if ok else "DOES NOT HOLD"
 
 
-def report_targets(start: dict[str, Timing], table: dict[int, dict[str, Timing]]) -> None:
-    print(
-        "\nTargets of issue 7 that this harness measures (Taskwarrior: benchmarks/taskwarrior.py)"
-    )
+def report_targets(
+    start: dict[str, Timing], table: dict[int, dict[str, Timing]], comparison: Comparison | None
+) -> None:
+    print("\nTargets of issue 7")
     base = start['python -c "import typer" (baseline)'].wall
     for label in ("refundctl --version", "refundctl check --within 7d --json (no ledger)"):
         delta = (start[label].wall - base) * 1000
@@ -390,29 +408,33 @@ def report_targets(start: dict[str, Timing], table: dict[int, dict[str, Timing]]
             f"  start-up, {label}: {delta:+.0f} ms vs import typer (<= 25 ms): "
             f"{verdict(delta <= 25)}"
         )
+    if comparison is not None:
+        for line in comparison.verdicts():
+            print(f"  check --within 7d --json at {comparison.tasks:,}, {line}")
     if 100_000 in table:
         row = table[100_000]
         wall = next(t for k, t in row.items() if k.startswith("order import")).wall
         print(f"  order import of 100k rows: {wall:.1f} s (< 5 s): {verdict(wall < 5)}")
-        check = row["check --within 7d --json"]
-        print(
-            f"  check --within 7d --json at 100k: {check.wall:.1f} s, {check.peak_mib:.0f} MiB "
-            f"(< 64 MiB): {verdict(check.peak_mib < 64)}"
-        )
-    if HUGE in table and 10_000 in table:
-        big = table[HUGE]["check --within 1d --json"].wall
-        small = table[10_000]["check --within 1d --json"].wall
-        print(
-            f"  check --within 1d: 1M {big:.2f} s vs 10k {small:.2f} s "
-            f"({big / small:.1f}x; within 20%): {verdict(big <= small * 1.2)}"
-        )
-    elif 10_000 in table and 100_000 in table:
-        big = table[100_000]["check --within 1d --json"].wall
-        small = table[10_000]["check --within 1d --json"].wall
-        print(
-            f"  check --within 1d (1M needs --huge): 100k {big:.2f} s vs 10k {small:.2f} s "
-            f"({big / small:.1f}x; the target allows 1.2x at 1M): {verdict(big <= small * 1.2)}"
-        )
+    small_size, big_size = 10_000, HUGE if HUGE in table else 100_000
+    if small_size in table and big_size in table:
+        note = "" if big_size == HUGE else " (1M needs --huge)"
+        base_check = start["refundctl check --within 7d --json (no ledger)"].wall
+        for label in ("check --within 1d --json", "status"):
+            big, small = table[big_size][label].wall, table[small_size][label].wall
+            print(
+                f"  {label}: {big_size:,} {big:.2f} s vs {small_size:,} {small:.2f} s "
+                f"({big / small:.2f}x; within 20%){note}: {verdict(big <= small * 1.2)}"
+            )
+            shown_big, shown_small = SHOWN.get((big_size, label)), SHOWN.get((small_size, label))
+            if shown_big and shown_small:
+                # What the cost per item shown does: the part of the time beyond start-up.
+                per_big = (big - base_check) / shown_big * 1e6
+                per_small = (small - base_check) / shown_small * 1e6
+                print(
+                    f"    per item shown ({shown_big:,} vs {shown_small:,} items, beyond "
+                    f"start-up): {per_big:.1f} us vs {per_small:.1f} us "
+                    f"({per_big / per_small:.2f}x): {verdict(per_big <= per_small * 1.2)}"
+                )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -434,6 +456,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--startup-runs", type=int, default=STARTUP_RUNS, metavar="N")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="Work in DIR and keep it.")
+    parser.add_argument(
+        "--no-taskwarrior", action="store_true", help="Skip the comparison with Taskwarrior."
+    )
     args = parser.parse_args(argv)
     sizes = list(args.sizes or SIZES) + ([HUGE] if args.huge else [])
     started = time.monotonic()
@@ -450,10 +475,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         table: dict[int, dict[str, Timing]] = {}
         builds: dict[int, float] = {}
         print(
-            f"{'orders':>9} {'command':<42} {'runs':>4} {'wall ms':>9} {'cpu ms':>9} "
-            f"{'peak MiB':>9}"
+            f"{'orders':>9} {'command':<42} {'shown':>9} {'runs':>4} {'wall ms':>9} "
+            f"{'cpu ms':>9} {'peak MiB':>9}"
         )
-        print("-" * 87)
+        print("-" * 97)
         for position, orders in enumerate(sizes):
             runs = args.runs or RUNS.get(orders, 3)
             builds[orders], table[orders] = one_size(
@@ -473,7 +498,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             "\nLedgers built by make_ledger.py: "
             + ", ".join(f"{n:,} orders in {secs:.1f}s" for n, secs in builds.items())
         )
-        report_targets(start, table)
+        comparison = None
+        if TASKWARRIOR_SIZE in table and not args.no_taskwarrior:
+            from taskwarrior import compare
+
+            comparison = compare(scratch / f"ledger-{TASKWARRIOR_SIZE}.db", TASKWARRIOR_SIZE)
+            print(f"\nBeside Taskwarrior, {TASKWARRIOR_SIZE:,} tasks and orders, load {load()}:")
+            if comparison is None:
+                print("  Taskwarrior is not installed (apt-get install taskwarrior): skipped")
+            else:
+                print("\n".join("  " + line for line in comparison.lines()))
+        report_targets(start, table, comparison)
     print(f"\nharness took {time.monotonic() - started:.0f}s; load average at the end: {load()}")
     return 0
 

@@ -27,6 +27,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -91,22 +92,62 @@ def shown(argv: Sequence[str], env: dict[str, str], key: str | None = None) -> l
     return list(data[key] if key else data)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", type=int, default=100_000, metavar="N")
-    parser.add_argument("--ledger", type=Path, metavar="FILE", help="A ledger of N orders.")
-    parser.add_argument("--seed", type=int, default=1, metavar="S")
-    parser.add_argument("--runs", type=int, default=5, metavar="N", help="Taskwarrior runs.")
-    parser.add_argument(
-        "--refundctl-runs", type=int, default=3, metavar="N", help="refundctl runs (max)."
-    )
-    parser.add_argument("--budget", type=float, default=60.0, metavar="SECONDS")
-    args = parser.parse_args(argv)
+@dataclass(frozen=True)
+class Comparison:
+    version: str
+    tasks: int
+    imported: float  # seconds ``task import`` took
+    tw: Timing
+    ours: Timing
+    shown_tasks: int
+    shown_items: int
+    disputes: int
+
+    @property
+    def faster(self) -> float:
+        return self.tw.wall / self.ours.wall
+
+    def lines(self) -> list[str]:
+        rows = [
+            (f"Taskwarrior {self.version}: task due.before:... export", self.shown_tasks, self.tw),
+            ("refundctl check --within 7d --json", self.shown_items, self.ours),
+        ]
+        lines = [
+            f"{'tool and command':<52} {'shown':>7} {'runs':>4} {'wall ms':>9} {'cpu ms':>8} "
+            f"{'peak MiB':>9}",
+            "-" * 94,
+        ]
+        lines += [
+            f"{label:<52} {count:>7,} {t.runs:>4} {ms(t.wall):>9} {ms(t.cpu):>8} {t.peak_mib:>9.1f}"
+            for label, count, t in rows
+        ]
+        lines.append(
+            f"(task import of {self.tasks:,} tasks took {self.imported:.1f}s. refundctl lists "
+            f"one item per open deadline due in the window: its {self.shown_items:,} items are "
+            f"{self.disputes:,} disputes, as a dispute waiting on the seller or on the buyer has "
+            "two deadlines)"
+        )
+        return lines
+
+    def verdicts(self) -> list[str]:
+        lighter = self.ours.peak_mib < 64 and self.ours.peak_mib < self.tw.peak_mib / 4
+        return [
+            f"refundctl at least 5x faster than Taskwarrior: {self.faster:.2f}x by wall time "
+            f"({self.tw.cpu / self.ours.cpu:.2f}x by CPU time): "
+            f"{'holds' if self.faster >= 5 else 'DOES NOT HOLD'}",
+            f"under a quarter of Taskwarrior's memory and under 64 MiB: "
+            f"{self.ours.peak_mib:.0f} MiB vs {self.tw.peak_mib:.0f} MiB: "
+            f"{'holds' if lighter else 'DOES NOT HOLD'}",
+        ]
+
+
+def compare(
+    ledger: Path, tasks: int, *, seed: int = 1, runs: int = 5, refundctl_runs: int = 3
+) -> Comparison | None:
+    """Taskwarrior and refundctl on the same spread of due dates; None without ``task``."""
     task = shutil.which("task")
     if task is None:
-        print("Taskwarrior is not installed ('task' is not on PATH); skipping the comparison.")
-        print("Install it with: apt-get install -y taskwarrior")
-        return 0
+        return None
     version = subprocess.run(
         [task, "--version"], capture_output=True, text=True, check=False
     ).stdout.strip()
@@ -116,21 +157,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         scratch = Path(temporary)
         env = task_env(scratch)
         tasks_file = scratch / "tasks.json"
-        write_tasks(tasks_file, args.tasks, as_of, args.seed)
+        write_tasks(tasks_file, tasks, as_of, seed)
         started = time.monotonic()
         subprocess.run(
             [task, "import", str(tasks_file)], env=env, check=True, stdout=subprocess.DEVNULL
         )
         imported = time.monotonic() - started
         export = [task, f"due.before:{before}", "export"]
-        # Measure before reading any output here: a child's peak memory (ru_maxrss) counts
-        # the pages of this process it starts from, so a parent holding a parsed list of
-        # 40,000 items would add its own size to every child's figure.
-        tw = measure(export, env, args.runs, budget=float("inf"))
+        r_env = child_env(scratch)
+        r_env["REFUNDCTL_DB"] = str(ledger)
+        check = [*refundctl_command(), "check", "--within", "7d", "--json"]
+        subprocess.run(check, env=r_env, capture_output=True, check=False)  # warm the cache
+        tw = measure(export, env, runs, budget=float("inf"))
+        ours = measure(check, r_env, refundctl_runs, budget=float("inf"))
+        shown_tasks = len(shown(export, env))
+        items = shown(check, r_env, "items")
+    return Comparison(
+        version,
+        tasks,
+        imported,
+        tw,
+        ours,
+        shown_tasks,
+        len(items),
+        len({item["id"] for item in items if isinstance(item, dict)}),
+    )
 
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=100_000, metavar="N")
+    parser.add_argument("--ledger", type=Path, metavar="FILE", help="A ledger of N orders.")
+    parser.add_argument("--seed", type=int, default=1, metavar="S")
+    parser.add_argument("--runs", type=int, default=5, metavar="N", help="Taskwarrior runs.")
+    parser.add_argument(
+        "--refundctl-runs", type=int, default=3, metavar="N", help="refundctl runs (max)."
+    )
+    args = parser.parse_args(argv)
+    if shutil.which("task") is None:
+        print("Taskwarrior is not installed ('task' is not on PATH); skipping the comparison.")
+        print("Install it with: apt-get install -y taskwarrior")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="refundctl-ledger-") as temporary:
         ledger = args.ledger
         if ledger is None:
-            ledger = scratch / "ledger.db"
+            ledger = Path(temporary) / "ledger.db"
             subprocess.run(
                 [
                     sys.executable,
@@ -147,51 +218,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ],
                 check=True,
             )
-        r_env = child_env(scratch)
-        r_env["REFUNDCTL_DB"] = str(ledger)
-        check = [*refundctl_command(), "check", "--within", "7d", "--json"]
-        # fill the bytecode cache, untimed
-        subprocess.run(
-            [*refundctl_command(), "--version"], env=r_env, capture_output=True, check=False
+        found = compare(
+            ledger, args.tasks, seed=args.seed, runs=args.runs, refundctl_runs=args.refundctl_runs
         )
-        ours = measure(check, r_env, args.refundctl_runs, args.budget)
-        shown_tasks = len(shown(export, env))
-        items = shown(check, r_env, "items")
-        shown_items = len(items)
-        disputes = len({item["id"] for item in items if isinstance(item, dict)})
-
+    assert found is not None
     print(f"Deadlines due within 7 days of {AS_OF}, out of {args.tasks:,}")
     print(f"load average: {load()}\n")
-    print(
-        f"{'tool and command':<52} {'shown':>7} {'runs':>4} {'wall ms':>9} {'cpu ms':>8} "
-        f"{'peak MiB':>9}"
-    )
-    print("-" * 94)
-    rows: list[tuple[str, int, Timing]] = [
-        (f"Taskwarrior {version}: task due.before:... export", shown_tasks, tw),
-        ("refundctl check --within 7d --json", shown_items, ours),
-    ]
-    for label, count, timing in rows:
-        print(
-            f"{label:<52} {count:>7,} {timing.runs:>4} {ms(timing.wall):>9} {ms(timing.cpu):>8} "
-            f"{timing.peak_mib:>9.1f}"
-        )
-    print(
-        f"\n(task import of {args.tasks:,} tasks took {imported:.1f}s. refundctl lists one item "
-        f"per open deadline due in the window: its {shown_items:,} items are {disputes:,} "
-        "disputes, as a dispute waiting on the seller or on the buyer has two deadlines)"
-    )
-    speed = tw.wall / ours.wall
-    faster = speed >= 5
-    lighter = ours.peak_mib < 64 and ours.peak_mib < tw.peak_mib / 4
-    print(
-        f"\nTarget: refundctl at least 5x faster than Taskwarrior: {speed:.3f}x by wall time "
-        f"({tw.cpu / ours.cpu:.3f}x by CPU time) -> {'holds' if faster else 'DOES NOT HOLD'}"
-    )
-    print(
-        f"Target: under a quarter of its memory and under 64 MiB: {ours.peak_mib:.0f} MiB vs "
-        f"{tw.peak_mib:.0f} MiB -> {'holds' if lighter else 'DOES NOT HOLD'}"
-    )
+    print("\n".join(found.lines()))
+    print()
+    for verdict in found.verdicts():
+        print(f"Target: {verdict}")
     return 0
 
 

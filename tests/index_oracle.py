@@ -74,9 +74,30 @@ def assert_index_agrees(path: Path, config: Config, now: datetime, filters: list
                             (o, left) for o, left, _ in ledger.ranked_orders(moment, chosen)
                         ] == [(v.order, v.refundable) for v in orders]
                     for limit in (2, 1000):
-                        records, total, shown, total_orders = ledger.most_urgent(
+                        top = ledger.most_urgent(
                             moment, limit, include_closed=include_closed, filters=chosen
                         )
+                        records, total, shown, total_orders = (
+                            top.records,
+                            top.disputes,
+                            top.orders,
+                            top.open_orders,
+                        )
+                        for view in disputes[:limit]:
+                            assert list(view.deadlines) == top.dispute_deadlines.get(view.id, [])
+                        for (order, left, disputed), view in zip(
+                            top.orders, orders[:limit], strict=False
+                        ):
+                            from_index = order_view(
+                                order,
+                                left,
+                                settings.policy_for,
+                                settings.zone,
+                                moment,
+                                disputed=disputed,
+                                stored=top.order_deadlines.get(order.id, []),
+                            )
+                            assert from_index == view, (moment, limit, chosen)
                         where = (moment, limit, include_closed, chosen)
                         assert [r.id for r in records] == [v.id for v in disputes][:limit], where
                         assert total == len(disputes), where

@@ -762,3 +762,11 @@ def test_status_json_on_a_new_machine_is_empty_not_an_error(
     assert shape["disputes"] == [] and shape["orders"] == []
     assert cli("--db", str(ledger), "order", "list", "--json").json() == {"orders": []}
     assert not ledger.exists()
+
+
+@pytest.mark.parametrize("command", [["backup"], ["restore"], ["attach", "1"], ["order", "import"]])
+def test_a_file_name_with_a_nul_byte_is_refused(cli: Cli, command: list[str]) -> None:
+    run = cli(*command, "a\x00b")
+    assert run.exit_code == 2, run.stderr
+    assert run.stderr.startswith("error: ") and run.stderr.count("\n") == 1, run.stderr
+    assert "null byte" in run.stderr

@@ -65,6 +65,22 @@ class RuleRef:
     def json_text(self) -> str:
         return _rule_json(self.as_json())
 
+    @classmethod
+    def from_json(cls, text: str) -> RuleRef:
+        """The rule back from ``json_text``, as the deadline index stores it."""
+        data = json.loads(text)
+        start = data["from"]
+        return cls(
+            policy=data["policy"],
+            duration=data["duration"],
+            counts_from=data["counts_from"],
+            start=None if start is None else datetime.fromisoformat(start),
+            assumed=data["assumed"],
+            source=data["source"],
+            described=data["explanation"],
+            origin=data["origin"],
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Deadline:

@@ -59,9 +59,16 @@ class OrderView:
         return self.policy.name == GENERIC.name
 
 
-def dispute_view(record: DisputeRecord, policy_for: PolicyFor, zone: tzinfo) -> DisputeView:
+def dispute_view(
+    record: DisputeRecord,
+    policy_for: PolicyFor,
+    zone: tzinfo,
+    stored: Sequence[Deadline] | None = None,
+) -> DisputeView:
+    """A dispute with its deadlines: ``stored`` ones from the ledger's current index, or
+    computed here."""
     policy = policy_for(record.order.marketplace)
-    deadlines = tuple(dispute_deadlines(record.dispute, policy, zone))
+    deadlines = tuple(dispute_deadlines(record.dispute, policy, zone) if stored is None else stored)
     return DisputeView(record, policy, deadlines, next_deadline(deadlines))
 
 
@@ -73,15 +80,16 @@ def order_view(
     now: datetime,
     *,
     disputed: bool = False,
+    stored: Sequence[Deadline] | None = None,
 ) -> OrderView:
-    """An order's windows. Once a received order's window closes it is history; an order that
-    never arrived, and was never disputed, keeps its passed deadline on show: it still needs
-    the buyer to record its arrival or open a dispute."""
+    """An order's windows (``stored`` ones from the ledger's current index, or computed
+    here). Once a received order's window closes it is history; an order that never arrived,
+    and was never disputed, keeps its passed deadline on show: it still needs the buyer to
+    record its arrival or open a dispute."""
     policy = policy_for(order.marketplace)
     keep_overdue = order.received is None and not disputed
-    deadlines = tuple(
-        d for d in order_deadlines(order, policy, zone) if keep_overdue or not d.overdue(now)
-    )
+    found = order_deadlines(order, policy, zone) if stored is None else stored
+    deadlines = tuple(d for d in found if keep_overdue or not d.overdue(now))
     return OrderView(order, refundable, policy, deadlines, next_deadline(deadlines))
 
 

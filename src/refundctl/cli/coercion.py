@@ -98,8 +98,10 @@ def _convert(
         return _whole_number(value, info)
     if annotation is Path and info.path_type is None and isinstance(value, str | Path):
         path = Path(value)
-        if str(path) != str(value):
-            raise _ForTyper  # "", "a//b", "dir/": Typer's messages quote the text as given
+        if str(path) != str(value) or "\x00" in str(value):
+            # "", "a//b", "dir/": Typer's messages quote the text as given; a NUL byte no
+            # file name can hold, and Typer's validation says so.
+            raise _ForTyper
         return coerce_cli_path(path, info, path_type=Path, param=param, ctx=ctx)
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         try:

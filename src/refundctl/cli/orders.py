@@ -436,6 +436,8 @@ def _read_import(file: str) -> str:
         raise BadInput(f"{file} is a directory; give the file to import") from None
     except OSError as error:
         raise BadInput(f"cannot read {file}: {error.strerror}") from None
+    except ValueError:  # the only one Path raises: a NUL byte, which no file name holds
+        raise BadInput(f"{file!r} cannot be a file name: it holds a null byte") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

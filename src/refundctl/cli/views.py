@@ -159,14 +159,24 @@ def _most_urgent(e: Env, limit: int, include_closed: bool, filters: Filters) -> 
         more = len(disputes) - limit, len(order_views) - limit
         disputes, order_views = disputes[:limit], order_views[:limit]
     else:
-        records, all_disputes, orders, all_orders = top
         policy_for = e.settings.policy_for
-        disputes = [dispute_view(r, policy_for, e.zone) for r in records]
-        order_views = [
-            order_view(o, left, policy_for, e.zone, e.now, disputed=disputed)
-            for o, left, disputed in orders
+        disputes = [
+            dispute_view(r, policy_for, e.zone, top.dispute_deadlines.get(r.id, []))
+            for r in top.records
         ]
-        more = all_disputes - len(disputes), all_orders - len(order_views)
+        order_views = [
+            order_view(
+                o,
+                left,
+                policy_for,
+                e.zone,
+                e.now,
+                disputed=disputed,
+                stored=top.order_deadlines.get(o.id, []),
+            )
+            for o, left, disputed in top.orders
+        ]
+        more = top.disputes - len(disputes), top.open_orders - len(order_views)
     show(status_view(disputes, max(more[0], 0), order_views, max(more[1], 0), e.now, e.zone))
 
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from refundctl.deadlines import CheckItem, Deadline, next_deadline
+from refundctl.deadlines import CheckItem, Deadline, RuleRef, next_deadline
 from refundctl.domain import ACTIVE, Order
 from refundctl.policies import Binds
 from refundctl.timeparse import iso
@@ -95,6 +95,30 @@ def replace(
         return
     conn.execute(f"DELETE FROM deadlines WHERE {where}", params)
     insert(conn, rows)
+
+
+def stored(conn: sqlite3.Connection, column: str, ids: Sequence[int]) -> dict[int, list[Deadline]]:
+    """The stored deadlines of these disputes (``column`` "dispute_id") or of these orders'
+    own windows ("order_id"), earliest first, as the deadline code computed them."""
+    found: dict[int, list[Deadline]] = {}
+    if not ids:
+        return found
+    scope = "" if column == "dispute_id" else " AND dispute_id = 0"
+    for key, name, due_at, binds, action, rule in conn.execute(
+        f"SELECT {column}, name, due_at, binds, action, rule FROM deadlines "
+        f"WHERE {column} IN ({', '.join('?' for _ in ids)}){scope} ORDER BY {column}, position",
+        ids,
+    ):
+        found.setdefault(key, []).append(
+            Deadline(
+                name,
+                datetime.fromtimestamp(due_at, UTC),
+                Binds(binds),
+                action,
+                RuleRef.from_json(rule),
+            )
+        )
+    return found
 
 
 def _seconds(moment: datetime) -> int | float:

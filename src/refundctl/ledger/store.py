@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from refundctl import domain
 from refundctl.deadlines import (
     CheckItem,
+    Deadline,
     basis,
     dispute_deadlines,
     order_deadlines,
@@ -90,6 +91,19 @@ class Result:
 
     record: DisputeRecord
     warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Urgent:
+    """What ``status`` shows: the most urgent disputes and open orders, how many there are
+    of each, and their deadlines as the index stores them (by dispute and by order id)."""
+
+    records: list[DisputeRecord]
+    disputes: int
+    orders: list[tuple[Order, Decimal, bool]]
+    open_orders: int
+    dispute_deadlines: dict[int, list[Deadline]]
+    order_deadlines: dict[int, list[Deadline]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -976,16 +990,29 @@ class Ledger:
 
     def most_urgent(
         self, now: datetime, limit: int, *, include_closed: bool, filters: Filters | None
-    ) -> tuple[list[DisputeRecord], int, list[tuple[Order, Decimal, bool]], int]:
+    ) -> Urgent:
         """The ``limit`` most urgent disputes and open orders (as ``open_orders`` gives them),
-        each with how many there are in all: what ``status`` shows on a terminal."""
+        with their stored deadlines and how many there are in all: what ``status`` shows on
+        a terminal."""
         assert self.index_current
         with self._read():
             ids, disputes = deadline_index.top_disputes(
                 self.conn, now, limit, include_closed=include_closed, filters=filters
             )
             order_ids, orders = deadline_index.top_orders(self.conn, now, limit, filters)
-            return self._records(ids), disputes, self._open_orders(order_ids), orders
+            return Urgent(
+                self._records(ids),
+                disputes,
+                self._open_orders(order_ids),
+                orders,
+                deadline_index.stored(self.conn, "dispute_id", ids),
+                deadline_index.stored(self.conn, "order_id", order_ids),
+            )
+
+    def stored_deadlines(self, dispute_ids: Sequence[int]) -> dict[int, list[Deadline]]:
+        """The index's deadlines of these disputes (for tests that hold it to the code)."""
+        with self._read():
+            return deadline_index.stored(self.conn, "dispute_id", dispute_ids)
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
