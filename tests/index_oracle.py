@@ -69,10 +69,21 @@ def assert_index_agrees(path: Path, config: Config, now: datetime, filters: list
                         every = ledger.ranked_disputes(
                             moment, include_closed=include_closed, filters=chosen
                         )
-                        assert [r.id for r in every] == [v.id for v in disputes]
+                        assert [(r.id, tuple(found)) for r, found in every] == [
+                            (v.id, v.deadlines) for v in disputes
+                        ]
                         assert [
-                            (o, left) for o, left, _ in ledger.ranked_orders(moment, chosen)
-                        ] == [(v.order, v.refundable) for v in orders]
+                            order_view(
+                                o,
+                                left,
+                                settings.policy_for,
+                                settings.zone,
+                                moment,
+                                disputed=disputed,
+                                stored=found,
+                            )
+                            for o, left, disputed, found in ledger.ranked_orders(moment, chosen)
+                        ] == orders
                     for limit in (2, 1000):
                         top = ledger.most_urgent(
                             moment, limit, include_closed=include_closed, filters=chosen

@@ -126,14 +126,16 @@ def _status_json(e: Env, include_closed: bool, filters: Filters) -> None:
                 sys.stdout.writelines(
                     jsonshape.status(
                         (
-                            dispute_view(r, policy_for, zone)
-                            for r in ledger.ranked_disputes(
+                            dispute_view(r, policy_for, zone, stored)
+                            for r, stored in ledger.ranked_disputes(
                                 now, include_closed=include_closed, filters=filters
                             )
                         ),
                         (
-                            order_view(o, left, policy_for, zone, now, disputed=disputed)
-                            for o, left, disputed in ledger.ranked_orders(now, filters)
+                            order_view(
+                                o, left, policy_for, zone, now, disputed=disputed, stored=stored
+                            )
+                            for o, left, disputed, stored in ledger.ranked_orders(now, filters)
                         ),
                         now,
                     )

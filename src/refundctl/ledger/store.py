@@ -1022,25 +1022,32 @@ class Ledger:
 
     def ranked_disputes(
         self, now: datetime, *, include_closed: bool, filters: Filters | None
-    ) -> Iterator[DisputeRecord]:
-        """Every dispute, most urgent first, read a batch at a time so that a long listing
-        is never held in memory whole. Iterate it inside ``snapshot()``."""
+    ) -> Iterator[tuple[DisputeRecord, list[Deadline]]]:
+        """Every dispute with its stored deadlines, most urgent first, read a batch at a time
+        so that a long listing is never held in memory whole. Iterate it inside
+        ``snapshot()``."""
         assert self.index_current
         ids, _ = deadline_index.top_disputes(
             self.conn, now, None, include_closed=include_closed, filters=filters
         )
         for start in range(0, len(ids), _BATCH):
-            yield from self._records(ids[start : start + _BATCH])
+            batch = ids[start : start + _BATCH]
+            stored = deadline_index.stored(self.conn, "dispute_id", batch)
+            for record in self._records(batch):
+                yield record, stored.get(record.id, [])
 
     def ranked_orders(
         self, now: datetime, filters: Filters | None
-    ) -> Iterator[tuple[Order, Decimal, bool]]:
+    ) -> Iterator[tuple[Order, Decimal, bool, list[Deadline]]]:
         """Every open order with a window on show, most urgent first, as ``open_orders``
-        gives them. Iterate it inside ``snapshot()``."""
+        gives them, with its stored window. Iterate it inside ``snapshot()``."""
         assert self.index_current
         ids, _ = deadline_index.top_orders(self.conn, now, None, filters)
         for start in range(0, len(ids), _BATCH):
-            yield from self._open_orders(ids[start : start + _BATCH])
+            batch = ids[start : start + _BATCH]
+            stored = deadline_index.stored(self.conn, "order_id", batch)
+            for order, left, disputed in self._open_orders(batch):
+                yield order, left, disputed, stored.get(order.id, [])
 
     def _open_orders(self, ids: Sequence[int]) -> list[tuple[Order, Decimal, bool]]:
         """These orders, in this order, each with what is refundable and whether it was ever
