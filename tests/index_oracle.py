@@ -60,6 +60,13 @@ def assert_index_agrees(path: Path, config: Config, now: datetime, filters: list
     settings = Settings(zone=config.zone(), policy_for=config.policies.for_marketplace)
     with Ledger.open(path, settings, write=False) as ledger:
         assert ledger.index_current
+        counted = ledger.conn.execute(
+            "SELECT state, n FROM dispute_counts WHERE n != 0 ORDER BY state"
+        ).fetchall()
+        actual = ledger.conn.execute(
+            "SELECT state, count(*) FROM disputes GROUP BY state ORDER BY state"
+        ).fetchall()
+        assert [tuple(row) for row in counted] == [tuple(row) for row in actual]
         for shift in SHIFTS:
             moment = now + shift
             for chosen in filters:

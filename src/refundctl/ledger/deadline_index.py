@@ -286,7 +286,8 @@ def top_disputes(
                 )
             ]
         total = conn.execute(
-            f"SELECT (SELECT count(*) FROM disputes WHERE state IN ({_ACTIVE_SQL})) + "
+            "SELECT (SELECT coalesce(sum(n), 0) FROM dispute_counts "
+            f"WHERE state IN ({_ACTIVE_SQL})) + "
             "(SELECT count(*) FROM disputes s WHERE s.state = 'lost' AND EXISTS "
             "(SELECT 1 FROM deadlines d WHERE d.dispute_id = s.id))"
         ).fetchone()[0]

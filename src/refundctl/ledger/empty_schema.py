@@ -37,4 +37,8 @@ STATEMENTS = (
     "CREATE INDEX deadlines_next_disputes ON deadlines (buyer, stake DESC, due_at, dispute_id) WHERE is_next = 1 AND dispute_id > 0",
     "CREATE INDEX deadlines_next_orders ON deadlines (buyer, stake DESC, due_at, order_id) WHERE is_next = 1 AND dispute_id = 0",
     "CREATE TABLE deadline_basis (marketplace TEXT PRIMARY KEY, basis TEXT NOT NULL)",
+    "CREATE TABLE dispute_counts (state TEXT PRIMARY KEY, n INTEGER NOT NULL)",
+    "CREATE TRIGGER disputes_count_insert AFTER INSERT ON disputes BEGIN INSERT INTO dispute_counts (state, n) VALUES (NEW.state, 1) ON CONFLICT (state) DO UPDATE SET n = n + 1; END",
+    "CREATE TRIGGER disputes_count_update AFTER UPDATE OF state ON disputes WHEN OLD.state != NEW.state BEGIN UPDATE dispute_counts SET n = n - 1 WHERE state = OLD.state; INSERT INTO dispute_counts (state, n) VALUES (NEW.state, 1) ON CONFLICT (state) DO UPDATE SET n = n + 1; END",
+    "CREATE TRIGGER disputes_count_delete AFTER DELETE ON disputes BEGIN UPDATE dispute_counts SET n = n - 1 WHERE state = OLD.state; END",
 )

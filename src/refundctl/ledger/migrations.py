@@ -193,3 +193,24 @@ def m002_create_deadline_index(db: Database) -> None:
     )
     db.execute("CREATE TABLE deadline_basis (marketplace TEXT PRIMARY KEY, basis TEXT NOT NULL)")
     db.execute("INSERT INTO deadline_basis SELECT DISTINCT marketplace, '' FROM orders")
+    # How many disputes are in each state, kept by SQLite itself, so that `status` can say
+    # "and 99,980 more" without counting a million rows.
+    db.execute("CREATE TABLE dispute_counts (state TEXT PRIMARY KEY, n INTEGER NOT NULL)")
+    db.execute("INSERT INTO dispute_counts SELECT state, count(*) FROM disputes GROUP BY state")
+    up = (
+        "INSERT INTO dispute_counts (state, n) VALUES ({0}.state, 1) "
+        "ON CONFLICT (state) DO UPDATE SET n = n + 1"
+    )
+    down = "UPDATE dispute_counts SET n = n - 1 WHERE state = {0}.state"
+    db.execute(
+        f"CREATE TRIGGER disputes_count_insert AFTER INSERT ON disputes "
+        f"BEGIN {up.format('NEW')}; END"
+    )
+    db.execute(
+        "CREATE TRIGGER disputes_count_update AFTER UPDATE OF state ON disputes "
+        f"WHEN OLD.state != NEW.state BEGIN {down.format('OLD')}; {up.format('NEW')}; END"
+    )
+    db.execute(
+        f"CREATE TRIGGER disputes_count_delete AFTER DELETE ON disputes "
+        f"BEGIN {down.format('OLD')}; END"
+    )

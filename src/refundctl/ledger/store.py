@@ -226,24 +226,30 @@ class Ledger:
         ``later`` to have the items, events and windows of all its rows written together."""
         stamp = iso(now)
         recorded = _order_fields(order)
-        cursor = self.conn.execute(
-            "INSERT INTO orders (marketplace, order_no, seller, title, total, currency, "
-            "ordered, shipped, expected_by, received, protection_ends, payment, created, "
-            "updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                order.marketplace,
-                order.order_no,
-                order.seller,
-                order.title,
-                to_minor(order.total, order.currency),
-                order.currency,
-                *(recorded[name] for name in _ORDER_TIMES),
-                order.payment,
-                stamp,
-                stamp,
-            ),
+        row = (
+            order.marketplace,
+            order.order_no,
+            order.seller,
+            order.title,
+            to_minor(order.total, order.currency),
+            order.currency,
+            *(recorded[name] for name in _ORDER_TIMES),
+            order.payment,
+            stamp,
+            stamp,
         )
-        order_id = int(cursor.lastrowid or 0)
+        if later is None:
+            order_id = int(self.conn.execute(_INSERT_ORDER, (None, *row)).lastrowid or 0)
+        else:
+            # Numbered here as SQLite would (one more than the largest, inside this write
+            # transaction), so that the whole file's orders go in with one statement.
+            if later.next_id == 0:
+                later.next_id = (
+                    1 + self.conn.execute("SELECT coalesce(max(id), 0) FROM orders").fetchone()[0]
+                )
+            order_id = later.next_id
+            later.next_id += 1
+            later.orders.append((order_id, *row))
         pending = later or _Pending()
         pending.items += _item_rows(order_id, order)
         pending.events.append((order_id, kind, _event_json(recorded), stamp, stamp))
@@ -1389,6 +1395,11 @@ def _placeholders(values: frozenset[State]) -> str:
     return ", ".join("?" for _ in values)
 
 
+_INSERT_ORDER = (
+    "INSERT INTO orders (id, marketplace, order_no, seller, title, total, currency, ordered, "
+    "shipped, expected_by, received, protection_ends, payment, created, updated) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 _INSERT_ITEM = (
     "INSERT INTO order_items (order_id, position, name, quantity, price) VALUES (?, ?, ?, ?, ?)"
 )
@@ -1412,11 +1423,14 @@ class _Pending:
     """Rows that follow new orders, written together: an import of many orders makes three
     statements of them instead of three per order."""
 
+    orders: list[tuple[object, ...]] = field(default_factory=list)
     items: list[tuple[object, ...]] = field(default_factory=list)
     events: list[tuple[object, ...]] = field(default_factory=list)
     windows: list[tuple[object, ...]] = field(default_factory=list)
+    next_id: int = 0  # the number the next new order takes; 0 until asked
 
     def write(self, conn: sqlite3.Connection) -> None:
+        conn.executemany(_INSERT_ORDER, self.orders)
         conn.executemany(_INSERT_ITEM, self.items)
         conn.executemany(
             "INSERT INTO order_events (order_id, kind, changes, at, recorded) "
@@ -1424,7 +1438,7 @@ class _Pending:
             self.events,
         )
         deadline_index.insert(conn, sorted(self.windows))  # appended in key order: faster
-        self.items, self.events, self.windows = [], [], []
+        self.orders, self.items, self.events, self.windows = [], [], [], []
 
 
 def _in(column: str, values: Sequence[object]) -> str:
