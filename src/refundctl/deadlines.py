@@ -103,7 +103,8 @@ class CheckItem(NamedTuple):
 
     Flat, so that the ledger's deadline index can hand out thousands of them straight from
     its rows without rebuilding each dispute: ``due_at`` is the due time in whole seconds
-    since the epoch, ``rule`` the rule's JSON text (``RuleRef.json_text``).
+    since the epoch, ``due_text`` the same in ISO 8601 (UTC), ``rule`` the rule's JSON text
+    (``RuleRef.json_text``).
     """
 
     kind: str  # "dispute" or "order"
@@ -113,6 +114,7 @@ class CheckItem(NamedTuple):
     marketplace: str
     name: str
     due_at: int
+    due_text: str
     binds: str
     action: str
     rule: str
@@ -131,9 +133,10 @@ DEADLINE_CODE_VERSION = "1"
 
 
 def basis(policy: Policy, zone: tzinfo) -> str:
-    """What a marketplace's stored deadlines depend on, as a short fingerprint: the policy's
-    values (built-in and from the config), the buyer's zone, the holiday data and this code."""
-    facts = "\n".join(
+    """What a marketplace's stored deadlines depend on: the policy's values (built-in and
+    from the config), the buyer's zone, the holiday data and this code. Kept whole rather than
+    hashed: a few kilobytes per marketplace, compared exactly, and no hash module to load."""
+    return "\n".join(
         (
             DEADLINE_CODE_VERSION,
             repr(policy),
@@ -141,9 +144,6 @@ def basis(policy: Policy, zone: tzinfo) -> str:
             holiday_data_version() if _uses_holidays(policy) else "",
         )
     )
-    import hashlib  # lazy: only a command that opens a ledger file needs it
-
-    return hashlib.sha256(facts.encode()).hexdigest()[:24]
 
 
 def _uses_holidays(policy: Policy) -> bool:

@@ -26,6 +26,7 @@ from refundctl.deadlines import (
 from refundctl.domain import DisputeRecord, Order
 from refundctl.domain import at_stake as domain_at_stake
 from refundctl.policies import GENERIC, Binds, Policy
+from refundctl.timeparse import iso
 
 PolicyFor = Callable[[str], Policy]
 
@@ -157,6 +158,7 @@ def check_item(kind: str, dispute_id: int | None, order: Order, deadline: Deadli
         order.marketplace,
         deadline.name,
         int(deadline.due.timestamp()),  # whole seconds, as every time in the ledger
+        iso(deadline.due),
         str(deadline.binds),
         deadline.action,
         deadline.rule.json_text(),

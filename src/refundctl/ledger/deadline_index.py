@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from refundctl.deadlines import CheckItem, Deadline, RuleRef, next_deadline
 from refundctl.domain import ACTIVE, Order
@@ -22,6 +23,7 @@ from refundctl.policies import Binds
 from refundctl.timeparse import iso
 from refundctl.views import Filters
 
+DAY = 86400
 _ACTIVE_SQL = ", ".join(f"'{s}'" for s in sorted(str(s) for s in ACTIVE))
 
 # views.urgency in SQL, for a deadline row ``d`` (NULL when a dispute has none): overdue ones
@@ -183,19 +185,51 @@ def due(
     """Every deadline overdue or due by ``horizon``, most urgent first (``views.check_items``).
 
     An order's own window that has passed drops out once the order arrived or had a
-    dispute (``lapses``), as in ``views.order_view``.
+    dispute (``lapses``), as in ``views.order_view``. The overdue ones come sorted from
+    SQLite; the upcoming ones arrive in due order from the table's key and need sorting only
+    within each day, here, a day at a time.
     """
     where, params, joins = _filter_sql(filters)
-    cursor = conn.execute(
-        # The columns of CheckItem, in its order.
-        "SELECT CASE WHEN d.dispute_id THEN 'dispute' ELSE 'order' END, "
-        "nullif(d.dispute_id, 0), d.order_id, d.order_no, d.marketplace, d.name, d.due_at, "
-        f"d.binds, d.action, d.rule FROM deadlines d{_JOINS if joins else ''} "
-        "WHERE d.due_at <= :horizon AND (d.lapses = 0 OR d.due_at > :now)"
-        f"{where} ORDER BY {_URGENCY}, d.dispute_id, d.order_id, d.position",
-        {"now": _seconds(now), "horizon": _seconds(horizon), **params},
+    at = _seconds(now)
+    # The columns of CheckItem, in its order.
+    columns = (
+        "CASE WHEN d.dispute_id THEN 'dispute' ELSE 'order' END, nullif(d.dispute_id, 0), "
+        "d.order_id, d.order_no, d.marketplace, d.name, d.due_at, "
+        "strftime('%Y-%m-%dT%H:%M:%S+00:00', d.due_at, 'unixepoch'), d.binds, d.action, d.rule"
     )
-    return map(CheckItem._make, cursor)
+    tables = f"FROM deadlines d{_JOINS if joins else ''} WHERE"
+    values = {"now": at, "horizon": _seconds(horizon), **params}
+    yield from map(
+        CheckItem._make,
+        conn.execute(
+            f"SELECT {columns} {tables} d.due_at <= :now AND d.due_at <= :horizon "
+            f"AND d.lapses = 0{where} ORDER BY {_URGENCY}, d.dispute_id, d.order_id, d.position",
+            values,
+        ),
+    )
+    day: list[tuple[Any, ...]] = []
+    end = None
+    for row in conn.execute(
+        # Then what the order within a day needs.
+        f"SELECT {columns}, d.stake, d.position {tables} d.due_at > :now "
+        f"AND d.due_at <= :horizon{where} ORDER BY d.due_at, d.order_id, d.dispute_id, d.position",
+        values,
+    ):
+        if end is not None and row[6] >= end:
+            yield from _day(day)
+            day = []
+        if not day:
+            end = at + ((row[6] - at) // DAY + 1) * DAY  # the end of its whole day left
+        day.append(row)
+    yield from _day(day)
+
+
+def _day(rows: list[tuple[Any, ...]]) -> Iterator[CheckItem]:
+    """One day's upcoming deadlines in urgency order: the money at stake, largest first,
+    then the due time, then who they belong to."""
+    rows.sort(key=lambda r: (-r[11], r[6], r[1] or 0, r[2], r[12]))
+    for row in rows:
+        yield CheckItem._make(row[:11])
 
 
 def _dispute_scope(include_closed: bool, filters: Filters | None) -> tuple[str, dict[str, object]]:
@@ -208,9 +242,6 @@ def _dispute_scope(include_closed: bool, filters: Filters | None) -> tuple[str, 
         f"WHERE {scope}{where}",
         params,
     )
-
-
-DAY = 86400
 
 
 def _walk(conn: sqlite3.Connection, kind: str, now: datetime, limit: int) -> list[int]:

@@ -299,7 +299,7 @@ def check_rows(items: Iterable[CheckItem], now: datetime) -> list[dict[str, Any]
             "marketplace": item.marketplace,
             "order_no": item.order_no,
             "deadline": item.name,
-            "due": iso(item.due),
+            "due": item.due_text,
             "binds": item.binds,
             "action": item.action,
             "overdue": item.overdue(now),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from json.encoder import encode_basestring as _text
 from typing import Any
 
@@ -172,15 +172,13 @@ def check(items: Iterable[CheckItem], now: datetime, label: str) -> Iterator[str
     yield f'{{"as_of": {_text(iso(now))}, "within": {_text(label)}, "items": ['
     separator = "\n"
     at = now.timestamp()
-    stamp = datetime.fromtimestamp
     # Unpacked rather than read by attribute: this loop runs once per item of a long list.
-    for kind, dispute_id, _, order_no, marketplace, name, due_at, binds, action, rule in items:
+    for kind, dispute_id, _, order_no, marketplace, name, due_at, due, binds, action, rule in items:
         yield (
             f'{separator}{{"kind": {_text(kind)}, '
             f'"id": {"null" if dispute_id is None else dispute_id}, '
             f'"order": {_text(order_no)}, "marketplace": {_text(marketplace)}, '
-            f'"deadline": {{"name": {_text(name)}, '
-            f'"due": "{stamp(due_at, UTC).isoformat()}", '
+            f'"deadline": {{"name": {_text(name)}, "due": "{due}", '
             f'"binds": {_text(binds)}, "action": {_text(action)}, '
             f'"overdue": {"true" if due_at <= at else "false"}, "rule": {rule}}}}}'
         )
