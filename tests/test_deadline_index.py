@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from refundctl import deadlines
-from refundctl.config import config_path, load_config
+from refundctl.config import Config, config_path, load_config
 from refundctl.ledger import deadline_index
 from refundctl.ledger.store import Ledger, Settings
 from refundctl.views import Filters
@@ -190,3 +190,29 @@ def test_the_empty_schema_is_what_the_migrations_make() -> None:
     empty = _empty_ledger()
     names = "SELECT migration_set, name FROM _sqlite_migrations ORDER BY id"
     assert empty.execute(names).fetchall() == migrated.execute(names).fetchall()
+
+
+def test_two_processes_with_different_policies_never_leave_rows_of_the_other(
+    story: Cli, ledger_path: Path, tmp_path: Path
+) -> None:
+    """One command opens the ledger with its config; another, with a different one, writes in
+    between; then the first writes. The first must look at the stored basis again inside its
+    own transaction, not trust what it saw when it opened."""
+    from datetime import timedelta
+
+    from refundctl.domain import Actor
+
+    faster = tmp_path / "faster.toml"
+    faster.write_text('timezone = "UTC"\n[marketplaces.aliexpress]\nbuyer_response = "2d"\n')
+    plain_config, fast_config = load_config(), load_config(faster)
+
+    def settings(config: Config) -> Settings:
+        return Settings(zone=config.zone(), policy_for=config.policies.for_marketplace)
+
+    now = datetime.fromisoformat(NOW)
+    with Ledger.open(ledger_path, settings(fast_config), write=True) as first:
+        with Ledger.open(ledger_path, settings(plain_config), write=True) as second:
+            second.attach_message(1, "second", Actor.BUYER, now, now)
+        first.attach_message(1, "first", Actor.BUYER, now, now + timedelta(seconds=1))
+    assert_index_agrees(ledger_path, fast_config, now, EVERYTHING)
+    assert not index_current(ledger_path)  # this test's own config (plain) sees it is stale

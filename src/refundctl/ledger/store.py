@@ -175,15 +175,15 @@ class Ledger:
         """One command's transaction. BEGIN IMMEDIATE takes the write lock before reading.
         ``commit=False`` runs everything and then rolls it back: a dry run."""
         self.conn.execute("BEGIN IMMEDIATE")
+        # What another process (with another config or zone) stored before we took the lock
+        # decides what we must recompute: look at the stored basis again in every write.
+        self._basis_ok.clear()
         try:
             yield
         except BaseException:
             self.conn.execute("ROLLBACK")
-            self._basis_ok.clear()
             raise
         self.conn.execute("COMMIT" if commit else "ROLLBACK")
-        if not commit:
-            self._basis_ok.clear()
 
     @contextmanager
     def _read(self) -> Iterator[None]:
