@@ -216,3 +216,66 @@ def test_two_processes_with_different_policies_never_leave_rows_of_the_other(
         first.attach_message(1, "first", Actor.BUYER, now, now + timedelta(seconds=1))
     assert_index_agrees(ledger_path, fast_config, now, EVERYTHING)
     assert not index_current(ledger_path)  # this test's own config (plain) sees it is stale
+
+
+def test_a_read_that_began_before_another_config_re_stored_the_index_computes_afresh(
+    story: Cli, ledger_path: Path, tmp_path: Path
+) -> None:
+    from refundctl.domain import Actor
+
+    faster = tmp_path / "faster.toml"
+    faster.write_text('timezone = "UTC"\n[marketplaces.aliexpress]\nbuyer_response = "2d"\n')
+    plain_config, fast_config = load_config(), load_config(faster)
+    now = datetime.fromisoformat(NOW)
+    plain = Settings(zone=plain_config.zone(), policy_for=plain_config.policies.for_marketplace)
+    fast = Settings(zone=fast_config.zone(), policy_for=fast_config.policies.for_marketplace)
+    with Ledger.open(ledger_path, plain, write=False) as reader:
+        assert reader.index_current
+        with Ledger.open(ledger_path, fast, write=True) as writer:
+            writer.attach_message(1, "meanwhile", Actor.BUYER, now, now)
+        with reader.snapshot():
+            assert not reader.index_current  # the rows are the other config's now
+        assert reader.most_urgent(now, 5, include_closed=False, filters=None) is None
+
+
+def test_a_dry_run_or_a_refused_command_leaves_a_stale_index_as_it_was(
+    story: Cli, ledger_path: Path, tmp_path: Path
+) -> None:
+    configure('[marketplaces.aliexpress]\nseller_response = "2d"\n')
+    before = snapshot(ledger_path)
+    orders = tmp_path / "orders.csv"
+    orders.write_text("order_no,marketplace,total\nNEW-1,ebay,5\n")
+    assert story("order", "import", str(orders), "--dry-run").exit_code == 0
+    assert story("open", "NOPE", "--reason", "damaged", "--full").exit_code == 2
+    assert snapshot(ledger_path) == before
+    assert story("order", "import", str(orders)).exit_code == 0  # a write stores it again
+    assert index_current(ledger_path)
+
+
+def test_the_basis_is_the_same_in_every_process(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    config = tmp_path / "c.toml"
+    config.write_text(
+        '[marketplaces.ebay]\nseller_response = "4d"\nescalate_by = "20d"\ntimezone = "UTC"\n'
+        '[marketplaces.generic]\ndispute_window = "20d"\nprotection_ends = "60d"\n'
+    )
+    program = (
+        "from pathlib import Path; from zoneinfo import ZoneInfo; "
+        "from refundctl.config import load_config; from refundctl.deadlines import basis; "
+        f"c = load_config(Path({str(config)!r})); "
+        "print([basis(c.policies.for_marketplace(m), ZoneInfo('UTC')) for m in ('ebay', 'x')])"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", program],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3", "4")
+    }
+    assert len(seen) == 1, seen

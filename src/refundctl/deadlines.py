@@ -139,9 +139,29 @@ def basis(policy: Policy, zone: tzinfo) -> str:
     return "\n".join(
         (
             DEADLINE_CODE_VERSION,
-            repr(policy),
+            _policy_facts(policy),
             zone_identity(zone),
             holiday_data_version() if _uses_holidays(policy) else "",
+        )
+    )
+
+
+def _policy_facts(policy: Policy) -> str:
+    """A policy's values as text that is the same in every process: its sets sorted (the
+    order of a frozenset's repr varies with the hash seed) and its rules by name (the config
+    file's order does not matter)."""
+    rules = sorted((str(name), repr(rule)) for name, rule in policy.rules.items())
+    fallback = "" if policy.fallback is None else _policy_facts(policy.fallback)
+    return repr(
+        (
+            policy.name,
+            policy.timezone,
+            policy.holidays,
+            policy.source,
+            str(policy.checked),
+            rules,
+            sorted(policy.from_config),
+            fallback,
         )
     )
 

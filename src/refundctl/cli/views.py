@@ -120,26 +120,23 @@ def _status_json(e: Env, include_closed: bool, filters: Filters) -> None:
     from refundctl.render import jsonshape
 
     policy_for, zone, now = e.settings.policy_for, e.zone, e.now
-    with e.ledger(write=False) as ledger:
+    with e.ledger(write=False) as ledger, ledger.snapshot():
         if ledger.index_current:
-            with ledger.snapshot():
-                sys.stdout.writelines(
-                    jsonshape.status(
-                        (
-                            dispute_view(r, policy_for, zone, stored)
-                            for r, stored in ledger.ranked_disputes(
-                                now, include_closed=include_closed, filters=filters
-                            )
-                        ),
-                        (
-                            order_view(
-                                o, left, policy_for, zone, now, disputed=disputed, stored=stored
-                            )
-                            for o, left, disputed, stored in ledger.ranked_orders(now, filters)
-                        ),
-                        now,
-                    )
+            sys.stdout.writelines(
+                jsonshape.status(
+                    (
+                        dispute_view(r, policy_for, zone, stored)
+                        for r, stored in ledger.ranked_disputes(
+                            now, include_closed=include_closed, filters=filters
+                        )
+                    ),
+                    (
+                        order_view(o, left, policy_for, zone, now, disputed=disputed, stored=stored)
+                        for o, left, disputed, stored in ledger.ranked_orders(now, filters)
+                    ),
+                    now,
                 )
+            )
             return
     disputes, orders = gather(e, include_closed=include_closed, filters=filters)
     sys.stdout.writelines(jsonshape.status(disputes, orders, now))
@@ -155,7 +152,7 @@ def _most_urgent(e: Env, limit: int, include_closed: bool, filters: Filters) -> 
             ledger.most_urgent(e.now, limit, include_closed=include_closed, filters=filters)
             if ledger.index_current
             else None
-        )
+        )  # None also when another process re-stored the deadlines meanwhile
     if top is None:  # the index is stale and could not be refreshed: compute afresh
         disputes, order_views = gather(e, include_closed=include_closed, filters=filters)
         more = len(disputes) - limit, len(order_views) - limit
@@ -225,14 +222,17 @@ def check(
     filters = make_filters(
         e, marketplace=marketplace, states=state, seller=seller, since=since, until=until
     )
-    with e.ledger(write=False) as ledger:
+    with e.ledger(write=False) as ledger, ledger.snapshot():
         if ledger.index_current:
-            with ledger.snapshot():
-                due = ledger.due(e.now, e.now + window, filters)
-                first = next(due, None)  # the exit code: is anything due at all?
-                shown = due if first is None else chain((first,), due)
-                _print_check(e, chosen, shown, within_text)
-            raise typer.Exit(0 if first is None else 1)
+            due = ledger.due(e.now, e.now + window, filters)
+            first = next(due, None)  # the exit code: is anything due at all?
+            shown = due if first is None else chain((first,), due)
+            _print_check(e, chosen, shown, within_text)
+            found = first is not None
+        else:
+            found = None
+    if found is not None:
+        raise typer.Exit(1 if found else 0)
     # The index was computed with other policies and could not be refreshed: compute afresh.
     disputes, orders = gather(e, filters=filters)
     items = check_items(disputes, orders, e.now, window)

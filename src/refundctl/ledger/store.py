@@ -162,8 +162,8 @@ class Ledger:
                 store_path = path
             ledger = cls(conn, store_path, settings)
             try:
-                if store_path is not None:
-                    ledger._refresh_index(write=write)
+                if store_path is not None and not write:
+                    ledger._check_index()
                 if not write:
                     conn.execute("PRAGMA query_only = ON")
                 yield ledger
@@ -176,9 +176,13 @@ class Ledger:
         ``commit=False`` runs everything and then rolls it back: a dry run."""
         self.conn.execute("BEGIN IMMEDIATE")
         # What another process (with another config or zone) stored before we took the lock
-        # decides what we must recompute: look at the stored basis again in every write.
+        # decides what we must recompute: look at the stored basis again in every write, and
+        # recompute what is stale inside this command's own transaction, so that a refused
+        # command or a dry run leaves the ledger exactly as it was.
         self._basis_ok.clear()
         try:
+            for marketplace in self._stale():
+                self._ensure_basis(marketplace)
             yield
         except BaseException:
             self.conn.execute("ROLLBACK")
@@ -833,38 +837,37 @@ class Ledger:
             self._bases[marketplace] = found
         return found
 
-    def _refresh_index(self, *, write: bool) -> None:
-        """Recompute the stored deadlines of every marketplace whose basis differs from the
-        policies, zone and holiday data in effect, in one transaction of its own, before a
-        write. A read leaves ``index_current`` false instead, and the commands then compute
-        every deadline afresh; so does a read that would finish an upgrade but cannot write
-        (a read-only or damaged file)."""
-        stale = {
+    def _stale(self) -> dict[str, str]:
+        """The marketplaces whose stored deadlines were computed with other policies, another
+        zone or other holiday data than those in effect, with the basis they were."""
+        return {
             marketplace: stored
             for marketplace, stored in self.conn.execute(
                 "SELECT marketplace, basis FROM deadline_basis"
             )
             if stored != self._basis(marketplace)
         }
-        # DESIGN.md: read-only commands never write, apart from the one-time upgrade. An
-        # empty basis is that upgrade's unfinished part (m002 made the table), so a read
-        # completes it; a read never rewrites rows for a changed config, it computes afresh.
-        if not write and any(stale.values()):
-            self.index_current = False
-            return
+
+    def _check_index(self) -> None:
+        """Before a read: whether the stored deadlines can be trusted (``index_current``).
+
+        DESIGN.md: read-only commands never write, apart from the one-time upgrade. An empty
+        basis is that upgrade's unfinished part (m002 made the table), so a read completes it;
+        a read never rewrites rows for a changed config: the commands compute afresh instead,
+        and so they do when the upgrade cannot be finished (a read-only or damaged file)."""
+        stale = self._stale()
         if not stale:
             return
+        if any(stale.values()):
+            self.index_current = False
+            return
         try:
-            if not write:
-                assert self.path is not None
-                refuse_damaged(self.conn, self.path)
+            assert self.path is not None
+            refuse_damaged(self.conn, self.path)
             with self._write():
-                for marketplace in stale:
-                    self._ensure_basis(marketplace)
+                pass  # a write recomputes what is stale first
         except (LedgerUnusable, sqlite3.OperationalError) as error:
-            if write or (
-                isinstance(error, sqlite3.OperationalError) and "readonly" not in str(error)
-            ):
+            if isinstance(error, sqlite3.OperationalError) and "readonly" not in str(error):
                 raise
             self.index_current = False
 
@@ -996,12 +999,13 @@ class Ledger:
 
     def most_urgent(
         self, now: datetime, limit: int, *, include_closed: bool, filters: Filters | None
-    ) -> Urgent:
+    ) -> Urgent | None:
         """The ``limit`` most urgent disputes and open orders (as ``open_orders`` gives them),
         with their stored deadlines and how many there are in all: what ``status`` shows on
-        a terminal."""
-        assert self.index_current
-        with self._read():
+        a terminal. None when the stored deadlines cannot be trusted: compute afresh."""
+        with self.snapshot():
+            if not self.index_current:
+                return None
             ids, disputes = deadline_index.top_disputes(
                 self.conn, now, limit, include_closed=include_closed, filters=filters
             )
@@ -1022,8 +1026,12 @@ class Ledger:
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
-        """One consistent view of the ledger for reads that span several calls."""
+        """One consistent view of the ledger for reads that span several calls. Inside it,
+        ``index_current`` holds for this very view: another process with another config may
+        have re-stored the deadlines since the ledger was opened."""
         with self._read():
+            if self.index_current and self.path is not None and self._stale():
+                self.index_current = False
             yield
 
     def ranked_disputes(
