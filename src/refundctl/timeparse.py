@@ -248,15 +248,11 @@ def holiday_checker(country: str | None) -> Callable[[date], bool]:
     return functools.lru_cache(maxsize=4096)(lambda day: day in table)
 
 
+@functools.cache
 def holiday_data_version() -> str:
     """Which holiday data is installed, without importing it (that costs tens of
     milliseconds): the ``holidays`` distribution's version from its metadata folder's name,
     else the package's file times. Stored deadlines record it (DESIGN.md: a cache)."""
-    return _holiday_data_version()
-
-
-@functools.cache
-def _holiday_data_version() -> str:
     import importlib.util
     from pathlib import Path
 

@@ -69,7 +69,7 @@ def rows_for(
             str(d.binds),
             d.action,
             d.rule.json_text(),
-            float(stake),
+            float(stake),  # a sort key only (urgency compares amounts as numbers), never money
             int(lapses),
             order.order_no,
             order.marketplace,

@@ -981,13 +981,8 @@ class Ledger:
             "JOIN orders o ON o.id = d.order_id WHERE d.order_id = ? AND d.id != ?",
             (order_id, exclude),
         ):
-            state = State(row[0])
-            took += domain.taken_from_order(
-                state,
-                None if row[1] is None else from_minor(row[1], row[3]),
-                None if row[2] is None else from_minor(row[2], row[3]),
-            )
-            active = active or state.active
+            took += _took(row["state"], row["agreed"], row["refunded"], row["currency"])
+            active = active or State(row["state"]).active
             disputed = True
         return took, active, disputed
 
@@ -1018,11 +1013,6 @@ class Ledger:
                 deadline_index.stored(self.conn, "dispute_id", ids),
                 deadline_index.stored(self.conn, "order_id", order_ids),
             )
-
-    def stored_deadlines(self, dispute_ids: Sequence[int]) -> dict[int, list[Deadline]]:
-        """The index's deadlines of these disputes (for tests that hold it to the code)."""
-        with self._read():
-            return deadline_index.stored(self.conn, "dispute_id", dispute_ids)
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -1346,13 +1336,7 @@ class Ledger:
                 raise LedgerUnusable(f"dispute {dispute_id} is damaged: {error}") from None
             taken = sum(
                 (
-                    domain.taken_from_order(
-                        State(other["state"]),
-                        None if other["agreed"] is None else from_minor(other["agreed"], currency),
-                        None
-                        if other["refunded"] is None
-                        else from_minor(other["refunded"], currency),
-                    )
+                    _took(other["state"], other["agreed"], other["refunded"], currency)
                     for other in siblings.get(order.id, [])
                     if other["id"] != dispute_id
                 ),
@@ -1451,6 +1435,15 @@ class _Pending:
 
 def _in(column: str, values: Sequence[object]) -> str:
     return f"{column} IN ({', '.join('?' for _ in values)})"
+
+
+def _took(state: str, agreed: int | None, refunded: int | None, currency: str) -> Decimal:
+    """What a dispute took out of its order, from the columns kept beside it."""
+    return domain.taken_from_order(
+        State(state),
+        None if agreed is None else from_minor(agreed, currency),
+        None if refunded is None else from_minor(refunded, currency),
+    )
 
 
 def _left(order: Order, taken: Decimal, item: str | None) -> Decimal:
