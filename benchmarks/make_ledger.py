@@ -66,8 +66,9 @@ from refundctl import domain
 from refundctl.deadlines import dispute_deadlines, next_deadline
 from refundctl.domain import Actor, Event, EventKind, Item, Move, OfferKind, Order, Reason, State
 from refundctl.importing import ImportedOrder
+from refundctl.ledger.connection import Settings
 from refundctl.ledger.evidence import evidence_dir
-from refundctl.ledger.store import Ledger, Settings
+from refundctl.ledger.store import Ledger
 from refundctl.money import from_minor, to_minor
 from refundctl.policies import Policy, RuleName, policy_for, resolve
 from refundctl.timeparse import Unit, iso, parse_when

@@ -294,7 +294,8 @@ def fresh_ledger(path: Path) -> None:
     """An empty ledger, created and migrated by refundctl's own ``Ledger.open``."""
     from datetime import UTC
 
-    from refundctl.ledger.store import Ledger, Settings
+    from refundctl.ledger.connection import Settings
+    from refundctl.ledger.store import Ledger
     from refundctl.policies import policy_for
 
     for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):

@@ -93,8 +93,8 @@ def fake_migration(set_attribute: Any = setattr) -> None:
     from sqlite_utils import Database
     from sqlite_utils.migrations import Migrations
 
+    from refundctl.ledger import connection, schema
     from refundctl.ledger import migrations as module
-    from refundctl.ledger import schema, store
 
     upgraded = Migrations(schema.MIGRATION_SET)
     upgraded._migrations = list(module.migrations._migrations)
@@ -109,7 +109,7 @@ def fake_migration(set_attribute: Any = setattr) -> None:
     names = (*schema.MIGRATION_NAMES, "m999_add_dispute_priority")
     set_attribute(module, "migrations", upgraded)
     set_attribute(schema, "MIGRATION_NAMES", names)
-    set_attribute(store, "MIGRATION_NAMES", names)
+    set_attribute(connection, "MIGRATION_NAMES", names)
 
 
 def main() -> None:

@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from refundctl.config import Config
-from refundctl.ledger.store import Ledger, Settings
+from refundctl.due import Filters
+from refundctl.ledger.connection import Settings
+from refundctl.ledger.store import Ledger
 from refundctl.render import jsonshape
 from refundctl.views import (
     DisputeView,
-    Filters,
     OrderView,
     by_urgency,
     check_items,

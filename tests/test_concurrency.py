@@ -69,10 +69,10 @@ def test_a_ledger_locked_past_the_timeout_exits_75(
 ) -> None:
     import sqlite3
 
-    from refundctl.ledger import store
+    from refundctl.ledger import connection
 
     assert cli("order", "add", "A1", "-m", "ebay", "--total", "5").exit_code == 0
-    monkeypatch.setattr(store, "LOCK_TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr(connection, "LOCK_TIMEOUT_SECONDS", 0.2)
     holder = sqlite3.connect(ledger_path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:

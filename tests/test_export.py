@@ -33,7 +33,8 @@ from typer.testing import CliRunner
 from refundctl.cli import app
 from refundctl.domain import Item, Order
 from refundctl.importing import neutralise, unneutralise
-from refundctl.ledger.store import Ledger, Settings
+from refundctl.ledger.connection import Settings
+from refundctl.ledger.store import Ledger
 from refundctl.policies import policy_for
 from refundctl.render.exporting import to_csv
 from tests.conftest import NOW, Cli, Run, snapshot

@@ -39,9 +39,9 @@ from typer.testing import CliRunner
 
 from refundctl.cli import app
 from refundctl.config import Config, load_config
+from refundctl.due import Filters
 from refundctl.money import percent_of
 from refundctl.policies import has_appeals
-from refundctl.views import Filters
 from tests.conftest import NOW, Cli, snapshot
 from tests.index_oracle import assert_index_agrees
 from tests.test_random_moves import ACTIVE, FROM, RESPOND_MOVES

@@ -70,11 +70,51 @@ def test_check_json_on_a_missing_ledger_does_not_load(module: str, isolated: Pat
     assert module not in loaded
 
 
+# What `check` leaves unloaded when it answers from the ledger's stored deadlines.
+DOMAIN_MODEL = (
+    "refundctl.domain",
+    "refundctl.deadlines",
+    "refundctl.views",
+    "refundctl.ledger.store",
+)
+
+
+def test_check_answers_from_stored_deadlines_without_the_domain_model(
+    story: Cli, ledger_path: Path
+) -> None:
+    done, loaded = run("check", "--within", "30d", "--json")
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == story("check", "--within", "30d", "--json").stdout
+    assert json.loads(done.stdout)["items"]
+    assert loaded.isdisjoint(DOMAIN_MODEL), loaded & set(DOMAIN_MODEL)
+
+
+def test_check_computes_afresh_with_the_domain_model_when_the_policies_changed(
+    story: Cli, ledger_path: Path, isolated: Path
+) -> None:
+    config = isolated.parent / "config.toml"
+    config.write_text('timezone = "UTC"\n[marketplaces.aliexpress]\nseller_response = "2d"\n')
+    done, loaded = run("check", "--within", "30d", "--json")
+    assert done.returncode == 1, done.stderr
+    assert '"origin": "config"' in done.stdout  # the new rule, not the stored rows' old one
+    assert "refundctl.domain" in loaded
+
+
+def test_check_on_an_empty_ledger_in_utc_needs_neither_the_policies_nor_a_zone_database(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (isolated.parent / "config.toml").write_text("")
+    monkeypatch.setenv("TZ", "UTC")
+    done, loaded = run("check", "--json")
+    assert done.returncode == 0, done.stderr
+    assert {"refundctl.policies", "zoneinfo", *DOMAIN_MODEL}.isdisjoint(loaded)
+
+
 def test_a_command_loads_only_its_own_module() -> None:
     done, loaded = run("check", "--json")
     assert done.returncode == 0, done.stderr
     commands = {f"refundctl.cli.{module}" for module in COMMAND_MODULES.values()}
-    assert commands & loaded == {"refundctl.cli.views"}
+    assert commands & loaded == {"refundctl.cli.check"}
 
 
 def test_help_lists_every_command_in_order(cli: Cli) -> None:

@@ -166,12 +166,12 @@ def test_a_migration_that_fails_leaves_the_ledger_as_it_was(cli: Cli, ledger_pat
         raise RuntimeError("a bug in the migration")
 
     names = (*MIGRATION_NAMES, "m999_half_done")
-    from refundctl.ledger import schema, store
+    from refundctl.ledger import connection, schema
 
     with pytest.MonkeyPatch.context() as patch:  # its own: undoing it keeps the test's setup
         patch.setattr(migrations_module, "migrations", broken)
         patch.setattr(schema, "MIGRATION_NAMES", names)
-        patch.setattr(store, "MIGRATION_NAMES", names)
+        patch.setattr(connection, "MIGRATION_NAMES", names)
         run = cli("order", "add", "X-1", "-m", "ebay", "--total", "5")
     assert run.exit_code == 70 and "the ledger was left as before" in run.stderr
     assert content(ledger_path) == before

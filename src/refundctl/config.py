@@ -7,6 +7,7 @@ directory. A bad config file is refused whole, with the file, the line and what 
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -34,7 +35,7 @@ class Config:
     # Per marketplace: rule name -> Rule or None, "timezone"/"holidays" -> str or None.
     overrides: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 
-    @property
+    @functools.cached_property
     def policies(self) -> Policies:
         from refundctl.policies import DEFAULT_POLICIES, with_overrides
 

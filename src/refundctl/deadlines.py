@@ -12,8 +12,7 @@ import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, tzinfo
-from typing import NamedTuple
+from datetime import datetime, tzinfo
 
 from refundctl.domain import Dispute, Move, Order, State
 from refundctl.policies import (
@@ -29,9 +28,7 @@ from refundctl.policies import (
 from refundctl.timeparse import (
     Unit,
     add,
-    holiday_data_version,
     iso,
-    zone_identity,
     zone_named,
 )
 
@@ -96,80 +93,6 @@ class Deadline:
 
 # One encoder, made once: json.dumps with options builds a new one for every call.
 _rule_json = json.JSONEncoder(ensure_ascii=False).encode
-
-
-class CheckItem(NamedTuple):
-    """One deadline that needs attention, with just what ``check`` prints about it.
-
-    Flat, so that the ledger's deadline index can hand out thousands of them straight from
-    its rows without rebuilding each dispute: ``due_at`` is the due time in whole seconds
-    since the epoch, ``due_text`` the same in ISO 8601 (UTC), ``rule`` the rule's JSON text
-    (``RuleRef.json_text``).
-    """
-
-    kind: str  # "dispute" or "order"
-    dispute_id: int | None
-    order_id: int
-    order_no: str
-    marketplace: str
-    name: str
-    due_at: int
-    due_text: str
-    binds: str
-    action: str
-    rule: str
-
-    @property
-    def due(self) -> datetime:
-        return datetime.fromtimestamp(self.due_at, UTC)
-
-    def overdue(self, now: datetime) -> bool:
-        return self.due <= now
-
-
-# Bump when the code that computes deadlines changes what it computes: stored deadlines
-# computed by an older version are then recomputed (DESIGN.md: a stored deadline is a cache).
-DEADLINE_CODE_VERSION = "1"
-
-
-def basis(policy: Policy, zone: tzinfo) -> str:
-    """What a marketplace's stored deadlines depend on: the policy's values (built-in and
-    from the config), the buyer's zone, the holiday data and this code. Kept whole rather than
-    hashed: a few kilobytes per marketplace, compared exactly, and no hash module to load."""
-    return "\n".join(
-        (
-            DEADLINE_CODE_VERSION,
-            _policy_facts(policy),
-            zone_identity(zone),
-            holiday_data_version() if _uses_holidays(policy) else "",
-        )
-    )
-
-
-def _policy_facts(policy: Policy) -> str:
-    """A policy's values as text that is the same in every process: its sets sorted (the
-    order of a frozenset's repr varies with the hash seed) and its rules by name (the config
-    file's order does not matter)."""
-    rules = sorted((str(name), repr(rule)) for name, rule in policy.rules.items())
-    fallback = "" if policy.fallback is None else _policy_facts(policy.fallback)
-    return repr(
-        (
-            policy.name,
-            policy.timezone,
-            policy.holidays,
-            policy.source,
-            str(policy.checked),
-            rules,
-            sorted(policy.from_config),
-            fallback,
-        )
-    )
-
-
-def _uses_holidays(policy: Policy) -> bool:
-    return policy.holidays is not None or (
-        policy.fallback is not None and policy.fallback.holidays is not None
-    )
 
 
 def _due(resolved: ResolvedRule, start: datetime, buyer_zone: tzinfo) -> tuple[datetime, tzinfo]:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from refundctl.errors import BadInput
 
@@ -68,6 +68,8 @@ def parse_duration(text: str, *, business_days: bool = False) -> Duration:
 
 def zone_named(name: str) -> tzinfo:
     """An IANA zone such as ``Europe/Berlin``; refused with a hint when unknown."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # here: `check` may need no zone
+
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder of zones
@@ -79,9 +81,10 @@ def zone_named(name: str) -> tzinfo:
 def system_zone() -> tzinfo:
     """The system's zone, with its DST rules (not today's fixed offset).
 
-    An IANA name from ``TZ`` or the ``/etc/localtime`` link gives a ``ZoneInfo``, whose
-    arithmetic runs in C; dateutil's ``tzlocal`` (pure Python, several times slower on every
-    deadline) is the fallback for systems that name no zone.
+    UTC by any of its names is ``datetime.UTC``. Another IANA name from ``TZ`` or the
+    ``/etc/localtime`` link gives a ``ZoneInfo``, whose arithmetic runs in C; dateutil's
+    ``tzlocal`` (pure Python, several times slower on every deadline) is the fallback for
+    systems that name no zone.
     """
     import os
     from pathlib import Path
@@ -93,7 +96,11 @@ def system_zone() -> tzinfo:
         except OSError:
             target = ""
         name = target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else ""
+    if name in _UTC_NAMES:
+        return UTC  # what most servers run in, without loading the zone database
     if name:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
         try:
             return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError, OSError):
@@ -108,7 +115,10 @@ def localize(naive: datetime, zone: tzinfo) -> datetime:
     """Attach ``zone`` to a wall-clock time; a time skipped by DST moves forward past the gap."""
     if isinstance(zone, type(UTC)):
         return naive.replace(tzinfo=zone)  # a fixed offset has no gaps
-    if isinstance(zone, ZoneInfo):
+    # A ZoneInfo exists only once zoneinfo is loaded; looked up rather than imported here,
+    # as this runs for every deadline computed.
+    zoneinfo = sys.modules.get("zoneinfo")
+    if zoneinfo is not None and isinstance(zone, zoneinfo.ZoneInfo):
         # The common case, in C (PEP 495): a wall time the clocks skipped reads with the
         # offset before the jump for fold=0 and after it for fold=1, and only there is the
         # first smaller. A skipped time (02:30 on a spring-forward night) moves forward by

@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 
 from refundctl.deadlines import (
-    CheckItem,
     Deadline,
     dispute_deadlines,
     next_deadline,
@@ -25,6 +24,7 @@ from refundctl.deadlines import (
 )
 from refundctl.domain import DisputeRecord, Order
 from refundctl.domain import at_stake as domain_at_stake
+from refundctl.due import CheckItem
 from refundctl.policies import GENERIC, Binds, Policy
 from refundctl.timeparse import iso
 
@@ -163,38 +163,3 @@ def check_item(kind: str, dispute_id: int | None, order: Order, deadline: Deadli
         deadline.action,
         deadline.rule.json_text(),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Filters:
-    """What scripts ask of a listing: one marketplace, some states, a seller, a time span.
-
-    ``since``/``until`` bound when a dispute was opened, or when an order was placed.
-    """
-
-    marketplace: str | None = None
-    states: frozenset[str] = frozenset()
-    seller: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-    def _order_ok(self, order: Order, moment: datetime | None) -> bool:
-        if self.marketplace is not None and order.marketplace != self.marketplace:
-            return False
-        if (
-            self.seller is not None
-            and self.seller.casefold() not in (order.seller or "").casefold()
-        ):
-            return False
-        if self.since is not None and (moment is None or moment < self.since):
-            return False
-        return not (self.until is not None and (moment is None or moment > self.until))
-
-    def dispute(self, view: DisputeView) -> bool:
-        if self.states and str(view.record.dispute.state) not in self.states:
-            return False
-        return self._order_ok(view.record.order, view.record.dispute.opened_at)
-
-    def order(self, order: Order) -> bool:
-        # An order has no dispute state: asking for states keeps only disputes.
-        return not self.states and self._order_ok(order, order.ordered)

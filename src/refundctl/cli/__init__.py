@@ -8,8 +8,8 @@ built) only when that command is run or listed, so that ``refundctl check`` pays
 alone, not for every command's module and signature.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: Typer reads these signatures on every run,
+# and string annotations would cost it an eval each.
 import importlib
 import os
 import sys
@@ -41,7 +41,7 @@ COMMAND_MODULES = {
     "cancel": "disputes",
     "undo": "disputes",
     "status": "views",
-    "check": "views",
+    "check": "check",
     "verify": "evidence",
     "bundle": "evidence",
     "draft": "evidence",

@@ -21,14 +21,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from refundctl.config import Config, default_ledger_path, load_config
+from refundctl.due import Filters
 from refundctl.errors import BadInput
-from refundctl.ledger.store import Ledger, Settings
-from refundctl.policies import Policies, normalize_marketplace
+from refundctl.ledger.connection import LedgerFile, Settings
 from refundctl.timeparse import parse_when
-from refundctl.views import Filters
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
+
+    from refundctl.ledger.store import Ledger
+    from refundctl.policies import Policies, Policy
 
 JSON_OPTION = typer.Option("--json", help="Print JSON instead of a table (see docs/json.md).")
 MarketplaceFilter = Annotated[
@@ -51,7 +53,6 @@ class Env:
     now: datetime
     zone: tzinfo
     config: Config
-    policies: Policies
 
     @classmethod
     def create(
@@ -72,14 +73,22 @@ class Env:
             now=now,
             zone=zone,
             config=config,
-            policies=config.policies,
         )
+
+    @property
+    def policies(self) -> Policies:
+        return self.config.policies
+
+    def policy_for(self, marketplace: str) -> Policy:
+        # Through the config, so that the policy table is loaded only once a deadline is
+        # computed or checked: `check` on an empty ledger never needs it.
+        return self.config.policies.for_marketplace(marketplace)
 
     @property
     def settings(self) -> Settings:
         return Settings(
             zone=self.zone,
-            policy_for=self.policies.for_marketplace,
+            policy_for=self.policy_for,
             evidence_max_bytes=self.config.evidence_max_bytes,
         )
 
@@ -97,7 +106,16 @@ class Env:
 
     @contextmanager
     def ledger(self, *, write: bool, path: Path | None = None) -> Iterator[Ledger]:
+        from refundctl.ledger.store import Ledger
+
         with Ledger.open(path or self.db, self.settings, write=write) as ledger:
+            yield ledger
+
+    @contextmanager
+    def ledger_file(self) -> Iterator[LedgerFile]:
+        """The ledger opened for reading its stored deadlines only: what ``check`` needs,
+        without the domain model that the ``Ledger`` loads."""
+        with LedgerFile.open(self.db, self.settings, write=False) as ledger:
             yield ledger
 
 
@@ -115,7 +133,11 @@ def env(ctx: typer.Context) -> Env:
 
 
 def marketplace_option(value: str | None) -> str | None:
-    return None if value is None else normalize_marketplace(value)
+    if value is None:
+        return None
+    from refundctl.policies import normalize_marketplace
+
+    return normalize_marketplace(value)
 
 
 def emit_json(data: Any) -> None:
@@ -219,12 +241,13 @@ def make_filters(
     since: str | None = None,
     until: str | None = None,
 ) -> Filters:
-    from refundctl.domain import State
+    if states:
+        from refundctl.domain import State
 
-    known = {s.value for s in State}
-    for state in states or ():
-        if state not in known:
-            raise BadInput(f"--state: no state {state!r}; states: {', '.join(sorted(known))}")
+        known = {s.value for s in State}
+        for state in states:
+            if state not in known:
+                raise BadInput(f"--state: no state {state!r}; states: {', '.join(sorted(known))}")
     return Filters(
         marketplace=marketplace_option(marketplace),
         states=frozenset(states or ()),

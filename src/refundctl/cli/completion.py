@@ -33,7 +33,8 @@ def _from_ledger(read: Callable[[Any], list[tuple[str, str]]]) -> Callable[..., 
         try:
             from datetime import UTC
 
-            from refundctl.ledger.store import Ledger, Settings
+            from refundctl.ledger.connection import Settings
+            from refundctl.ledger.store import Ledger
             from refundctl.policies import policy_for
 
             path = _ledger_path(ctx)

@@ -1,10 +1,9 @@
-"""``status`` and ``check``: what is due, for people and for cron."""
+"""``status``: active disputes and open orders, most urgent first; and ``gather``, which
+computes every view afresh for the commands that need them all."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
-from itertools import chain
 from typing import Annotated
 
 import typer
@@ -26,17 +25,13 @@ from refundctl.cli.common import (
     make_filters,
     output_format,
     show,
-    within,
 )
 from refundctl.cli.completion import complete_dispute
-from refundctl.deadlines import CheckItem
-from refundctl.errors import BadInput
+from refundctl.due import Filters
 from refundctl.views import (
     DisputeView,
-    Filters,
     OrderView,
     by_urgency,
-    check_items,
     dispute_view,
     order_view,
     orders_by_urgency,
@@ -195,61 +190,3 @@ def _one(e: Env, dispute: int, chosen: OutputFormat) -> None:
         from refundctl.render.tables import dispute_detail
 
         show(dispute_detail(view, e.zone, e.now))
-
-
-@app.command()
-def check(
-    ctx: typer.Context,
-    within_text: Annotated[
-        str,
-        typer.Option("--within", metavar="DURATION", help="How far ahead to look: 48h, 3d, 2w."),
-    ] = "3d",
-    marketplace: MarketplaceFilter = None,
-    state: StateFilter = None,
-    seller: SellerFilter = None,
-    since: SinceFilter = None,
-    until: UntilFilter = None,
-    format: FormatOption = None,
-    as_json: Json = False,
-) -> None:
-    """Exit 1 if any deadline is overdue or due within the window (for cron), else 0."""
-    e = env(ctx)
-    chosen = output_format(as_json, format)
-    try:
-        window = within(within_text)
-    except BadInput as error:
-        raise BadInput(f"--within: {error.message}") from None
-    filters = make_filters(
-        e, marketplace=marketplace, states=state, seller=seller, since=since, until=until
-    )
-    with e.ledger(write=False) as ledger, ledger.snapshot():
-        if ledger.index_current:
-            due = ledger.due(e.now, e.now + window, filters)
-            first = next(due, None)  # the exit code: is anything due at all?
-            shown = due if first is None else chain((first,), due)
-            _print_check(e, chosen, shown, within_text)
-            found = first is not None
-        else:
-            found = None
-    if found is not None:
-        raise typer.Exit(1 if found else 0)
-    # The index was computed with other policies and could not be refreshed: compute afresh.
-    disputes, orders = gather(e, filters=filters)
-    items = check_items(disputes, orders, e.now, window)
-    _print_check(e, chosen, items, within_text)
-    raise typer.Exit(1 if items else 0)
-
-
-def _print_check(e: Env, chosen: OutputFormat, items: Iterable[CheckItem], label: str) -> None:
-    if chosen is OutputFormat.JSON:
-        from refundctl.render import jsonshape
-
-        sys.stdout.writelines(jsonshape.check(items, e.now, label.strip()))
-    elif chosen is OutputFormat.CSV:
-        from refundctl.render.exporting import CHECK_COLUMNS, check_rows
-
-        emit_csv(CHECK_COLUMNS, check_rows(items, e.now))
-    else:
-        from refundctl.render.text import check_lines
-
-        sys.stdout.writelines(line + "\n" for line in check_lines(items, e.now, e.zone))

@@ -45,6 +45,7 @@ from refundctl import __version__
 from refundctl.errors import BadInput, LedgerLocked, LedgerUnusable
 from refundctl.integrity import FileStatus
 from refundctl.ledger import schema
+from refundctl.ledger.connection import lock_timeout
 from refundctl.ledger.evidence import EvidenceStore, evidence_dir, is_sha256
 from refundctl.ledger.files import (
     fsync_dir,
@@ -53,7 +54,7 @@ from refundctl.ledger.files import (
     partial_name,
     sweep_stale,
 )
-from refundctl.ledger.store import Ledger, lock_timeout
+from refundctl.ledger.store import Ledger
 from refundctl.timeparse import iso
 
 FORMAT = "refundctl-backup"

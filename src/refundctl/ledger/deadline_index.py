@@ -15,16 +15,25 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from refundctl.deadlines import CheckItem, Deadline, RuleRef, next_deadline
-from refundctl.domain import ACTIVE, Order
-from refundctl.policies import Binds
+from refundctl.due import CheckItem, Filters
 from refundctl.timeparse import iso
-from refundctl.views import Filters
+
+if TYPE_CHECKING:
+    from refundctl.deadlines import Deadline
+    from refundctl.domain import Order
 
 DAY = 86400
-_ACTIVE_SQL = ", ".join(f"'{s}'" for s in sorted(str(s) for s in ACTIVE))
+
+
+def _active_sql() -> str:
+    """The active states as an SQL list. The domain model is imported where rows are built
+    or disputes ranked, never at the top: ``check`` reads the rows without it."""
+    from refundctl.domain import ACTIVE
+
+    return ", ".join(f"'{s}'" for s in sorted(str(s) for s in ACTIVE))
+
 
 # views.urgency in SQL, for a deadline row ``d`` (NULL when a dispute has none): overdue ones
 # that bind the buyer, then other overdue ones, then by whole days left; then the money at
@@ -54,6 +63,9 @@ def rows_for(
 ) -> list[tuple[object, ...]]:
     """The index rows of one dispute's (or one order's) deadlines, earliest first;
     ``order_id`` stands in for ``order.id`` while an order is being inserted."""
+    from refundctl.deadlines import next_deadline
+    from refundctl.policies import Binds
+
     chosen = next_deadline(deadlines)
     return [
         (
@@ -102,6 +114,9 @@ def replace(
 def stored(conn: sqlite3.Connection, column: str, ids: Sequence[int]) -> dict[int, list[Deadline]]:
     """The stored deadlines of these disputes (``column`` "dispute_id") or of these orders'
     own windows ("order_id"), earliest first, as the deadline code computed them."""
+    from refundctl.deadlines import Deadline, RuleRef
+    from refundctl.policies import Binds
+
     found: dict[int, list[Deadline]] = {}
     if not ids:
         return found
@@ -235,7 +250,7 @@ def _day(rows: list[tuple[Any, ...]]) -> Iterator[CheckItem]:
 def _dispute_scope(include_closed: bool, filters: Filters | None) -> tuple[str, dict[str, object]]:
     where, params, _ = _filter_sql(filters, marketplace="o.marketplace")
     # Without --all: active disputes, and closed ones that still have a deadline (an appeal).
-    scope = "1" if include_closed else f"(s.state IN ({_ACTIVE_SQL}) OR d.due_at IS NOT NULL)"
+    scope = "1" if include_closed else f"(s.state IN ({_active_sql()}) OR d.due_at IS NOT NULL)"
     return (
         "FROM disputes s JOIN orders o ON o.id = s.order_id "
         "LEFT JOIN deadlines d ON d.dispute_id = s.id AND d.is_next = 1 "
@@ -310,7 +325,7 @@ def top_disputes(
             ids += [
                 row[0]
                 for row in conn.execute(
-                    f"SELECT s.id FROM disputes s WHERE s.state IN ({_ACTIVE_SQL}) AND NOT "
+                    f"SELECT s.id FROM disputes s WHERE s.state IN ({_active_sql()}) AND NOT "
                     "EXISTS (SELECT 1 FROM deadlines d WHERE d.dispute_id = s.id) "
                     "ORDER BY s.id LIMIT ?",
                     (limit - len(ids),),
@@ -318,7 +333,7 @@ def top_disputes(
             ]
         total = conn.execute(
             "SELECT (SELECT coalesce(sum(n), 0) FROM dispute_counts "
-            f"WHERE state IN ({_ACTIVE_SQL})) + "
+            f"WHERE state IN ({_active_sql()})) + "
             "(SELECT count(*) FROM disputes s WHERE s.state = 'lost' AND EXISTS "
             "(SELECT 1 FROM deadlines d WHERE d.dispute_id = s.id))"
         ).fetchone()[0]

@@ -15,8 +15,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from refundctl.deadlines import CheckItem, Deadline
+from refundctl.deadlines import Deadline
 from refundctl.domain import Order
+from refundctl.due import CheckItem
 from refundctl.importing import FIELDS, neutralise
 from refundctl.money import to_json
 from refundctl.render import jsonshape

@@ -10,13 +10,16 @@ import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from json.encoder import encode_basestring as _text
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from refundctl.deadlines import CheckItem, Deadline
-from refundctl.domain import Event, EvidenceRecord, Order, Proposal
 from refundctl.money import to_json
 from refundctl.timeparse import iso
-from refundctl.views import DisputeView, OrderView
+
+if TYPE_CHECKING:  # `check --json` renders without loading the domain model
+    from refundctl.deadlines import Deadline
+    from refundctl.domain import Event, EvidenceRecord, Order, Proposal
+    from refundctl.due import CheckItem
+    from refundctl.views import DisputeView, OrderView
 
 JSON = dict[str, Any]
 

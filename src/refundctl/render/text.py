@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import datetime, tzinfo
 
-from refundctl.deadlines import CheckItem, Deadline
+from refundctl.deadlines import Deadline
 from refundctl.domain import State
+from refundctl.due import CheckItem
 from refundctl.money import format_money
 from refundctl.render.fmt import clean, tail, when
 from refundctl.timeparse import humanize

@@ -1,0 +1,99 @@
+"""``check``: what is due within a window, for cron and scripts.
+
+It answers from the deadlines the ledger stores, opened as a ``LedgerFile``, so that a run
+loads neither the domain model nor Rich; only when those stored deadlines were computed with
+other policies does it compute them afresh, as ``status`` does.
+"""
+
+# No `from __future__ import annotations` here: Typer reads these signatures on every run,
+# and string annotations would cost it an eval each.
+import sys
+from collections.abc import Iterable
+from itertools import chain
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from refundctl.cli import app
+from refundctl.cli.common import (
+    JSON_OPTION,
+    Env,
+    FormatOption,
+    MarketplaceFilter,
+    OutputFormat,
+    SellerFilter,
+    SinceFilter,
+    StateFilter,
+    UntilFilter,
+    emit_csv,
+    env,
+    make_filters,
+    output_format,
+    within,
+)
+from refundctl.errors import BadInput
+
+if TYPE_CHECKING:
+    from refundctl.due import CheckItem
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    within_text: Annotated[
+        str,
+        typer.Option("--within", metavar="DURATION", help="How far ahead to look: 48h, 3d, 2w."),
+    ] = "3d",
+    marketplace: MarketplaceFilter = None,
+    state: StateFilter = None,
+    seller: SellerFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
+    format: FormatOption = None,
+    as_json: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """Exit 1 if any deadline is overdue or due within the window (for cron), else 0."""
+    e = env(ctx)
+    chosen = output_format(as_json, format)
+    try:
+        window = within(within_text)
+    except BadInput as error:
+        raise BadInput(f"--within: {error.message}") from None
+    filters = make_filters(
+        e, marketplace=marketplace, states=state, seller=seller, since=since, until=until
+    )
+    with e.ledger_file() as ledger, ledger.snapshot():
+        if ledger.index_current:
+            due = ledger.due(e.now, e.now + window, filters)
+            first = next(due, None)  # the exit code: is anything due at all?
+            shown = due if first is None else chain((first,), due)
+            _print_check(e, chosen, shown, within_text)
+            found = first is not None
+        else:
+            found = None
+    if found is not None:
+        raise typer.Exit(1 if found else 0)
+    # The stored deadlines were computed with other policies (or the upgrade that stores
+    # them is unfinished): compute afresh, with the domain model.
+    from refundctl.cli.views import gather
+    from refundctl.views import check_items
+
+    disputes, orders = gather(e, filters=filters)
+    items = check_items(disputes, orders, e.now, window)
+    _print_check(e, chosen, items, within_text)
+    raise typer.Exit(1 if items else 0)
+
+
+def _print_check(e: Env, chosen: OutputFormat, items: Iterable["CheckItem"], label: str) -> None:
+    if chosen is OutputFormat.JSON:
+        from refundctl.render import jsonshape
+
+        sys.stdout.writelines(jsonshape.check(items, e.now, label.strip()))
+    elif chosen is OutputFormat.CSV:
+        from refundctl.render.exporting import CHECK_COLUMNS, check_rows
+
+        emit_csv(CHECK_COLUMNS, check_rows(items, e.now))
+    else:
+        from refundctl.render.text import check_lines
+
+        sys.stdout.writelines(line + "\n" for line in check_lines(items, e.now, e.zone))

@@ -1,0 +1,130 @@
+"""What is due, told without the dispute model: what ``check`` and the stored deadlines need.
+
+``CheckItem`` is one deadline as ``check`` lists it, ``Filters`` what a listing is narrowed by,
+and ``basis`` the fingerprint of everything a computed deadline depends on (the policy values,
+the buyer's zone, the holiday data and ``DEADLINE_CODE_VERSION``). They live apart from
+deadlines.py and views.py, which use them, so that ``check`` can answer from the ledger's
+stored deadlines without loading the domain model at all: start-up is most of its cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import TYPE_CHECKING, NamedTuple
+
+from refundctl.timeparse import holiday_data_version, zone_identity
+
+if TYPE_CHECKING:
+    from refundctl.domain import Order
+    from refundctl.policies import Policy
+    from refundctl.views import DisputeView
+
+
+class CheckItem(NamedTuple):
+    """One deadline that needs attention, with just what ``check`` prints about it.
+
+    Flat, so that the ledger's deadline index can hand out thousands of them straight from
+    its rows without rebuilding each dispute: ``due_at`` is the due time in whole seconds
+    since the epoch, ``due_text`` the same in ISO 8601 (UTC), ``rule`` the rule's JSON text
+    (``RuleRef.json_text``).
+    """
+
+    kind: str  # "dispute" or "order"
+    dispute_id: int | None
+    order_id: int
+    order_no: str
+    marketplace: str
+    name: str
+    due_at: int
+    due_text: str
+    binds: str
+    action: str
+    rule: str
+
+    @property
+    def due(self) -> datetime:
+        return datetime.fromtimestamp(self.due_at, UTC)
+
+    def overdue(self, now: datetime) -> bool:
+        return self.due <= now
+
+
+# Bump when the code that computes deadlines changes what it computes: stored deadlines
+# computed by an older version are then recomputed (DESIGN.md: a stored deadline is a cache).
+DEADLINE_CODE_VERSION = "1"
+
+
+def basis(policy: Policy, zone: tzinfo) -> str:
+    """What a marketplace's stored deadlines depend on: the policy's values (built-in and
+    from the config), the buyer's zone, the holiday data and this code. Kept whole rather than
+    hashed: a few kilobytes per marketplace, compared exactly, and no hash module to load."""
+    return "\n".join(
+        (
+            DEADLINE_CODE_VERSION,
+            _policy_facts(policy),
+            zone_identity(zone),
+            holiday_data_version() if _uses_holidays(policy) else "",
+        )
+    )
+
+
+def _policy_facts(policy: Policy) -> str:
+    """A policy's values as text that is the same in every process: its sets sorted (the
+    order of a frozenset's repr varies with the hash seed) and its rules by name (the config
+    file's order does not matter)."""
+    rules = sorted((str(name), repr(rule)) for name, rule in policy.rules.items())
+    fallback = "" if policy.fallback is None else _policy_facts(policy.fallback)
+    return repr(
+        (
+            policy.name,
+            policy.timezone,
+            policy.holidays,
+            policy.source,
+            str(policy.checked),
+            rules,
+            sorted(policy.from_config),
+            fallback,
+        )
+    )
+
+
+def _uses_holidays(policy: Policy) -> bool:
+    return policy.holidays is not None or (
+        policy.fallback is not None and policy.fallback.holidays is not None
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What scripts ask of a listing: one marketplace, some states, a seller, a time span.
+
+    ``since``/``until`` bound when a dispute was opened, or when an order was placed.
+    """
+
+    marketplace: str | None = None
+    states: frozenset[str] = frozenset()
+    seller: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def _order_ok(self, order: Order, moment: datetime | None) -> bool:
+        if self.marketplace is not None and order.marketplace != self.marketplace:
+            return False
+        if (
+            self.seller is not None
+            and self.seller.casefold() not in (order.seller or "").casefold()
+        ):
+            return False
+        if self.since is not None and (moment is None or moment < self.since):
+            return False
+        return not (self.until is not None and (moment is None or moment > self.until))
+
+    def dispute(self, view: DisputeView) -> bool:
+        if self.states and str(view.record.dispute.state) not in self.states:
+            return False
+        return self._order_ok(view.record.order, view.record.dispute.opened_at)
+
+    def order(self, order: Order) -> bool:
+        # An order has no dispute state: asking for states keeps only disputes.
+        return not self.states and self._order_ok(order, order.ordered)

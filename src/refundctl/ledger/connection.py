@@ -1,0 +1,279 @@
+"""An open ledger file, before any dispute is read: connecting, migrating, snapshots, and
+the stored deadlines as ``check`` reads them.
+
+``LedgerFile`` opens a ledger (an empty one in memory where there is none yet), waits for
+another refundctl rather than failing, brings the schema up to date and turns SQLite's errors
+into DESIGN.md's. It can tell whether the stored deadlines were computed with the policies,
+zone and holiday data in effect, and list what is due from them; that is all ``check`` needs,
+so it runs without the domain model. ``store.Ledger`` builds every other read and write on it.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Self
+
+from refundctl.due import CheckItem, Filters, basis
+from refundctl.errors import BadInput, LedgerLocked, LedgerUnusable
+from refundctl.ledger import deadline_index
+from refundctl.ledger.health import refuse_damaged
+from refundctl.ledger.schema import MIGRATION_NAMES, MIGRATION_SET
+
+if TYPE_CHECKING:
+    from refundctl.policies import Policy
+
+LOCK_TIMEOUT_SECONDS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What the ledger needs from the configuration: the buyer's zone and the policies."""
+
+    zone: tzinfo
+    policy_for: Callable[[str], Policy]
+    evidence_max_bytes: int = 100 * 1024 * 1024
+
+
+class LedgerFile:
+    """One open ledger file; ``Ledger`` (ledger/store.py) adds the disputes and orders."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | None, settings: Settings) -> None:
+        self.conn = conn
+        self.path = path
+        self.settings = settings
+        self.conn.row_factory = sqlite3.Row
+        deadline_index.register_functions(conn)
+        # Whether the stored deadlines match the policies in effect (see _check_index).
+        self.index_current = True
+        self._bases: dict[str, str] = {}
+
+    # -- opening -------------------------------------------------------------------------------
+
+    @classmethod
+    @contextmanager
+    def open(cls, path: Path, settings: Settings, *, write: bool) -> Iterator[Self]:
+        """Open (creating and migrating as needed) the ledger at ``path``.
+
+        A read-only open of a ledger that does not exist yet (or is an empty file) gives an
+        empty in-memory one, so that ``status`` on a new machine neither fails nor leaves a file
+        behind. A write first has SQLite check the file, and refuses a damaged one.
+        """
+        with _translate_errors(path):
+            if not write and _nothing_at(path):
+                conn = _empty_ledger()
+                store_path = None
+            else:
+                if write:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                conn = _connect(path)
+                if write:
+                    refuse_damaged(conn, path)
+                _migrate(conn, path)
+                store_path = path
+            ledger = cls(conn, store_path, settings)
+            try:
+                if store_path is not None and not write:
+                    ledger._check_index()
+                if not write:
+                    conn.execute("PRAGMA query_only = ON")
+                yield ledger
+            finally:
+                conn.close()
+
+    @contextmanager
+    def _read(self) -> Iterator[None]:
+        """A consistent snapshot for a read that spans several queries."""
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.conn.execute("ROLLBACK")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One consistent view of the ledger for reads that span several calls. Inside it,
+        ``index_current`` holds for this very view: another process with another config may
+        have re-stored the deadlines since the ledger was opened."""
+        with self._read():
+            if self.index_current and self.path is not None and self._stale():
+                self.index_current = False
+            yield
+
+    def _basis(self, marketplace: str) -> str:
+        found = self._bases.get(marketplace)
+        if found is None:
+            found = basis(self.settings.policy_for(marketplace), self.settings.zone)
+            self._bases[marketplace] = found
+        return found
+
+    def _stale(self) -> dict[str, str]:
+        """The marketplaces whose stored deadlines were computed with other policies, another
+        zone or other holiday data than those in effect, with the basis they were."""
+        return {
+            marketplace: stored
+            for marketplace, stored in self.conn.execute(
+                "SELECT marketplace, basis FROM deadline_basis"
+            )
+            if stored != self._basis(marketplace)
+        }
+
+    def _check_index(self) -> None:
+        """Before a read: whether the stored deadlines can be trusted (``index_current``).
+        Here, only whether they are current; ``Ledger`` also finishes the m002 upgrade."""
+        if self._stale():
+            self.index_current = False
+
+    def due(self, now: datetime, horizon: datetime, filters: Filters | None) -> Iterator[CheckItem]:
+        """Every deadline overdue or due by ``horizon``, most urgent first, from the index.
+        Iterate it inside ``snapshot()``."""
+        assert self.index_current
+        return deadline_index.due(self.conn, now, horizon, filters)
+
+
+def lock_timeout() -> float:
+    """How long to wait for another refundctl: ``REFUNDCTL_LOCK_TIMEOUT`` seconds, or 30."""
+    text = os.environ.get("REFUNDCTL_LOCK_TIMEOUT", "").strip()
+    if not text:
+        return LOCK_TIMEOUT_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 86400:  # also refuses nan
+        raise BadInput(f"REFUNDCTL_LOCK_TIMEOUT must be a number of seconds, got {text!r}")
+    return seconds
+
+
+def _nothing_at(path: Path) -> bool:
+    """No ledger here yet: no file, or an empty one that no transaction has reached."""
+    if not path.exists():
+        return True
+    wal = path.with_name(path.name + "-wal")
+    return path.stat().st_size == 0 and not (wal.exists() and wal.stat().st_size > 0)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
+    timeout = lock_timeout()
+    conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection, path: Path | None) -> None:
+    """Bring the schema up to date; refuse a file that is not ours or is newer than we are."""
+    tables = {
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    }
+    known = list(MIGRATION_NAMES)
+    applied: list[str] = []
+    if "_sqlite_migrations" in tables:
+        applied = _applied(conn, MIGRATION_SET)
+    if tables and not applied:
+        raise LedgerUnusable(f"{path} is not a refundctl ledger (it holds other tables)")
+    newer = [name for name in applied if name not in known]
+    if newer:
+        raise LedgerUnusable(
+            f"{path} was written by a newer refundctl (schema {newer[-1]}); upgrade refundctl"
+        )
+    if len(applied) == len(known):
+        return
+    if path is not None:
+        conn.execute("PRAGMA journal_mode = WAL")
+    if applied and path is not None:
+        refuse_damaged(conn, path)
+        _backup(conn, path, applied[-1])
+    from sqlite_utils import Database
+
+    from refundctl.ledger.migrations import migrations
+
+    db = Database(conn, execute_plugins=False)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if len(_applied(conn, MIGRATION_SET)) < len(known):  # another process may have won
+            migrations.apply(db)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _empty_ledger() -> sqlite3.Connection:
+    """An empty ledger in memory, built from the schema's SQL rather than the migrations."""
+    from refundctl.ledger.empty_schema import STATEMENTS
+
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    for statement in STATEMENTS:
+        conn.execute(statement)
+    conn.executemany(
+        "INSERT INTO _sqlite_migrations (migration_set, name) VALUES (?, ?)",
+        [(MIGRATION_SET, name) for name in MIGRATION_NAMES],
+    )
+    return conn
+
+
+def _applied(conn: sqlite3.Connection, migration_set: str) -> list[str]:
+    try:
+        return [
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY id",
+                (migration_set,),
+            )
+        ]
+    except sqlite3.OperationalError as error:
+        # No migrations table yet means nothing applied; a locked or damaged file is not that.
+        if "no such table" not in str(error):
+            raise
+        return []
+
+
+def _backup(conn: sqlite3.Connection, path: Path, schema: str) -> None:
+    """Copy a ledger aside before its first upgrade, with SQLite's online backup. The copy is
+    complete before it takes its name, so a crash never leaves a partial one to be trusted."""
+    from refundctl.ledger.files import move_into_place, partial_name, sweep_stale
+
+    target = path.with_name(f"{path.name}.{schema}.bak")
+    if target.exists():
+        return
+    sweep_stale(target)
+    partial = partial_name(target)
+    partial.unlink(missing_ok=True)
+    copy = sqlite3.connect(str(partial))
+    try:
+        conn.backup(copy)
+        copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+    finally:
+        copy.close()
+    move_into_place(partial, target, replace=True)
+
+
+@contextmanager
+def _translate_errors(path: Path) -> Iterator[None]:
+    """SQLite's own errors, in the words and exit codes of DESIGN.md."""
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        text = str(error)
+        if "locked" in text or "busy" in text:
+            raise LedgerLocked(
+                f"the ledger {path} is locked by another refundctl; try again"
+            ) from None
+        if "unable to open" in text or "readonly" in text:
+            raise LedgerUnusable(f"cannot open the ledger {path}: {text}") from None
+        raise
+    except sqlite3.DatabaseError as error:
+        raise LedgerUnusable(
+            f"{path} is not a usable refundctl ledger ({error}); restore it from a backup "
+            "('refundctl restore ARCHIVE --force')"
+        ) from None
