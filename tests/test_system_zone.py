@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from refundctl.timeparse import system_zone
+from refundctl.timeparse import system_zone, zone_identity
 
 
 @pytest.mark.parametrize("value", ["Europe/Berlin", ":Europe/Berlin"])
@@ -34,3 +34,12 @@ def test_a_posix_tz_string_still_keeps_dst(monkeypatch: pytest.MonkeyPatch) -> N
 def test_a_tz_naming_a_folder_of_zones_is_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TZ", "America")
     assert system_zone() is not None
+
+
+@pytest.mark.parametrize("value", ["UTC", "Etc/UTC", ":UTC", "Zulu", "Etc/Universal"])
+def test_utc_by_any_name_is_utc_itself(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    # The zone database is not needed for UTC: `check` on a server starts faster without it.
+    monkeypatch.setenv("TZ", value)
+    zone = system_zone()
+    assert zone is UTC
+    assert zone_identity(zone) == zone_identity(ZoneInfo("Etc/UTC"))  # the same stored basis

@@ -252,6 +252,11 @@ class Ledger(LedgerFile):
         """
         added = updated = unchanged = 0
         problems: list[str] = []
+        if len(rows) > _BATCH:
+            # A large file touches pages of every index of the orders, their items, events
+            # and deadlines; SQLite's default cache (2 MiB) would write them out and read
+            # them back many times within the one transaction.
+            self.conn.execute(f"PRAGMA cache_size = {-_IMPORT_CACHE_KIB}")
         with self._write(commit=not dry_run):
             existing = {(o.marketplace, o.order_no): o for o in self._all_orders()}
             pending = _Pending()
@@ -1286,6 +1291,7 @@ class Ledger(LedgerFile):
 # Disputes read (or reindexed) per batch: few queries each, and SQLite's limit on
 # parameters is far away.
 _BATCH = 500
+_IMPORT_CACHE_KIB = 64 * 1024  # the page cache of a large import: 64 MiB
 
 
 def _placeholders(values: frozenset[State]) -> str:
