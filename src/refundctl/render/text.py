@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
 
-from refundctl.deadlines import Deadline
-from refundctl.domain import State
-from refundctl.due import CheckItem
 from refundctl.money import format_money
 from refundctl.render.fmt import clean, tail, when
 from refundctl.timeparse import humanize
-from refundctl.views import DisputeView
+
+if TYPE_CHECKING:  # `check` prints its lines without loading the domain model
+    from refundctl.deadlines import Deadline
+    from refundctl.domain import State
+    from refundctl.due import CheckItem
+    from refundctl.views import DisputeView
 
 
 def next_step(deadline: Deadline | None, now: datetime, zone: tzinfo) -> str:
@@ -34,6 +37,8 @@ def opened(view: DisputeView, now: datetime, zone: tzinfo) -> str:
 
 
 def moved(before: State, view: DisputeView, now: datetime, zone: tzinfo) -> str:
+    from refundctl.domain import State  # loaded by the move itself already
+
     d = view.record.dispute
     currency = view.record.order.currency
     change = f"{before} → {d.state}" if before is not d.state else f"still {d.state}"
