@@ -861,6 +861,7 @@ def test_status_limit_says_how_many_more(busy: Cli) -> None:
     assert all(number in everything for number in ("A-1", "E-1", "T-1"))
     assert "more disputes" not in everything
     assert len(ok(sh(busy, "status --limit 1 --json")).json()["disputes"]) == 3
+    assert "… and 1 more dispute; --limit 0 shows all" in ok(sh(busy, "status --limit 2")).stdout
 
 
 def test_status_marketplace_filter(busy: Cli) -> None:

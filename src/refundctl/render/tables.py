@@ -94,14 +94,14 @@ def status_view(
     if disputes:
         parts.append(disputes_table(disputes, now, zone))
         if more_disputes:
-            parts.append(_more(more_disputes, "disputes"))
+            parts.append(_more(more_disputes, "dispute"))
     else:
         parts.append(Text("No active disputes.", style="dim"))
     if orders:
         parts.append(Text(""))
         parts.append(orders_table(orders, now, zone))
         if more_orders:
-            parts.append(_more(more_orders, "orders"))
+            parts.append(_more(more_orders, "order"))
     generic = sorted(
         {v.record.order.marketplace for v in disputes if v.generic_fallback}
         | {v.order.marketplace for v in orders if v.generic_fallback}
@@ -118,7 +118,8 @@ def status_view(
 
 
 def _more(count: int, what: str) -> Text:
-    return Text(f"… and {count} more {what}; --limit 0 shows all", style="dim")
+    plural = "" if count == 1 else "s"
+    return Text(f"… and {count} more {what}{plural}; --limit 0 shows all", style="dim")
 
 
 def disputes_table(views: Sequence[DisputeView], now: datetime, zone: tzinfo) -> Table:
