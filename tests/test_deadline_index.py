@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from refundctl import due
+from refundctl import due, views
 from refundctl.config import Config, config_path, load_config
 from refundctl.due import Filters
 from refundctl.ledger import deadline_index
@@ -113,11 +113,17 @@ def test_a_ledger_from_before_the_index_gets_one_on_its_first_read(
 
 
 def test_a_ledger_from_before_the_index_gets_one_from_a_first_check_too(
-    cli: Cli, ledger_path: Path
+    cli: Cli, ledger_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # check reads stored deadlines without the domain model; an unfinished upgrade sends it
-    # to the full ledger, which finishes it, so a cron job that only checks is fast next time.
+    # to the full ledger, which finishes it and answers from it: nothing is computed twice,
+    # and a cron job that only checks is fast from then on.
     shutil.copyfile(FIXTURES / "ledger-m001_create_tables.db", ledger_path)
+
+    def computed_afresh(*args: object) -> None:
+        raise AssertionError("check computed afresh what the upgrade had just stored")
+
+    monkeypatch.setattr(views, "check_items", computed_afresh)
     assert cli("check", "--within", "30d", "--json").exit_code in (0, 1)
     assert "" not in basis_of(ledger_path).values()
     assert index_current(ledger_path)
@@ -292,3 +298,32 @@ def test_the_basis_is_the_same_in_every_process(tmp_path: Path) -> None:
         for seed in ("1", "2", "3", "4")
     }
     assert len(seen) == 1, seen
+
+
+@pytest.mark.parametrize(
+    "output", [["--json"], [], ["--format", "csv"]], ids=["json", "lines", "csv"]
+)
+def test_check_from_stored_deadlines_prints_what_computing_afresh_prints(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output: list[str]
+) -> None:
+    demo = tmp_path / "demo.db"
+    assert cli("demo", "--db", str(demo)).exit_code == 0
+    assert index_current(demo)
+    narrowed = [
+        [],
+        ["--state", "awaiting_buyer", "--state", "refund_pending"],
+        ["--seller", "STORE"],
+        ["--marketplace", "AliExpress"],
+        ["--since", "2026-11-21"],
+        ["--until", "2026-11-21T12:00"],
+        ["--within", "2d", "--marketplace", "temu", "--seller", "seller"],
+    ]
+    for options in narrowed:
+        args = ["--db", str(demo), "check", "--within", "30d", *output, *options]
+        stored = cli(*args)
+        with monkeypatch.context() as patch:  # stale: every deadline is computed afresh
+            patch.setattr(due, "DEADLINE_CODE_VERSION", "another")
+            assert not index_current(demo)
+            afresh = cli(*args)
+        assert stored.exit_code in (0, 1), stored.stderr
+        assert (stored.exit_code, stored.stdout) == (afresh.exit_code, afresh.stdout), options

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from refundctl.timeparse import system_zone, zone_identity
+from refundctl.timeparse import system_zone, zone_identity, zone_named
 
 
 @pytest.mark.parametrize("value", ["Europe/Berlin", ":Europe/Berlin"])
@@ -43,3 +43,4 @@ def test_utc_by_any_name_is_utc_itself(monkeypatch: pytest.MonkeyPatch, value: s
     zone = system_zone()
     assert zone is UTC
     assert zone_identity(zone) == zone_identity(ZoneInfo("Etc/UTC"))  # the same stored basis
+    assert zone_named(value.lstrip(":")) is UTC  # and so for `timezone = "UTC"` in the config

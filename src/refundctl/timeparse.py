@@ -67,7 +67,10 @@ def parse_duration(text: str, *, business_days: bool = False) -> Duration:
 
 
 def zone_named(name: str) -> tzinfo:
-    """An IANA zone such as ``Europe/Berlin``; refused with a hint when unknown."""
+    """An IANA zone such as ``Europe/Berlin``; refused with a hint when unknown. UTC by any
+    of its names is ``datetime.UTC``, as for the system's zone."""
+    if name in _UTC_NAMES:
+        return UTC
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # here: `check` may need no zone
 
     try:

@@ -1,7 +1,8 @@
 """What the buyer looks at: disputes and orders joined with their deadlines, most urgent first.
 
 Pure: records from the ledger go in with the policies, the buyer's zone and ``now``; views come
-out for the renderers, and ``check`` picks its items here.
+out for the renderers, and ``check`` picks its items here when it cannot take them from the
+ledger's stored deadlines.
 
 Urgency (docs/urgency.md) sorts by, in order: overdue deadlines that bind the buyer, then
 overdue ones that bind the other side (the buyer may act now), then the rest; within those,

@@ -1,14 +1,17 @@
 """``check``: what is due within a window, for cron and scripts.
 
 It answers from the deadlines the ledger stores, opened as a ``LedgerFile``, so that a run
-loads neither the domain model nor Rich; only when those stored deadlines were computed with
-other policies does it compute them afresh, as ``status`` does.
+that prints JSON or plain lines loads neither the domain model nor Rich; only when those
+stored deadlines were computed with other policies does it compute them afresh, as ``status``
+does.
 """
 
 # No `from __future__ import annotations` here: Typer reads these signatures on every run,
 # and string annotations would cost it an eval each.
 import sys
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from datetime import timedelta
 from itertools import chain
 from typing import TYPE_CHECKING, Annotated
 
@@ -34,7 +37,8 @@ from refundctl.cli.common import (
 from refundctl.errors import BadInput
 
 if TYPE_CHECKING:
-    from refundctl.due import CheckItem
+    from refundctl.due import CheckItem, Filters
+    from refundctl.ledger.connection import LedgerFile
 
 
 @app.command()
@@ -62,26 +66,39 @@ def check(
     filters = make_filters(
         e, marketplace=marketplace, states=state, seller=seller, since=since, until=until
     )
-    with e.ledger_file() as ledger, ledger.snapshot():
-        if ledger.index_current:
-            due = ledger.due(e.now, e.now + window, filters)
-            first = next(due, None)  # the exit code: is anything due at all?
-            shown = due if first is None else chain((first,), due)
-            _print_check(e, chosen, shown, within_text)
-            found = first is not None
-        else:
-            found = None
-    if found is not None:
-        raise typer.Exit(1 if found else 0)
-    # The stored deadlines were computed with other policies (or the upgrade that stores
-    # them is unfinished): compute afresh, with the domain model.
-    from refundctl.cli.views import gather
-    from refundctl.views import check_items
+    found = _from_stored(e, e.ledger_file(), chosen, filters, window, within_text)
+    if found is None:
+        # Stale stored deadlines, or none yet in a ledger just upgraded: the full ledger
+        # stores those of an unfinished upgrade as it opens, and is then answered the same.
+        found = _from_stored(e, e.ledger(write=False), chosen, filters, window, within_text)
+    if found is None:  # computed with other policies: compute afresh, with the domain model
+        from refundctl.cli.views import gather
+        from refundctl.views import check_items
 
-    disputes, orders = gather(e, filters=filters)
-    items = check_items(disputes, orders, e.now, window)
-    _print_check(e, chosen, items, within_text)
-    raise typer.Exit(1 if items else 0)
+        disputes, orders = gather(e, filters=filters)
+        items = check_items(disputes, orders, e.now, window)
+        _print_check(e, chosen, items, within_text)
+        found = bool(items)
+    raise typer.Exit(1 if found else 0)
+
+
+def _from_stored(
+    e: Env,
+    opened: "AbstractContextManager[LedgerFile]",
+    chosen: OutputFormat,
+    filters: "Filters",
+    window: timedelta,
+    label: str,
+) -> bool | None:
+    """Print what is due from the stored deadlines and say whether anything was; None, having
+    printed nothing, when they were computed with other policies than those in effect."""
+    with opened as ledger, ledger.snapshot():
+        if not ledger.index_current:
+            return None
+        due = ledger.due(e.now, e.now + window, filters)
+        first = next(due, None)  # the exit code: is anything due at all?
+        _print_check(e, chosen, due if first is None else chain((first,), due), label)
+        return first is not None
 
 
 def _print_check(e: Env, chosen: OutputFormat, items: Iterable["CheckItem"], label: str) -> None:

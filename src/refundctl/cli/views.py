@@ -148,7 +148,7 @@ def _most_urgent(e: Env, limit: int, include_closed: bool, filters: Filters) -> 
             if ledger.index_current
             else None
         )  # None also when another process re-stored the deadlines meanwhile
-    if top is None:  # the index is stale and could not be refreshed: compute afresh
+    if top is None:  # computed with other policies than those in effect: compute afresh
         disputes, order_views = gather(e, include_closed=include_closed, filters=filters)
         more = len(disputes) - limit, len(order_views) - limit
         disputes, order_views = disputes[:limit], order_views[:limit]

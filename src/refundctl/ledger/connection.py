@@ -41,7 +41,8 @@ class Settings:
 
 
 class LedgerFile:
-    """One open ledger file; ``Ledger`` (ledger/store.py) adds the disputes and orders."""
+    """One open ledger file, for reading its stored deadlines; ``Ledger`` (ledger/store.py)
+    adds the disputes and orders, and every write."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path | None, settings: Settings) -> None:
         self.conn = conn

@@ -11,6 +11,7 @@ zone or other holiday data than those in effect. The queries order rows exactly 
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 DAY = 86400
 
 
+@functools.cache
 def _active_sql() -> str:
     """The active states as an SQL list. The domain model is imported where rows are built
     or disputes ranked, never at the top: ``check`` reads the rows without it."""

@@ -1,10 +1,10 @@
-"""The ledger: the one place that speaks SQL.
+"""The ledger: with ledger/connection.py, the one place that speaks SQL.
 
-``Ledger.open`` checks that a file is a refundctl ledger, migrates it (after a backup copy when
-it holds data), and hands out a store whose every write method is one ``BEGIN IMMEDIATE``
-transaction: the event and the cached current state land together or not at all, and parallel
-invocations wait for each other. Rows become domain values here (minor units to ``Decimal``,
-text to aware datetimes) and nowhere else.
+``Ledger`` builds on ``LedgerFile`` (ledger/connection.py), which opens the file, checks that it
+is a refundctl ledger and migrates it (after a backup copy when it holds data). Every write
+method here is one ``BEGIN IMMEDIATE`` transaction: the event and the cached current state land
+together or not at all, and parallel invocations wait for each other. Rows become domain values
+here (minor units to ``Decimal``, text to aware datetimes) and nowhere else.
 """
 
 from __future__ import annotations
