@@ -49,7 +49,7 @@ AS_OF = "2026-11-26T12:00:00+00:00"
 SIZES = (1_000, 10_000, 100_000)
 HUGE = 1_000_000
 RUNS = {1_000: 7, 10_000: 5, 100_000: 3, HUGE: 3}
-STARTUP_RUNS = 21
+STARTUP_RUNS = 31
 TASKWARRIOR_SIZE = 100_000  # the size issue 7 compares with Taskwarrior at
 # What a command should not import (issue 7), and two heavy ones worth watching.
 WATCHED_MODULES = ("rich", "icalendar", "holidays", "hypothesis", "sqlite_utils", "dateutil")
@@ -195,12 +195,29 @@ def startup(scratch: Path, runs: int) -> dict[str, Timing]:
     ]
     for _, argv, env in cases:  # warm the bytecode cache
         subprocess.run(argv, env=env, capture_output=True, check=False)
-    print(f"Start-up: median of {runs} runs, no ledger (REFUNDCTL_DB names no file)\n")
+    print(
+        f"Start-up: median of {runs} rounds, each running every command once in turn, "
+        "no ledger (REFUNDCTL_DB names no file)\n"
+    )
     print(f"{'command':<50} {'wall ms':>8} {'vs typer':>9} {'cpu ms':>7} {'peak MiB':>9}")
     print("-" * 87)
+    # In turn rather than one command's runs after another's: the differences to the baseline
+    # are a few milliseconds, and a machine that speeds up or slows down over the minute the
+    # runs take would otherwise move one command's median against another's.
+    runs_of: dict[str, list[tuple[float, float, float, int]]] = {label: [] for label, _, _ in cases}
+    for _ in range(runs):
+        for label, argv, env in cases:
+            runs_of[label].append(run_once(argv, env))
     found: dict[str, Timing] = {}
-    for label, argv, env in cases:
-        timing = measure(argv, env, runs, budget=float("inf"))
+    for label, _, _ in cases:
+        done = runs_of[label]
+        timing = Timing(
+            statistics.median(r[0] for r in done),
+            max(r[2] for r in done),
+            statistics.median(r[1] for r in done),
+            len(done),
+            frozenset(r[3] for r in done),
+        )
         found[label] = timing
         base = found.get('python -c "import typer" (baseline)')
         delta = f"{(timing.wall - base.wall) * 1000:+.0f}" if base and timing is not base else ""

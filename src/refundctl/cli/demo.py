@@ -7,7 +7,6 @@ demo that is interrupted leaves no half-built ledger behind (the next one cleans
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -76,7 +75,7 @@ def demo(
         path = demo_ledger_path()
         _remove_old_demo(path)
     _build_beside(e, path)
-    shown = replace(e, db=path, explicit_db=True)
+    shown = e._replace(db=path, explicit_db=True)
     disputes, orders = gather(shown)
     if as_json:
         from refundctl.render import jsonshape
