@@ -83,7 +83,10 @@ os.write(report, ("%r %r %r %r" % (wall, usage.ru_utime + usage.ru_stime, usage.
 """
 
 
-def run_once(argv: Sequence[str], env: dict[str, str]) -> tuple[float, float, float, int]:
+Run = tuple[float, float, float, int]  # wall seconds, CPU seconds, peak MiB, exit code
+
+
+def run_once(argv: Sequence[str], env: dict[str, str]) -> Run:
     """One run of ``argv``: wall seconds, CPU seconds, peak MiB and exit code."""
     read, write = os.pipe()
     try:
@@ -110,26 +113,24 @@ def measure(
     prepare: Callable[[], None] | None = None,
 ) -> Timing:
     """Run ``argv`` up to ``runs`` times (fewer once ``budget`` seconds are spent)."""
-    times: list[float] = []
-    cpus: list[float] = []
-    peaks: list[float] = []
-    codes: set[int] = set()
+    done: list[Run] = []
     for _ in range(runs):
         if prepare is not None:
             prepare()  # untimed: a fresh copy or a fresh ledger
-        wall, cpu, peak, code = run_once(argv, env)
-        times.append(wall)
-        cpus.append(cpu)
-        peaks.append(peak)
-        codes.add(code)
-        if sum(times) >= budget:
+        done.append(run_once(argv, env))
+        if sum(run[0] for run in done) >= budget:
             break
+    return timing_of(done)
+
+
+def timing_of(done: Sequence[Run]) -> Timing:
+    """The medians, the largest peak and the exit codes of some runs of one command."""
     return Timing(
-        statistics.median(times),
-        max(peaks),
-        statistics.median(cpus),
-        len(times),
-        frozenset(codes),
+        statistics.median(run[0] for run in done),
+        max(run[2] for run in done),
+        statistics.median(run[1] for run in done),
+        len(done),
+        frozenset(run[3] for run in done),
     )
 
 
@@ -204,21 +205,13 @@ def startup(scratch: Path, runs: int) -> dict[str, Timing]:
     # In turn rather than one command's runs after another's: the differences to the baseline
     # are a few milliseconds, and a machine that speeds up or slows down over the minute the
     # runs take would otherwise move one command's median against another's.
-    runs_of: dict[str, list[tuple[float, float, float, int]]] = {label: [] for label, _, _ in cases}
+    runs_of: dict[str, list[Run]] = {label: [] for label, _, _ in cases}
     for _ in range(runs):
         for label, argv, env in cases:
             runs_of[label].append(run_once(argv, env))
     found: dict[str, Timing] = {}
     for label, _, _ in cases:
-        done = runs_of[label]
-        timing = Timing(
-            statistics.median(r[0] for r in done),
-            max(r[2] for r in done),
-            statistics.median(r[1] for r in done),
-            len(done),
-            frozenset(r[3] for r in done),
-        )
-        found[label] = timing
+        timing = found[label] = timing_of(runs_of[label])
         base = found.get('python -c "import typer" (baseline)')
         delta = f"{(timing.wall - base.wall) * 1000:+.0f}" if base and timing is not base else ""
         print(
@@ -430,7 +423,7 @@ def side_by_side(scratch: Path, small: int, big: int, rounds: int) -> dict[tuple
     env = child_env(scratch)
     refundctl = refundctl_command()
     argv = {label: [*refundctl, *label.split()] for label in SIDE_BY_SIDE}
-    done: dict[tuple[int, str], list[tuple[float, float, float, int]]] = {
+    done: dict[tuple[int, str], list[Run]] = {
         (size, label): [] for size in (small, big) for label in SIDE_BY_SIDE
     }
     for _ in range(rounds):
@@ -438,16 +431,7 @@ def side_by_side(scratch: Path, small: int, big: int, rounds: int) -> dict[tuple
             for size in (small, big):
                 sized = {**env, "REFUNDCTL_DB": str(scratch / f"ledger-{size}.db")}
                 done[size, label].append(run_once(argv[label], sized))
-    return {
-        key: Timing(
-            statistics.median(r[0] for r in runs),
-            max(r[2] for r in runs),
-            statistics.median(r[1] for r in runs),
-            len(runs),
-            frozenset(r[3] for r in runs),
-        )
-        for key, runs in done.items()
-    }
+    return {key: timing_of(runs) for key, runs in done.items()}
 
 
 def report_targets(

@@ -99,14 +99,10 @@ def system_zone() -> tzinfo:
         except OSError:
             target = ""
         name = target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else ""
-    if name in _UTC_NAMES:
-        return UTC  # what most servers run in, without loading the zone database
     if name:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
         try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
+            return zone_named(name)
+        except BadInput:
             pass  # a POSIX TZ string ("CET-1CEST") or a folder ("America"): dateutil reads it
     from dateutil import tz  # lazy: only needed when the system names no zone
 
