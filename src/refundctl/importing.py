@@ -113,8 +113,34 @@ def detect(text: str) -> str:
     return "csv"
 
 
-def records(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Each record of the file with its row number; raises ``BadInput`` for an unreadable file."""
+class Records:
+    """A file's records, parsed but not yet read as orders. Record ``n`` (counted from 1) is
+    the n-th non-blank CSV row or JSON object, as a dict of its cells; ``numbered`` gives any
+    run of them, so that two processes can read one file in two parts."""
+
+    def __init__(self, raw: Sequence[Any], header: Sequence[str] | None = None) -> None:
+        self._raw = raw  # CSV: each row's cells, under ``header``; JSON: the objects
+        self._header = header
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def numbered(
+        self, start: int = 0, stop: int | None = None
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Records ``start + 1`` to ``stop`` (all of them by default) with their numbers."""
+        header = self._header
+        for number, raw in enumerate(self._raw[start:stop], start=start + 1):
+            if header is not None:
+                yield number, _csv_record(header, raw)
+            elif isinstance(raw, dict):
+                yield number, raw
+            else:
+                yield number, {"__not_an_object__": raw}
+
+
+def parse_records(text: str) -> Records:
+    """The records of a file; raises ``BadInput`` for an unreadable file."""
     kind = detect(text)
     text = text.lstrip("\ufeff")
     if kind == "jsonl":
@@ -124,8 +150,7 @@ def records(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
         except json.JSONDecodeError:
             document = None
         if isinstance(document, dict) and "orders" in document:
-            yield from _document(document)
-            return
+            return Records(_document(document))
     if kind == "json":
         try:
             data = json.loads(text)
@@ -133,65 +158,72 @@ def records(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
             raise BadInput(f"not valid JSON: {error.msg} at line {error.lineno}") from None
         if not isinstance(data, list):
             raise BadInput("a JSON import must be a list of objects, one per order")
-        for number, item in enumerate(data, start=1):
-            yield number, item if isinstance(item, dict) else {"__not_an_object__": item}
-    elif kind == "jsonl":
-        number = 0
+        return Records(data)
+    if kind == "jsonl":
+        found = []
         # Only a newline ends a record: U+2028 and friends may sit inside a JSON string.
         for line_no, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
-            number += 1
             try:
-                item = json.loads(line)
+                found.append(json.loads(line))
             except json.JSONDecodeError as error:
                 raise BadInput(f"line {line_no} is not valid JSON: {error.msg}") from None
-            yield number, item if isinstance(item, dict) else {"__not_an_object__": item}
-    else:
-        yield from _csv_records(text)
+        return Records(found)
+    return _parse_csv(text)
 
 
-def _csv_records(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """The rows of a CSV file as ``csv.DictReader`` gives them (blank lines skipped, a short row
-    filled with ``None``, a long row's surplus under ``__extra__``), each cell unneutralised.
-    Built here rather than by DictReader: an import of many rows spends its time per cell."""
+def records(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Each record of the file with its number; raises ``BadInput`` for an unreadable file."""
+    return parse_records(text).numbered()
+
+
+def _parse_csv(text: str) -> Records:
+    """The rows of a CSV file, blank lines skipped, under its header row."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), quotechar='"')
     try:
         header = next(reader, None)
         if not header:
             raise BadInput("the file is empty: a CSV import needs a header row")
-        width = len(header)
-        number = 0
-        for cells in reader:
-            if not cells:
-                continue
-            number += 1
-            row: dict[str, Any] = dict(
-                zip(header, [c[1:] if c.startswith("'") else c for c in cells], strict=False)
-            )
-            if len(cells) < width:
-                for name in header[len(cells) :]:
-                    row[name] = None
-            elif len(cells) > width:
-                row["__extra__"] = cells[width:]
-            yield number, row
+        return Records([cells for cells in reader if cells], header)
     except csv.Error as error:
         raise BadInput(f"not a readable CSV file: {error}") from None
 
 
-def _document(document: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+def _csv_records(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The rows of a CSV file as ``csv.DictReader`` gives them (blank lines skipped, a short row
+    filled with ``None``, a long row's surplus under ``__extra__``), each cell unneutralised."""
+    return _parse_csv(text).numbered()
+
+
+def _csv_record(header: Sequence[str], cells: list[str]) -> dict[str, Any]:
+    """One CSV row as ``csv.DictReader`` builds it, each cell unneutralised. Built here rather
+    than by DictReader: an import of many rows spends its time per cell."""
+    row: dict[str, Any] = dict(
+        zip(header, [c[1:] if c.startswith("'") else c for c in cells], strict=False)
+    )
+    width = len(header)
+    if len(cells) < width:
+        for name in header[len(cells) :]:
+            row[name] = None
+    elif len(cells) > width:
+        row["__extra__"] = cells[width:]
+    return row
+
+
+def _document(document: dict[str, Any]) -> list[Any]:
     """refundctl's own JSON export (or ``{"orders": [...]}``): its orders, renamed to columns."""
     orders = document.get("orders")
     if not isinstance(orders, list):
         raise BadInput('a JSON object to import must hold an "orders" list (refundctl export)')
-    for number, item in enumerate(orders, start=1):
-        if not isinstance(item, dict):
-            yield number, {"__not_an_object__": item}
-            continue
-        row = dict(item)
-        if "order_no" not in row and "order" in row:
-            row["order_no"] = row.pop("order")
-        yield number, row
+    found: list[Any] = []
+    for item in orders:
+        if isinstance(item, dict):
+            item = dict(item)
+            if "order_no" not in item and "order" in item:
+                item["order_no"] = item.pop("order")
+        found.append(item)
+    return found
 
 
 def _delimiter(text: str) -> str:
@@ -361,6 +393,69 @@ def _items(value: Any, currency: str) -> tuple[Item, ...]:
     raise BadInput("items must be text like 'Cable x2 @3.50; Case' or a list")
 
 
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """How to read a file's records as orders: the ``--map`` renames, the marketplace and
+    currency of rows that give none, and the clock and zone of dates without an offset."""
+
+    mapping: Mapping[str, str]
+    marketplace: str | None
+    default_currency: str
+    now: datetime
+    zone: tzinfo
+
+    def read(
+        self,
+        found: Records,
+        start: int = 0,
+        stop: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportResult:
+        """Records ``start + 1`` to ``stop`` as orders, or every problem in them; a second
+        row for one order is a problem only within the records read together."""
+        result = ImportResult()
+        seen: dict[tuple[str, str], int] = {}
+        # Which key gives which field, worked out once per set of keys: once for a CSV file.
+        plans: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
+        number = start
+        for number, record in found.numbered(start, stop):
+            if progress is not None and number % _PROGRESS_EVERY == 0:
+                progress(number)
+            if "__not_an_object__" in record:
+                result.problems.append(RowProblem(number, "", "is not an object of order fields"))
+                continue
+            if "__extra__" in record:
+                result.problems.append(RowProblem(number, "", "has more cells than the header"))
+                continue
+            keys = tuple(record)
+            plan = plans.get(keys)
+            if plan is None:
+                plan = plans[keys] = _columns(keys, self.mapping)
+            columns = {name: record[key] for name, key in plan}
+            row = _row(
+                number, columns, self.marketplace, self.default_currency, self.now, self.zone
+            )
+            if isinstance(row, ImportedOrder):
+                key = (row.order.marketplace, row.order.order_no)
+                if key in seen:
+                    result.problems.append(repeated(number, seen[key], key[1]))
+                    continue
+                seen[key] = number
+                result.orders.append(row)
+            else:
+                result.problems.extend(row)
+        if progress is not None:
+            progress(number)
+        if not len(found):
+            result.problems.append(RowProblem(0, "", "holds no orders"))
+        return result
+
+
+def repeated(row: int, first: int, order_no: str) -> RowProblem:
+    """The problem of a second row for one order."""
+    return RowProblem(row, "order_no", f"repeats row {first} ({order_no})")
+
+
 def read_orders(
     text: str,
     *,
@@ -372,42 +467,8 @@ def read_orders(
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Every order of the file, or every problem in it."""
-    result = ImportResult()
-    seen: dict[tuple[str, str], int] = {}
-    # Which key gives which field, worked out once per set of keys: once for a CSV file.
-    plans: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
-    number = 0
-    for number, record in records(text):
-        if progress is not None and number % _PROGRESS_EVERY == 0:
-            progress(number)
-        if "__not_an_object__" in record:
-            result.problems.append(RowProblem(number, "", "is not an object of order fields"))
-            continue
-        if "__extra__" in record:
-            result.problems.append(RowProblem(number, "", "has more cells than the header"))
-            continue
-        keys = tuple(record)
-        plan = plans.get(keys)
-        if plan is None:
-            plan = plans[keys] = _columns(keys, mapping)
-        columns = {name: record[key] for name, key in plan}
-        row = _row(number, columns, marketplace, default_currency, now, zone)
-        if isinstance(row, ImportedOrder):
-            key = (row.order.marketplace, row.order.order_no)
-            if key in seen:
-                result.problems.append(
-                    RowProblem(number, "order_no", f"repeats row {seen[key]} ({key[1]})")
-                )
-                continue
-            seen[key] = number
-            result.orders.append(row)
-        else:
-            result.problems.extend(row)
-    if progress is not None:
-        progress(number)
-    if not result.orders and not result.problems:
-        result.problems.append(RowProblem(0, "", "holds no orders"))
-    return result
+    reader = Reader(mapping, marketplace, default_currency, now, zone)
+    return reader.read(parse_records(text), progress=progress)
 
 
 _T = TypeVar("_T")

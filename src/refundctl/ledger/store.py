@@ -162,44 +162,27 @@ class Ledger(LedgerFile):
             return self._order_by_id(order_id)
 
     def _insert_order(
-        self, order: Order, now: datetime, kind: str, later: _Pending | None = None
+        self, order: Order, now: datetime, kind: str, later: NewOrders | None = None
     ) -> int:
         """Insert an order with its items, its event and its window. An import passes
         ``later`` to have the items, events and windows of all its rows written together."""
-        stamp = iso(now)
-        recorded = _order_fields(order)
-        row = (
-            order.marketplace,
-            order.order_no,
-            order.seller,
-            order.title,
-            to_minor(order.total, order.currency),
-            order.currency,
-            *(recorded[name] for name in _ORDER_TIMES),
-            order.payment,
-            stamp,
-            stamp,
-        )
-        if later is None:
-            order_id = int(self.conn.execute(_INSERT_ORDER, (None, *row)).lastrowid or 0)
-        else:
-            # Numbered here as SQLite would (one more than the largest, inside this write
-            # transaction), so that the whole file's orders go in with one statement.
-            if later.next_id == 0:
-                later.next_id = (
-                    1 + self.conn.execute("SELECT coalesce(max(id), 0) FROM orders").fetchone()[0]
-                )
-            order_id = later.next_id
-            later.next_id += 1
-            later.orders.append((order_id, *row))
-        pending = later or _Pending()
-        pending.items += _item_rows(order_id, order)
-        pending.events.append((order_id, kind, _event_json(recorded), stamp, stamp))
+        pending = later or NewOrders()
+        order_id = self._next_order_id(pending)
+        pending.next_id = order_id + 1
         self._ensure_basis(order.marketplace)
-        pending.windows += self._order_index_rows(order, (Decimal(0), False, False), order_id)
+        pending.add(order_id, order, now, kind, self.settings)
         if later is None:
             pending.write(self.conn)
         return order_id
+
+    def _next_order_id(self, pending: NewOrders) -> int:
+        """The number the next new order takes: one more than the largest, inside this write
+        transaction, as SQLite would number it; counted on in ``pending`` as it takes them,
+        so that a whole file's orders go in with one statement."""
+        if pending.next_id == 0:
+            (largest,) = self.conn.execute("SELECT coalesce(max(id), 0) FROM orders").fetchone()
+            pending.next_id = largest + 1
+        return pending.next_id
 
     def update_order(self, ref: OrderRef, changes: dict[str, Any], now: datetime) -> Order:
         """Change the given fields; ``changes`` maps ``Order`` field names to new values."""
@@ -259,7 +242,7 @@ class Ledger(LedgerFile):
             self.conn.execute(f"PRAGMA cache_size = {-_IMPORT_CACHE_KIB}")
         with self._write(commit=not dry_run):
             existing = {(o.marketplace, o.order_no): o for o in self._all_orders()}
-            pending = _Pending()
+            pending = NewOrders()
             for done, row in enumerate(rows, start=1):
                 if progress is not None and done % 500 == 0:
                     progress(done)
@@ -268,7 +251,7 @@ class Ledger(LedgerFile):
                 try:
                     if old is None:
                         self._insert_order(
-                            _with_paid_default(row.order, now), now, "imported", pending
+                            with_paid_default(row.order, now), now, "imported", pending
                         )
                         added += 1
                         continue
@@ -385,11 +368,7 @@ class Ledger(LedgerFile):
     def _order_event(
         self, order_id: int, kind: str, changes: dict[str, Any], at: datetime, now: datetime
     ) -> None:
-        self.conn.execute(
-            "INSERT INTO order_events (order_id, kind, changes, at, recorded) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (order_id, kind, _event_json(changes), iso(at), iso(now)),
-        )
+        self.conn.execute(_INSERT_EVENT, (order_id, kind, _event_json(changes), iso(at), iso(now)))
 
     def _find_order(self, ref: OrderRef) -> Order:
         if ref.marketplace is None:
@@ -849,7 +828,7 @@ class Ledger(LedgerFile):
             deadline_index.insert(self.conn, sorted(rows))
         order_rows: list[tuple[object, ...]] = []
         for order in self._orders_where("marketplace = ?", (marketplace,)):
-            order_rows += self._order_index_rows(order, self._taken(order.id))
+            order_rows += _order_window_rows(order, self._taken(order.id), self.settings)
         deadline_index.insert(self.conn, sorted(order_rows))
 
     def _dispute_index_rows(self, record: DisputeRecord) -> list[tuple[object, ...]]:
@@ -868,26 +847,6 @@ class Ledger(LedgerFile):
             self.conn, "dispute_id = ?", (record.id,), self._dispute_index_rows(record)
         )
 
-    def _order_index_rows(
-        self, order: Order, taken: tuple[Decimal, bool, bool], order_id: int | None = None
-    ) -> list[tuple[object, ...]]:
-        """An order's own window, while it has no active dispute and something refundable;
-        ``taken`` is what its disputes took, whether one is active and whether it had any;
-        ``order_id`` for an order just inserted (``order.id`` is not set yet)."""
-        took, active, disputed = taken
-        refundable = order.total - took
-        if active or refundable <= 0:
-            return []
-        found = order_deadlines(
-            order, self.settings.policy_for(order.marketplace), self.settings.zone
-        )
-        # A passed window stays on show only for an order that never arrived and was never
-        # disputed (views.order_view).
-        lapses = order.received is not None or disputed
-        return deadline_index.rows_for(
-            order, None, found, refundable, lapses=lapses, order_id=order_id
-        )
-
     def _index_order(self, order: Order) -> None:
         """Rewrite an order's own window."""
         self._ensure_basis(order.marketplace)
@@ -895,7 +854,7 @@ class Ledger(LedgerFile):
             self.conn,
             "order_id = ? AND dispute_id = 0",
             (order.id,),
-            self._order_index_rows(order, self._taken(order.id)),
+            _order_window_rows(order, self._taken(order.id), self.settings),
         )
 
     def _taken(self, order_id: int, exclude: int = 0) -> tuple[Decimal, bool, bool]:
@@ -1306,6 +1265,9 @@ _INSERT_ORDER = (
 _INSERT_ITEM = (
     "INSERT INTO order_items (order_id, position, name, quantity, price) VALUES (?, ?, ?, ?, ?)"
 )
+_INSERT_EVENT = (
+    "INSERT INTO order_events (order_id, kind, changes, at, recorded) VALUES (?, ?, ?, ?, ?)"
+)
 
 
 def _item_rows(order_id: int, order: Order) -> list[tuple[object, ...]]:
@@ -1322,9 +1284,10 @@ def _item_rows(order_id: int, order: Order) -> list[tuple[object, ...]]:
 
 
 @dataclass
-class _Pending:
-    """Rows that follow new orders, written together: an import of many orders makes three
-    statements of them instead of three per order."""
+class NewOrders:
+    """The rows of new orders, written together: an import of many orders makes four
+    statements of them instead of four per order. Built without the ledger's connection, so
+    that a second process can build the rows of part of a file (``ledger.bulk``)."""
 
     orders: list[tuple[object, ...]] = field(default_factory=list)
     items: list[tuple[object, ...]] = field(default_factory=list)
@@ -1332,16 +1295,54 @@ class _Pending:
     windows: list[tuple[object, ...]] = field(default_factory=list)
     next_id: int = 0  # the number the next new order takes; 0 until asked
 
+    def add(
+        self, order_id: int, order: Order, now: datetime, kind: str, settings: Settings
+    ) -> None:
+        """A new order's row, its items, its event and its window."""
+        stamp = iso(now)
+        recorded = _order_fields(order)
+        self.orders.append(
+            (
+                order_id,
+                order.marketplace,
+                order.order_no,
+                order.seller,
+                order.title,
+                to_minor(order.total, order.currency),
+                order.currency,
+                *(recorded[name] for name in _ORDER_TIMES),
+                order.payment,
+                stamp,
+                stamp,
+            )
+        )
+        self.items += _item_rows(order_id, order)
+        self.events.append((order_id, kind, _event_json(recorded), stamp, stamp))
+        self.windows += _order_window_rows(order, (Decimal(0), False, False), settings, order_id)
+
     def write(self, conn: sqlite3.Connection) -> None:
         conn.executemany(_INSERT_ORDER, self.orders)
         conn.executemany(_INSERT_ITEM, self.items)
-        conn.executemany(
-            "INSERT INTO order_events (order_id, kind, changes, at, recorded) "
-            "VALUES (?, ?, ?, ?, ?)",
-            self.events,
-        )
+        conn.executemany(_INSERT_EVENT, self.events)
         deadline_index.insert(conn, sorted(self.windows))  # appended in key order: faster
         self.orders, self.items, self.events, self.windows = [], [], [], []
+
+
+def _order_window_rows(
+    order: Order, taken: tuple[Decimal, bool, bool], settings: Settings, order_id: int | None = None
+) -> list[tuple[object, ...]]:
+    """An order's own window, while it has no active dispute and something refundable;
+    ``taken`` is what its disputes took, whether one is active and whether it had any;
+    ``order_id`` for an order just inserted (``order.id`` is not set yet)."""
+    took, active, disputed = taken
+    refundable = order.total - took
+    if active or refundable <= 0:
+        return []
+    found = order_deadlines(order, settings.policy_for(order.marketplace), settings.zone)
+    # A passed window stays on show only for an order that never arrived and was never
+    # disputed (views.order_view).
+    lapses = order.received is not None or disputed
+    return deadline_index.rows_for(order, None, found, refundable, lapses=lapses, order_id=order_id)
 
 
 def _in(column: str, values: Sequence[object]) -> str:
@@ -1431,7 +1432,7 @@ class ImportSummary:
     dry_run: bool
 
 
-def _with_paid_default(order: Order, now: datetime) -> Order:
+def with_paid_default(order: Order, now: datetime) -> Order:
     """An order imported without a payment date was paid no later than anything else known."""
     if order.ordered is not None:
         return order
