@@ -16,7 +16,7 @@ import io
 import json
 import re
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,11 +26,11 @@ from dateutil.parser import isoparse
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from refundctl import importing, timeparse
+from refundctl import deadlines, importing, timeparse
 from refundctl.domain import Item, parse_item
 from refundctl.errors import BadInput
 from refundctl.importing import FIELDS, read_amount, unneutralise
-from refundctl.timeparse import WHEN_HELP, localize, parse_when
+from refundctl.timeparse import WHEN_HELP, Duration, Unit, localize, parse_when
 from tests.conftest import Cli
 
 EXAMPLES = settings(max_examples=400, deadline=None)
@@ -324,6 +324,32 @@ def test_a_header_plan_picks_the_cells_the_header_match_picked(
     assert {name: record[key] for name, key in plan} == reference_columns(record, mapping)
 
 
+@EXAMPLES
+@given(
+    text=st.one_of(
+        csv_texts,
+        st.lists(st.lists(headers, max_size=5), min_size=1, max_size=4).map(
+            lambda rows: "\n".join(",".join(row) for row in rows) + "\n"
+        ),
+    ),
+    mapping=st.dictionaries(
+        st.sampled_from(FIELDS), st.sampled_from(["Order ID", "amount", "TOTAL"]), max_size=2
+    ),
+)
+@example(text="total,TOTAL,a\n1,2\n3,4,5,6\n", mapping={})  # two headers for one field
+@example(text="__extra__,total\n1,2\n", mapping={})
+def test_a_csv_row_goes_to_the_fields_as_its_dict_went(text: str, mapping: dict[str, str]) -> None:
+    """The CSV shortcut (cells straight to fields) and the way every other record goes."""
+    try:
+        found = importing.parse_records(text)
+    except BadInput:
+        return
+    for start, stop in ((0, None), (1, 3)):
+        fast = list(found.columns(start, stop, mapping))
+        general = list(importing._columns_of(found.numbered(start, stop), mapping))
+        assert fast == general
+
+
 # -- the import as a whole -------------------------------------------------------------------
 
 
@@ -389,3 +415,89 @@ def test_reading_reports_progress_now_and_then_and_at_the_end() -> None:
     )
     assert len(result.orders) == 1234
     assert seen == [500, 1000, 1234]
+
+
+# -- deadlines: counting days, explaining and storing them -----------------------------------
+# An import computes a window for every order: these shortcuts stand in for the general code.
+
+DEADLINE_ZONES = [
+    UTC,
+    timezone(timedelta(hours=5, minutes=45)),
+    ZoneInfo("America/New_York"),
+    ZoneInfo("Australia/Lord_Howe"),  # a half-hour DST shift
+    ZoneInfo("Europe/London"),
+    tz.gettz("Europe/Berlin"),  # a dateutil zone: the general way
+]
+# Times around the clock changes of 2026 (and across the years refundctl takes).
+moments = st.one_of(
+    st.datetimes(datetime(1990, 1, 1), datetime(2090, 1, 1), timezones=st.just(UTC)),
+    st.sampled_from(
+        [
+            datetime(2026, 3, 7, 7, 30, tzinfo=UTC),  # a day before New York's gap, 02:30
+            datetime(2026, 10, 31, 5, 30, tzinfo=UTC),  # a day before its repeated 01:30
+            datetime(2026, 10, 31, 6, 30, tzinfo=UTC),
+            datetime(2026, 4, 4, 14, 45, tzinfo=UTC),  # Lord Howe's repeated half hour
+        ]
+    ),
+)
+
+
+def reference_add(start: datetime, duration: Duration, zone: tzinfo) -> datetime:
+    """Days and weeks counted on the wall clock, as ``add`` counted them before its shortcut."""
+    local = start.astimezone(zone).replace(tzinfo=None)
+    local += timedelta(days=duration.count * (7 if duration.unit is Unit.WEEKS else 1))
+    return localize(local, zone).astimezone(UTC)
+
+
+@EXAMPLES
+@given(
+    start=moments,
+    duration=st.builds(Duration, st.integers(0, 400), st.sampled_from([Unit.DAYS, Unit.WEEKS])),
+    zone=st.sampled_from(DEADLINE_ZONES),
+)
+@example(datetime(2026, 3, 7, 7, 30, tzinfo=UTC), Duration(1, Unit.DAYS), DEADLINE_ZONES[2])
+@example(datetime(2026, 10, 31, 6, 30, tzinfo=UTC), Duration(1, Unit.DAYS), DEADLINE_ZONES[2])
+def test_days_count_on_the_wall_clock_as_before(
+    start: datetime, duration: Duration, zone: tzinfo
+) -> None:
+    assert timeparse.add(start, duration, zone) == reference_add(start, duration, zone)
+
+
+@EXAMPLES
+@given(moment=moments, zone=st.sampled_from(DEADLINE_ZONES))
+def test_a_deadline_is_explained_as_strftime_wrote_it(moment: datetime, zone: tzinfo) -> None:
+    assert deadlines._when(moment, zone) == f"{moment.astimezone(zone):%Y-%m-%d %H:%M %Z}".strip()
+
+
+@EXAMPLES
+@given(
+    moment=st.one_of(
+        moments,
+        st.datetimes(timezones=st.sampled_from(DEADLINE_ZONES[:4])).filter(
+            lambda m: 1990 <= m.astimezone(UTC).year <= 2090
+        ),
+    )
+)
+def test_a_time_is_written_as_before(moment: datetime) -> None:
+    assert timeparse.iso(moment) == moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+maybe_text = st.one_of(st.none(), st.text(max_size=12))
+
+
+@EXAMPLES
+@given(
+    rule=st.builds(
+        deadlines.RuleRef,
+        policy=st.text(max_size=12),
+        duration=maybe_text,
+        counts_from=st.text(max_size=12),
+        start=st.one_of(st.none(), moments),
+        assumed=st.booleans(),
+        source=maybe_text,
+        described=st.text(max_size=40),  # quotes, backslashes, control and non-ASCII characters
+        origin=st.text(max_size=12),
+    )
+)
+def test_a_rule_is_stored_as_the_json_encoder_wrote_it(rule: deadlines.RuleRef) -> None:
+    assert rule.json_text() == json.JSONEncoder(ensure_ascii=False).encode(rule.as_json())

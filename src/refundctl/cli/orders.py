@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -15,6 +15,7 @@ from refundctl.cli import app
 from refundctl.cli.coercion import PlainGroup, PlainTyper
 from refundctl.cli.common import (
     JSON_OPTION,
+    Env,
     FormatOption,
     MarketplaceFilter,
     OutputFormat,
@@ -37,6 +38,10 @@ from refundctl.errors import BadInput, ManyProblems
 from refundctl.ledger.store import OrderRef
 from refundctl.money import parse_amount, parse_currency
 from refundctl.policies import KNOWN_MARKETPLACES, normalize_marketplace
+
+if TYPE_CHECKING:
+    from refundctl.importing import Reader
+    from refundctl.ledger.store import ImportSummary
 
 order_app = PlainTyper(
     cls=PlainGroup,
@@ -355,39 +360,20 @@ def import_orders(
     as_json: Json = False,
 ) -> None:
     """Import orders from a file: new ones are added, changed ones updated, all or nothing."""
-    from refundctl.cli.progress import progress_reporter
-    from refundctl.importing import parse_mapping, read_orders
+    from refundctl.importing import Reader, parse_mapping
 
     e = env(ctx)
-    columns = parse_mapping(mapping or [])
-    default_currency = parse_currency(currency) if currency is not None else e.config.currency
-    text = _read_import(file)
-    with progress_reporter("Reading") as tick, _collector_paused():
-        result = read_orders(
-            text,
-            mapping=columns,
-            marketplace=_marketplace(marketplace) if marketplace else None,
-            default_currency=default_currency,
-            now=e.now,
-            zone=e.zone,
-            progress=tick,
-        )
-    if result.problems:
-        count = len(result.problems)
-        raise ManyProblems(
-            f"{count} problem{'s' if count != 1 else ''} in {file}; nothing was imported",
-            [str(p) for p in result.problems],
-        )
-    with contextlib.ExitStack() as stack:
-        path = None
-        if dry_run and not e.db.exists():
-            # A dry run must leave no ledger behind: check against an empty scratch one.
-            scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="refundctl-"))
-            path = Path(scratch) / "dry-run.db"
-        tick = stack.enter_context(progress_reporter("Importing", total=len(result.orders)))
-        stack.enter_context(_collector_paused())  # the rows to insert pile up just the same
-        ledger = stack.enter_context(e.ledger(write=True, path=path))
-        summary = ledger.import_orders(result.orders, e.now, dry_run=dry_run, progress=tick)
+    reader = Reader(
+        mapping=parse_mapping(mapping or []),
+        marketplace=_marketplace(marketplace) if marketplace else None,
+        default_currency=parse_currency(currency) if currency is not None else e.config.currency,
+        now=e.now,
+        zone=e.zone,
+    )
+    # Paused for the whole import, and running again only once its rows are gone: a collection
+    # in between would walk every one of them.
+    with _collector_paused():
+        summary = _import_file(e, file, reader, dry_run=dry_run)
     if as_json:
         emit_json(
             {
@@ -407,6 +393,37 @@ def import_orders(
     if dry_run:
         line += " Nothing was written (--dry-run)."
     say(line)
+
+
+def _import_file(e: Env, file: str, reader: Reader, *, dry_run: bool) -> ImportSummary:
+    """Read the file (a large one in two processes), refuse it with every problem in it, or
+    import it in one transaction."""
+    from refundctl.cli.progress import progress_reporter
+    from refundctl.importing import parse_records
+    from refundctl.ledger import bulk
+
+    found = parse_records(_read_import(file))
+    with contextlib.ExitStack() as stack:
+        # The worker starts before any progress bar does: no thread is running when it forks.
+        parts = stack.enter_context(bulk.in_parts(found, reader, e.settings))
+        with progress_reporter("Reading") as tick:
+            batch = parts.read(progress=tick)
+        if batch.problems:
+            count = len(batch.problems)
+            raise ManyProblems(
+                f"{count} problem{'s' if count != 1 else ''} in {file}; nothing was imported",
+                [str(p) for p in batch.problems],
+            )
+        path = None
+        if dry_run and not e.db.exists():
+            # A dry run must leave no ledger behind: check against an empty scratch one.
+            scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="refundctl-"))
+            path = Path(scratch) / "dry-run.db"
+        tick = stack.enter_context(progress_reporter("Importing", total=len(batch)))
+        ledger = stack.enter_context(e.ledger(write=True, path=path))
+        return ledger.import_orders(
+            batch.orders, e.now, dry_run=dry_run, progress=tick, prepared=batch.prepared
+        )
 
 
 @contextlib.contextmanager

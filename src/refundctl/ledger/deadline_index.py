@@ -50,10 +50,11 @@ _URGENCY = """
 # _URGENCY for rows known to be overdue, where its first term is 1 - buyer and its second 0:
 # the same order, with plain columns for SQLite's sorter to compare (a tenth faster).
 _OVERDUE_URGENCY = "d.buyer DESC, coalesce(d.stake, 0) DESC, d.due_at"
-_COLUMNS = (
-    "due_at, order_id, dispute_id, position, is_next, name, buyer, binds, action, rule, stake, "
-    "lapses, order_no, marketplace"
+COLUMNS = (
+    *("due_at", "order_id", "dispute_id", "position", "is_next", "name", "buyer", "binds"),
+    *("action", "rule", "stake", "lapses", "order_no", "marketplace"),
 )
+_COLUMNS = ", ".join(COLUMNS)
 _INSERT = f"INSERT INTO deadlines ({_COLUMNS}) VALUES ({', '.join('?' * 14)})"
 
 

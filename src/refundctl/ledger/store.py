@@ -54,6 +54,7 @@ from refundctl.timeparse import from_iso, iso
 if TYPE_CHECKING:  # only the commands that use them import these: `check` stays quick
     from refundctl.importing import ImportedOrder
     from refundctl.integrity import Reference, StoredFileReport, VerifyReport
+    from refundctl.ledger.bulk import Prepared
     from refundctl.ledger.evidence import EvidenceStore
 
 _ORDER_TIMES = ("ordered", "shipped", "expected_by", "received", "protection_ends")
@@ -226,61 +227,87 @@ class Ledger(LedgerFile):
         *,
         dry_run: bool = False,
         progress: Callable[[int], None] | None = None,
+        prepared: Prepared | None = None,
     ) -> ImportSummary:
         """Add new orders and update changed ones, all in one transaction or not at all.
 
         Only the fields the file gave are compared, so a file without a ``seller`` column
         leaves sellers alone; a row identical to the ledger changes nothing, which makes a
-        second import of the same file a no-op.
+        second import of the same file a no-op. ``prepared`` is the rest of the file, read by
+        a worker process into new orders' rows (``ledger.bulk``), which go in after ``rows``.
         """
-        added = updated = unchanged = 0
-        problems: list[str] = []
-        if len(rows) > _BATCH:
+        total = len(rows) + (len(prepared.keys) if prepared else 0)
+        if total > _BATCH:
             # A large file touches pages of every index of the orders, their items, events
             # and deadlines; SQLite's default cache (2 MiB) would write them out and read
             # them back many times within the one transaction.
             self.conn.execute(f"PRAGMA cache_size = {-_IMPORT_CACHE_KIB}")
-        with self._write(commit=not dry_run):
-            existing = {(o.marketplace, o.order_no): o for o in self._all_orders()}
-            pending = NewOrders()
-            for done, row in enumerate(rows, start=1):
-                if progress is not None and done % 500 == 0:
-                    progress(done)
-                key = (row.order.marketplace, row.order.order_no)
-                old = existing.get(key)
-                try:
-                    if old is None:
-                        self._insert_order(
-                            with_paid_default(row.order, now), now, "imported", pending
-                        )
-                        added += 1
-                        continue
-                    changes = {
-                        name: getattr(row.order, name)
-                        for name in row.given
-                        if name not in {"marketplace", "order_no"}
-                    }
-                    new = replace(old, **changes)
-                    if _order_fields(new) == _order_fields(old):
-                        unchanged += 1
-                        continue
-                    if "total" in changes or "currency" in changes:
-                        self._refuse_money_change(old, changes)
-                    _refuse_problems(new, now)
-                    self._store_order_change(old, new, "imported", now, now)
-                    updated += 1
-                except BadInput as error:
-                    problems.append(f"row {row.row}: {error.message}")
-            pending.write(self.conn)
-            if problems:
-                raise ManyProblems(
-                    f"{len(problems)} row{'s' if len(problems) != 1 else ''} cannot be "
-                    "imported; nothing was imported",
-                    problems,
-                )
+        tally = _Tally(progress)
+        try:
+            with self._write(commit=not dry_run):
+                existing = {(o.marketplace, o.order_no): o for o in self._all_orders()}
+                pending = NewOrders()
+                self._import_rows(rows, existing, pending, now, tally)
+                pending.write(self.conn)  # while the worker may still be writing its rows
+                if prepared is not None and (
+                    any(key in existing for key in prepared.keys) or not prepared.written()
+                ):
+                    # The worker took its orders for new ones, or it failed: read them here.
+                    self._import_rows(prepared.reread().orders, existing, pending, now, tally)
+                    pending.write(self.conn)
+                    prepared = None
+                if prepared is not None:
+                    for marketplace in prepared.marketplaces:
+                        self._ensure_basis(marketplace)
+                    # Numbered after this process's own new orders, as if it had read them.
+                    prepared.copy_into(self.conn, offset=self._next_order_id(pending) - 1)
+                    tally.added += len(prepared.keys)
+                if tally.problems:
+                    count = len(tally.problems)
+                    raise ManyProblems(
+                        f"{count} row{'s' if count != 1 else ''} cannot be imported; "
+                        "nothing was imported",
+                        tally.problems,
+                    )
+        finally:
+            if prepared is not None:
+                prepared.detach(self.conn)  # only once the transaction has ended
         if progress is not None:
-            progress(len(rows))
-        return ImportSummary(added, updated, unchanged, dry_run)
+            progress(total)
+        return ImportSummary(tally.added, tally.updated, tally.unchanged, dry_run)
+
+    def _import_rows(
+        self,
+        rows: Sequence[ImportedOrder],
+        existing: dict[tuple[str, str], Order],
+        pending: NewOrders,
+        now: datetime,
+        tally: _Tally,
+    ) -> None:
+        for row in rows:
+            tally.tick()
+            old = existing.get((row.order.marketplace, row.order.order_no))
+            try:
+                if old is None:
+                    self._insert_order(with_paid_default(row.order, now), now, "imported", pending)
+                    tally.added += 1
+                    continue
+                changes = {
+                    name: getattr(row.order, name)
+                    for name in row.given
+                    if name not in {"marketplace", "order_no"}
+                }
+                new = replace(old, **changes)
+                if _order_fields(new) == _order_fields(old):
+                    tally.unchanged += 1
+                    continue
+                if "total" in changes or "currency" in changes:
+                    self._refuse_money_change(old, changes)
+                _refuse_problems(new, now)
+                self._store_order_change(old, new, "imported", now, now)
+                tally.updated += 1
+            except BadInput as error:
+                tally.problems.append(f"row {row.row}: {error.message}")
 
     def refundable(self, order: Order) -> Decimal:
         """What is still refundable on the order as a whole."""
@@ -1257,17 +1284,31 @@ def _placeholders(values: frozenset[State]) -> str:
     return ", ".join("?" for _ in values)
 
 
-_INSERT_ORDER = (
-    "INSERT INTO orders (id, marketplace, order_no, seller, title, total, currency, ordered, "
-    "shipped, expected_by, received, protection_ends, payment, created, updated) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# The columns a new order's rows fill, in the order ``NewOrders`` builds them.
+ORDER_COLUMNS = (
+    "id",
+    "marketplace",
+    "order_no",
+    "seller",
+    "title",
+    "total",
+    "currency",
+    *_ORDER_TIMES,
+    "payment",
+    "created",
+    "updated",
 )
-_INSERT_ITEM = (
-    "INSERT INTO order_items (order_id, position, name, quantity, price) VALUES (?, ?, ?, ?, ?)"
-)
-_INSERT_EVENT = (
-    "INSERT INTO order_events (order_id, kind, changes, at, recorded) VALUES (?, ?, ?, ?, ?)"
-)
+ITEM_COLUMNS = ("order_id", "position", "name", "quantity", "price")
+EVENT_COLUMNS = ("order_id", "kind", "changes", "at", "recorded")
+
+
+def _insert(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+_INSERT_ORDER = _insert("orders", ORDER_COLUMNS)
+_INSERT_ITEM = _insert("order_items", ITEM_COLUMNS)
+_INSERT_EVENT = _insert("order_events", EVENT_COLUMNS)
 
 
 def _item_rows(order_id: int, order: Order) -> list[tuple[object, ...]]:
@@ -1281,6 +1322,23 @@ def _item_rows(order_id: int, order: Order) -> list[tuple[object, ...]]:
         )
         for position, item in enumerate(order.items)
     ]
+
+
+@dataclass
+class _Tally:
+    """What an import did so far, and its progress callback, called every 500 rows."""
+
+    progress: Callable[[int], None] | None
+    done: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def tick(self) -> None:
+        self.done += 1
+        if self.progress is not None and self.done % 500 == 0:
+            self.progress(self.done)
 
 
 @dataclass

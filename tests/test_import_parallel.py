@@ -1,0 +1,334 @@
+"""A large import read in two processes ends exactly as one read in one process does.
+
+``ledger.bulk`` forks a worker for the second part of a file of at least ``WORKER_FROM``
+records. Here that threshold is lowered to a few rows, so that every story below runs both ways
+and compares the two ledgers table by table: the same orders with the same numbers, the same
+items, events and deadline rows. Then the ways it can go wrong: problems in the worker's part,
+one order in both parts, an order of the worker's part already in the ledger, a worker that
+dies before or after reading, a dry run, an interrupt.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from refundctl.importing import Reader, parse_records
+from refundctl.ledger import bulk
+from refundctl.ledger.connection import Settings
+from refundctl.policies import policy_for
+from tests.conftest import Cli, row_order, snapshot
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the worker is forked")
+
+MARKETPLACES = ["aliexpress", "ebay", "amazon", "temu", "etsy", "paypal"]
+
+
+def orders_csv(count: int, *, first: int = 0) -> str:
+    """``count`` orders across the marketplaces, some with items, some never received."""
+    lines = ["marketplace,order_no,seller,total,currency,ordered,shipped,received,items"]
+    for n in range(first, first + count):
+        received = "" if n % 5 == 0 else f"2026-11-{1 + n % 20:02d}T{n % 24:02d}:15:00+00:00"
+        items = "" if n % 3 else f"Cable x2 @{n % 7 + 1}.50; Case"
+        lines.append(
+            f"{MARKETPLACES[n % 6]},N-{n:05d},Shop {n % 11},{10 + n % 90}.25,USD,"
+            f"2026-10-{1 + n % 20:02d},2026-10-{2 + n % 20:02d}T08:00:00Z,{received},{items}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def contents(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, but the record of when migrations ran."""
+    conn = sqlite3.connect(path)
+    try:
+        tables = [
+            name
+            for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if name != "_sqlite_migrations"
+        ]
+        return {
+            table: conn.execute(
+                f"SELECT * FROM [{table}] ORDER BY {row_order(conn, table)}"
+            ).fetchall()
+            for table in tables
+        }
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def two_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file of more than two records is read in two parts, on any machine."""
+    monkeypatch.setattr(bulk, "WORKER_FROM", 3)
+    monkeypatch.setattr(bulk, "_cores", lambda: 2)
+
+
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The workers started, by process id."""
+    started: list[int] = []
+    start = bulk._Worker.start.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[bulk._Worker], *args: Any) -> bulk._Worker:
+        worker = start(cls, *args)
+        started.append(worker.pid)
+        return worker
+
+    monkeypatch.setattr(bulk._Worker, "start", classmethod(counted))
+    return started
+
+
+def import_both_ways(
+    cli: Cli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    files: list[str],
+    forks: list[int],
+    suffix: str = "csv",
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Import ``files`` in turn into a ledger read in two parts, then into one read in one."""
+    results = []
+    for workers in (True, False):
+        if not workers:
+            monkeypatch.setattr(bulk, "WORKER_FROM", 10**9)
+        ledger = tmp_path / f"{'two' if workers else 'one'}.db"
+        monkeypatch.setenv("REFUNDCTL_DB", str(ledger))
+        for n, text in enumerate(files):
+            path = tmp_path / f"orders-{n}.{suffix}"
+            path.write_text(text, encoding="utf-8")
+            run = cli("order", "import", str(path))
+            assert run.exit_code == 0, run.stderr
+        results.append(contents(ledger))
+    assert forks, "the worker never started"
+    return results[0], results[1]
+
+
+def test_a_file_read_in_two_parts_gives_the_ledger_one_part_gives(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, two_processes: None, forks: list[int]
+) -> None:
+    two, one = import_both_ways(cli, tmp_path, monkeypatch, [orders_csv(90)], forks)
+    assert len(two["orders"]) == 90
+    assert [row[0] for row in two["orders"]] == list(range(1, 91))  # numbered in file order
+    assert two["deadlines"] and two["order_items"] and two["deadline_basis"]
+    assert two == one
+
+
+def test_new_orders_after_earlier_imports_and_updates_number_on(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, two_processes: None, forks: list[int]
+) -> None:
+    """A second file updates orders of the first (in this process's part) and adds new ones."""
+    first = orders_csv(20)
+    second = orders_csv(10).replace("Shop ", "Store ") + orders_csv(30, first=20).split("\n", 1)[1]
+    two, one = import_both_ways(cli, tmp_path, monkeypatch, [first, second], forks)
+    assert len(two["orders"]) == 50
+    assert two == one
+
+
+def test_an_order_in_the_workers_part_already_in_the_ledger_is_read_here(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, two_processes: None, forks: list[int]
+) -> None:
+    """The worker took every order of its part for a new one: this process reads them again."""
+    first = orders_csv(5, first=60)
+    second = orders_csv(70)  # N-00060 to N-00064 fall in the worker's part
+    two, one = import_both_ways(cli, tmp_path, monkeypatch, [first, second], forks)
+    assert two == one
+
+
+def test_a_json_file_is_read_in_two_parts_too(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, two_processes: None, forks: list[int]
+) -> None:
+    orders = [
+        {
+            "marketplace": "ebay",
+            "order_no": f"J-{n}",
+            "total": f"{n + 1}.00",
+            "ordered": "2026-11-01",
+        }
+        for n in range(40)
+    ]
+    two, one = import_both_ways(
+        cli, tmp_path, monkeypatch, [json.dumps(orders)], forks, suffix="json"
+    )
+    assert len(two["orders"]) == 40
+    assert two == one
+
+
+def test_problems_in_either_part_are_all_reported_in_row_order(
+    cli: Cli, tmp_path: Path, two_processes: None, forks: list[int], isolated: Path
+) -> None:
+    lines = orders_csv(30).splitlines()
+    lines[3] = lines[3].replace("USD", "USX")  # row 3, this process's part
+    lines[25] = lines[25].replace(",N-00024,", ",N-00000,")  # row 25 repeats row 1
+    lines[28] = lines[28].replace("2026-10-", "2026-13-", 1)  # row 28, the worker's part
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run = cli("order", "import", str(path))
+    assert run.exit_code == 2
+    assert forks
+    problems = [line for line in run.stderr.splitlines() if line.strip().startswith("row ")]
+    assert [p.split(",")[0].strip() for p in problems] == ["row 3", "row 25", "row 28"]
+    assert "repeats row 1 (N-00000)" in problems[1]
+    assert "3 problems in" in run.stderr
+    assert snapshot(isolated) == "absent"  # no ledger was made for a refused file
+
+
+def test_a_worker_that_dies_before_reporting_leaves_its_part_to_this_process(
+    cli: Cli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    two_processes: None,
+    forks: list[int],
+) -> None:
+    def dies(*_args: Any) -> None:
+        raise MemoryError  # in the forked worker: it ends without a word
+
+    monkeypatch.setattr(bulk, "work", dies)
+    path = tmp_path / "orders.csv"
+    path.write_text(orders_csv(50), encoding="utf-8")
+    assert cli("order", "import", str(path), "--json").json()["added"] == 50
+    assert forks
+
+
+def test_a_worker_that_dies_after_reading_leaves_its_rows_to_this_process(
+    cli: Cli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    two_processes: None,
+    forks: list[int],
+    isolated: Path,
+) -> None:
+    real_work = bulk.work
+
+    def dies_while_writing(*args: Any) -> None:
+        say = args[-1]
+        real_work(*args[:-1], lambda said: said == bulk._WRITTEN or say(said))
+
+    monkeypatch.setattr(bulk, "work", dies_while_writing)
+    text = orders_csv(50)
+    path = tmp_path / "orders.csv"
+    path.write_text(text, encoding="utf-8")
+    assert cli("order", "import", str(path), "--json").json()["added"] == 50
+    assert forks
+    monkeypatch.setattr(bulk, "work", real_work)
+    monkeypatch.setattr(bulk, "WORKER_FROM", 10**9)
+    monkeypatch.setenv("REFUNDCTL_DB", str(tmp_path / "one.db"))
+    assert cli("order", "import", str(path)).exit_code == 0
+    assert contents(isolated) == contents(tmp_path / "one.db")
+
+
+def test_a_dry_run_in_two_parts_writes_nothing(
+    cli: Cli, tmp_path: Path, two_processes: None, forks: list[int], isolated: Path
+) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text(orders_csv(5, first=100), encoding="utf-8")
+    assert cli("order", "import", str(path)).exit_code == 0
+    before = snapshot(isolated)
+    path.write_text(orders_csv(40), encoding="utf-8")
+    run = cli("order", "import", str(path), "--dry-run", "--json")
+    assert run.json() == {
+        "file": str(path),
+        "added": 40,
+        "updated": 0,
+        "unchanged": 0,
+        "dry_run": True,
+    }
+    assert forks
+    assert snapshot(isolated) == before
+
+
+def test_the_scratch_folder_goes_and_the_worker_is_reaped(
+    cli: Cli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    two_processes: None,
+    forks: list[int],
+) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    path = tmp_path / "orders.csv"
+    path.write_text(orders_csv(30), encoding="utf-8")
+    assert cli("order", "import", str(path)).exit_code == 0
+    bad = orders_csv(30).replace("N-00025", "N 25")
+    path.write_text(bad, encoding="utf-8")
+    assert cli("order", "import", str(path)).exit_code == 2
+    assert len(forks) == 2
+    assert list(scratch.iterdir()) == []
+    for pid in forks:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reaped already
+
+
+def test_an_interrupted_import_stops_its_worker(tmp_path: Path) -> None:
+    """Leaving ``in_parts`` early (a refused file, Ctrl-C) kills a worker still at work."""
+    found = parse_records(orders_csv(40))
+    now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    reader = Reader({}, None, "USD", now, UTC)
+    slow = bulk.work
+
+    def sleeps(*args: Any) -> None:
+        import time
+
+        time.sleep(60)
+        slow(*args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bulk, "WORKER_FROM", 3)
+        patch.setattr(bulk, "_cores", lambda: 2)
+        patch.setattr(bulk, "work", sleeps)
+        with pytest.raises(KeyboardInterrupt), bulk.in_parts(found, reader, settings()) as parts:
+            assert parts.worker is not None
+            pid = parts.worker.pid
+            raise KeyboardInterrupt
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def settings() -> Settings:
+    return Settings(zone=UTC, policy_for=policy_for)
+
+
+def test_the_workers_job_writes_its_orders_rows_numbered_from_one(tmp_path: Path) -> None:
+    """``work`` as the worker runs it, here in this process."""
+    found = parse_records(orders_csv(12))
+    now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    said: list[bytes] = []
+    bulk.work(found, 8, Reader({}, None, "USD", now, UTC), settings(), tmp_path, said.append)
+    assert said == [bulk._READ, bulk._WRITTEN]
+    conn = sqlite3.connect(tmp_path / "rows.db")
+    assert [row[:3] for row in conn.execute("SELECT id, marketplace, order_no FROM orders")] == [
+        (1, "amazon", "N-00008"),
+        (2, "temu", "N-00009"),
+        (3, "etsy", "N-00010"),
+        (4, "paypal", "N-00011"),
+    ]
+    assert {order_id for (order_id,) in conn.execute("SELECT order_id FROM deadlines")} <= {
+        1,
+        2,
+        3,
+        4,
+    }
+
+
+def test_the_worker_stops_after_reading_a_part_with_problems(tmp_path: Path) -> None:
+    found = parse_records(orders_csv(6).replace("N-00004", "N 4"))
+    now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    said: list[bytes] = []
+    bulk.work(found, 3, Reader({}, None, "USD", now, UTC), settings(), tmp_path, said.append)
+    assert said == [bulk._READ]
+    assert not (tmp_path / "rows.db").exists()
+
+
+def test_one_core_or_a_small_file_reads_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert bulk._split_at(bulk.WORKER_FROM - 1) is None
+    monkeypatch.setattr(bulk, "_cores", lambda: 1)
+    assert bulk._split_at(10**6) is None
+    monkeypatch.setattr(bulk, "_cores", lambda: 2)
+    assert bulk._split_at(10**6) == int(10**6 * bulk.MAIN_SHARE)
