@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
+from typing import NamedTuple
 
 from refundctl.domain import Dispute, Move, Order, State
 from refundctl.policies import (
@@ -26,6 +27,7 @@ from refundctl.policies import (
     resolve,
 )
 from refundctl.timeparse import (
+    Duration,
     Unit,
     add,
     iso,
@@ -127,16 +129,54 @@ def _rule_frame(
     return head, middle, f', "origin": {_json_value(origin)}}}'
 
 
-def _due(resolved: ResolvedRule, start: datetime, buyer_zone: tzinfo) -> tuple[datetime, tzinfo]:
+class _Fixed(NamedTuple):
+    """What a resolved rule gives every deadline counted with it, worked out once."""
+
+    resolved: ResolvedRule  # kept alive: its id is the key
+    duration: Duration
+    binds: Binds
+    action: str
+    duration_text: str  # "15d"
+    wording: str  # "15 calendar days", and which holidays are skipped
+    origin: str
+    zone: tzinfo | None  # the marketplace's own zone, if it has one
+
+
+def _fixed(resolved: ResolvedRule) -> _Fixed:
+    found = _FIXED.get(id(resolved))
+    if found is None or found.resolved is not resolved:
+        kind, duration = resolved.kind, resolved.duration
+        wording = duration.describe()
+        if duration.unit is Unit.BUSINESS_DAYS and resolved.holidays:
+            wording += f" (weekends and {resolved.holidays} public holidays skipped)"
+        found = _Fixed(
+            resolved,
+            duration,
+            kind.binds,
+            kind.action,
+            str(duration),
+            wording,
+            str(resolved.origin),
+            None if resolved.timezone is None else _zone(resolved.timezone),
+        )
+        _FIXED[id(resolved)] = found
+    return found
+
+
+# Resolved rules are frozen, and few: one per policy and rule in use (see _resolved).
+_FIXED: dict[int, _Fixed] = {}
+
+
+def _due(fixed: _Fixed, start: datetime, buyer_zone: tzinfo) -> tuple[datetime, tzinfo]:
     """The safe reading of the rule and the zone it was counted in."""
-    due = add(start, resolved.duration, buyer_zone, resolved.holidays)
-    if resolved.timezone is None:
+    holidays = fixed.resolved.holidays
+    due = add(start, fixed.duration, buyer_zone, holidays)
+    if fixed.zone is None:
         return due, buyer_zone
-    zone = _zone(resolved.timezone)
-    other = add(start, resolved.duration, zone, resolved.holidays)
+    other = add(start, fixed.duration, fixed.zone, holidays)
     # The buyer's own reading wins a tie, as the first of min() and max() would.
-    if other < due if resolved.kind.binds is Binds.BUYER else other > due:
-        return other, zone
+    if other < due if fixed.binds is Binds.BUYER else other > due:
+        return other, fixed.zone
     return due, buyer_zone
 
 
@@ -176,26 +216,22 @@ def _from_rule(
     *,
     assumed: bool = False,
 ) -> Deadline:
-    kind = resolved.kind
-    duration = resolved.duration
-    due, counted_in = _due(resolved, start, buyer_zone)
-    described = f"{anchor} {_when(start, counted_in)} + {duration.describe()}"
-    if duration.unit is Unit.BUSINESS_DAYS and resolved.holidays:
-        described += f" (weekends and {resolved.holidays} public holidays skipped)"
+    fixed = _fixed(resolved)
+    due, counted_in = _due(fixed, start, buyer_zone)
     return Deadline(
         name=resolved.name,
         due=due,
-        binds=kind.binds,
-        action=kind.action,
+        binds=fixed.binds,
+        action=fixed.action,
         rule=RuleRef(
             policy=resolved.policy,
-            duration=str(duration),
+            duration=fixed.duration_text,
             counts_from=str(anchor),
             start=start,
             assumed=resolved.assumed or assumed,
             source=resolved.source,
-            described=described,
-            origin=str(resolved.origin),
+            described=f"{anchor} {_when(start, counted_in)} + {fixed.wording}",
+            origin=fixed.origin,
         ),
     )
 

@@ -9,6 +9,7 @@ here (minor units to ``Decimal``, text to aware datetimes) and nowhere else.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -1277,7 +1278,9 @@ class Ledger(LedgerFile):
 # Disputes read (or reindexed) per batch: few queries each, and SQLite's limit on
 # parameters is far away.
 _BATCH = 500
-_IMPORT_CACHE_KIB = 64 * 1024  # the page cache of a large import: 64 MiB
+# The page cache of a large import: room for every page 100,000 orders touch, so that none is
+# written out and read back within the transaction. SQLite takes pages as it needs them.
+_IMPORT_CACHE_KIB = 256 * 1024
 
 
 def _placeholders(values: frozenset[State]) -> str:
@@ -1357,7 +1360,7 @@ class NewOrders:
         self, order_id: int, order: Order, now: datetime, kind: str, settings: Settings
     ) -> None:
         """A new order's row, its items, its event and its window."""
-        stamp = iso(now)
+        stamp = _stamp(now)
         recorded = _order_fields(order)
         self.orders.append(
             (
@@ -1384,6 +1387,12 @@ class NewOrders:
         conn.executemany(_INSERT_EVENT, self.events)
         deadline_index.insert(conn, sorted(self.windows))  # appended in key order: faster
         self.orders, self.items, self.events, self.windows = [], [], [], []
+
+
+@functools.lru_cache(maxsize=4)
+def _stamp(now: datetime) -> str:
+    """``iso(now)``, written once per import rather than once per order."""
+    return iso(now)
 
 
 def _order_window_rows(
