@@ -196,7 +196,7 @@ def test_a_worker_that_dies_before_reporting_leaves_its_part_to_this_process(
     assert forks
 
 
-def test_a_worker_that_dies_after_reading_leaves_its_rows_to_this_process(
+def test_a_worker_that_never_says_its_rows_are_written_leaves_them_to_this_process(
     cli: Cli,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -332,3 +332,87 @@ def test_one_core_or_a_small_file_reads_in_this_process(monkeypatch: pytest.Monk
     assert bulk._split_at(10**6) is None
     monkeypatch.setattr(bulk, "_cores", lambda: 2)
     assert bulk._split_at(10**6) == int(10**6 * bulk.MAIN_SHARE)
+
+
+def test_an_interrupt_says_nothing_was_recorded(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated: Path
+) -> None:
+    """Ctrl-C in the middle of an import: one line, exit 130, the ledger as it was."""
+    path = tmp_path / "orders.csv"
+    path.write_text(orders_csv(3), encoding="utf-8")
+    assert cli("order", "import", str(path)).exit_code == 0
+    before = snapshot(isolated)
+
+    def interrupted(*_args: Any, **_kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    from refundctl.ledger.store import Ledger
+
+    monkeypatch.setattr(Ledger, "_insert_order", interrupted)
+    path.write_text(orders_csv(5, first=10), encoding="utf-8")
+    run = cli("order", "import", str(path))
+    assert (run.exit_code, run.stderr) == (130, "error: interrupted; nothing was recorded\n")
+    assert snapshot(isolated) == before
+
+
+def test_changed_orders_in_the_workers_part_update_in_file_order(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, two_processes: None, forks: list[int]
+) -> None:
+    """Their update events come before the new orders' events, as with one process."""
+    first = orders_csv(5, first=60)
+    second = orders_csv(70).replace("Shop ", "Store ")  # N-00060 to N-00064 change sellers
+    two, one = import_both_ways(cli, tmp_path, monkeypatch, [first, second], forks)
+    assert sum('"seller": "Store' in row[3] for row in two["order_events"]) == 70
+    assert two == one
+
+
+def test_a_third_row_for_one_order_repeats_the_first_row_of_the_file(
+    cli: Cli, tmp_path: Path, two_processes: None, forks: list[int]
+) -> None:
+    lines = orders_csv(30).splitlines()
+    for row in (19, 25):  # both in the worker's part; row 1 is N-00000 on aliexpress
+        lines[row] = lines[row].replace(f",N-{row - 1:05d},", ",N-00000,")
+        assert lines[row].startswith("aliexpress,")
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run = cli("order", "import", str(path))
+    assert forks and run.exit_code == 2
+    assert run.stderr.splitlines()[1:] == [
+        "  row 19, order_no: repeats row 1 (N-00000)",
+        "  row 25, order_no: repeats row 1 (N-00000)",
+    ]
+
+
+def test_no_process_to_spare_reads_the_file_in_one(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, two_processes: None
+) -> None:
+    def refused() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    path = tmp_path / "orders.csv"
+    path.write_text(orders_csv(30), encoding="utf-8")
+    assert cli("order", "import", str(path), "--json").json()["added"] == 30
+    assert list(scratch.iterdir()) == []
+
+
+def test_an_interrupt_after_the_commit_says_the_change_was_recorded(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated: Path
+) -> None:
+    import refundctl.cli.orders
+
+    def interrupted(_line: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(refundctl.cli.orders, "say", interrupted)
+    path = tmp_path / "orders.csv"
+    path.write_text(orders_csv(3), encoding="utf-8")
+    run = cli("order", "import", str(path))
+    assert (run.exit_code, run.stderr) == (
+        130,
+        "error: interrupted after the change was recorded\n",
+    )
+    assert len(contents(isolated)["orders"]) == 3

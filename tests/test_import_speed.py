@@ -457,14 +457,31 @@ def reference_add(start: datetime, duration: Duration, zone: tzinfo) -> datetime
 )
 @example(datetime(2026, 3, 7, 7, 30, tzinfo=UTC), Duration(1, Unit.DAYS), DEADLINE_ZONES[2])
 @example(datetime(2026, 10, 31, 6, 30, tzinfo=UTC), Duration(1, Unit.DAYS), DEADLINE_ZONES[2])
+@example(datetime(2026, 4, 3, 14, 45, tzinfo=UTC), Duration(1, Unit.DAYS), DEADLINE_ZONES[3])
+@example(datetime(2026, 10, 3, 15, 15, tzinfo=UTC), Duration(1, Unit.DAYS), DEADLINE_ZONES[3])
+@example(datetime(2026, 3, 28, 1, 30, tzinfo=UTC), Duration(1, Unit.DAYS), DEADLINE_ZONES[4])
+@example(datetime(2026, 10, 24, 0, 30, tzinfo=UTC), Duration(1, Unit.WEEKS), DEADLINE_ZONES[4])
 def test_days_count_on_the_wall_clock_as_before(
     start: datetime, duration: Duration, zone: tzinfo
 ) -> None:
     assert timeparse.add(start, duration, zone) == reference_add(start, duration, zone)
 
 
+class Nameless(tzinfo):
+    """A zone without a name: strftime's %Z writes nothing for it."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        return timedelta(hours=-3)
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        return timedelta(0)
+
+    def tzname(self, dt: datetime | None) -> None:
+        return None
+
+
 @EXAMPLES
-@given(moment=moments, zone=st.sampled_from(DEADLINE_ZONES))
+@given(moment=moments, zone=st.sampled_from([*DEADLINE_ZONES, Nameless()]))
 def test_a_deadline_is_explained_as_strftime_wrote_it(moment: datetime, zone: tzinfo) -> None:
     assert deadlines._when(moment, zone) == f"{moment.astimezone(zone):%Y-%m-%d %H:%M %Z}".strip()
 

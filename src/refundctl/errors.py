@@ -40,3 +40,10 @@ class LedgerLocked(RefundctlError):
     """Another refundctl held the ledger past the timeout: exit 75, try again."""
 
     exit_code = 75
+
+
+class Interrupted(RefundctlError):
+    """Ctrl-C while a command ran: exit 130. A transaction it had not committed is rolled
+    back; the message says whether one had been."""
+
+    exit_code = 130

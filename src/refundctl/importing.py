@@ -466,21 +466,14 @@ class Reader:
         start: int = 0,
         stop: int | None = None,
         progress: Callable[[int], None] | None = None,
+        seen: dict[tuple[str, str], int] | None = None,
     ) -> ImportResult:
-        """Records ``start + 1`` to ``stop`` as orders, or every problem in them; a second
-        row for one order is a problem only within the records read together."""
+        """Records ``start + 1`` to ``stop`` as orders, or every problem in them. A second
+        row for one order is a problem; ``seen`` holds the orders of records read before,
+        with their rows, and takes these ones'."""
         result = ImportResult()
-        seen: dict[tuple[str, str], int] = {}
-        number = start
-        for number, columns in found.columns(start, stop, self.mapping):
-            if progress is not None and number % _PROGRESS_EVERY == 0:
-                progress(number)
-            if isinstance(columns, str):
-                result.problems.append(RowProblem(number, "", columns))
-                continue
-            row = _row(
-                number, columns, self.marketplace, self.default_currency, self.now, self.zone
-            )
+        seen = {} if seen is None else seen
+        for number, row in self.each(found, start, stop, progress):
             if isinstance(row, ImportedOrder):
                 key = (row.order.marketplace, row.order.order_no)
                 if key in seen:
@@ -490,11 +483,32 @@ class Reader:
                 result.orders.append(row)
             else:
                 result.problems.extend(row)
-        if progress is not None:
-            progress(number)
         if not len(found):
             result.problems.append(RowProblem(0, "", "holds no orders"))
         return result
+
+    def each(
+        self,
+        found: Records,
+        start: int = 0,
+        stop: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> Iterator[tuple[int, ImportedOrder | list[RowProblem]]]:
+        """Each of records ``start + 1`` to ``stop`` as an order or its problems, a second row
+        for one order included."""
+        number = start
+        for number, columns in found.columns(start, stop, self.mapping):
+            if progress is not None and number % _PROGRESS_EVERY == 0:
+                progress(number)
+            if isinstance(columns, str):
+                yield number, [RowProblem(number, "", columns)]
+                continue
+            yield (
+                number,
+                _row(number, columns, self.marketplace, self.default_currency, self.now, self.zone),
+            )
+        if progress is not None:
+            progress(number)
 
 
 def repeated(row: int, first: int, order_no: str) -> RowProblem:

@@ -64,6 +64,18 @@ class RefundctlGroup(PlainGroup):
     def list_commands(self, ctx: Context) -> list[str]:
         return list(self.commands)  # the names alone: no command is built to list it
 
+    def invoke(self, ctx: Context) -> Any:
+        before = _commits()
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # Typer turns an interrupt into a silent exit 130: say what became of the command.
+            from refundctl.errors import Interrupted
+
+            if _commits() > before:
+                raise Interrupted("interrupted after the change was recorded") from None
+            raise Interrupted("interrupted; nothing was recorded") from None
+
     def main(  # type: ignore[override]
         self,
         args: Sequence[str] | None = None,
@@ -84,6 +96,13 @@ class RefundctlGroup(PlainGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _commits() -> int:
+    """How many write transactions this process has committed (0 before any ledger opened:
+    the ledger layer is not loaded just to ask)."""
+    connection = sys.modules.get("refundctl.ledger.connection")
+    return 0 if connection is None else int(connection.commits)
 
 
 def run_safely(invoke: Any) -> int:

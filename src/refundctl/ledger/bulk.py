@@ -109,21 +109,30 @@ class Batch:
 
 @contextmanager
 def in_parts(found: Records, reader: Reader, settings: Settings) -> Iterator[Parts]:
-    """Start a worker on the second part of ``found`` when that pays; its scratch file is
-    removed, and the worker ended, on the way out."""
+    """Start a worker on the second part of ``found`` when that pays (and the system has a
+    process and a scratch folder to spare); on the way out the worker is ended and its
+    scratch folder removed."""
     split = _split_at(len(found))
-    if split is None:
-        yield Parts(found, reader, len(found), None)
-        return
-    scratch = Path(tempfile.mkdtemp(prefix="refundctl-import-"))
     worker = None
+    scratch = None
     try:
-        worker = _Worker.start(found, split, reader, settings, scratch)
-        yield Parts(found, reader, split, worker)
+        if split is not None:
+            scratch = Path(tempfile.mkdtemp(prefix="refundctl-import-"))
+            worker = _Worker.start(found, split, reader, settings, scratch)
+    except OSError:  # no room, no process: one process reads it all, as on one core
+        pass
+    try:
+        if worker is None or split is None:
+            yield Parts(found, reader, len(found), None)
+        else:
+            yield Parts(found, reader, split, worker)
     finally:
-        if worker is not None:
-            worker.end()
-        shutil.rmtree(scratch, ignore_errors=True)
+        try:
+            if worker is not None:
+                worker.end()
+        finally:
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
 
 
 @dataclass
@@ -135,34 +144,34 @@ class Parts:
 
     def read(self, progress: Callable[[int], None] | None = None) -> Batch:
         """This process's part, and what the worker found in its own."""
-        mine = self.reader.read(self.found, 0, self.split, progress=progress)
+        seen: dict[tuple[str, str], int] = {}  # each order's first row, as in one reading
+        mine = self.reader.read(self.found, 0, self.split, progress=progress, seen=seen)
         batch = Batch(mine.orders, mine.problems)
         if self.worker is None:
             return batch
         reading = self.worker.reading()
-        theirs = None
         if reading is None:  # the worker failed: read its part here
-            theirs = self.reread()
-            reading = theirs.problems, [(o.row, *_key(o)) for o in theirs.orders]
-        problems, keys = reading
-        # A second row for one order is a problem even when the two fall in different parts.
-        first_rows = {_key(o): o.row for o in mine.orders}
-        problems += [
-            repeated(row, first_rows[(marketplace, order_no)], order_no)
-            for row, marketplace, order_no in keys
-            if (marketplace, order_no) in first_rows
-        ]
-        batch.problems += sorted(problems, key=lambda problem: problem.row)
-        if theirs is not None:
+            theirs = self.reader.read(self.found, self.split, seen=seen)
             batch.orders += theirs.orders
-        elif not batch.problems:
-            keys_only = [(marketplace, order_no) for _, marketplace, order_no in keys]
-            batch.prepared = Prepared(keys_only, self.reread, self.worker)
+            batch.problems += theirs.problems
+        else:
+            problems, keys = reading
+            # The worker does not know this part's orders, so second rows for one order are
+            # found here, against the first row in the whole file.
+            for row, marketplace, order_no in keys:
+                first = seen.setdefault((marketplace, order_no), row)
+                if first != row:
+                    problems.append(repeated(row, first, order_no))
+            batch.problems += sorted(problems, key=lambda problem: problem.row)
+            if not batch.problems:
+                keys_only = [(marketplace, order_no) for _, marketplace, order_no in keys]
+                batch.prepared = Prepared(keys_only, self.reread, self.worker)
         if progress is not None:
             progress(len(self.found))
         return batch
 
     def reread(self) -> ImportResult:
+        """The worker's part, read here."""
         return self.reader.read(self.found, self.split)
 
 
@@ -200,7 +209,13 @@ class _Worker:
         cls, found: Records, split: int, reader: Reader, settings: Settings, scratch: Path
     ) -> _Worker:
         read_end, write_end = os.pipe()
-        pid = os.fork()
+        parent = os.getpid()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            raise
         if pid == 0:  # pragma: no cover - the worker; its work is tested in-process (work)
             try:
                 os.close(read_end)
@@ -209,6 +224,8 @@ class _Worker:
                     found, split, reader, settings, scratch, lambda said: os.write(write_end, said)
                 )
             finally:
+                if os.getppid() != parent:  # it was killed: nobody else will remove the rows
+                    shutil.rmtree(scratch, ignore_errors=True)
                 # No clean-up of this process's copy of the parent: no atexit, no flushing
                 # of the parent's buffered output a second time.
                 os._exit(0)
@@ -249,18 +266,25 @@ def work(
     scratch: Path,
     say: Callable[[bytes], object],
 ) -> None:
-    """The worker's job: read the records from ``split``, report, then write the rows of
-    their orders, as new orders numbered from 1, into ``scratch``/rows.db."""
-    result = reader.read(found, split)
+    """The worker's job: read the records from ``split``, report their problems and every
+    order read (second rows for one order included: those are found by the main process,
+    which knows the first part), then write the rows of the orders, as new orders numbered
+    from 1, into ``scratch``/rows.db."""
+    orders: list[ImportedOrder] = []
+    problems: list[tuple[int, str, str]] = []
+    for _, row in reader.each(found, split):
+        if isinstance(row, ImportedOrder):
+            orders.append(row)
+        else:
+            problems += [(p.row, p.column, p.message) for p in row]
+    keys = [(o.row, *_key(o)) for o in orders]
     with (scratch / _READING).open("wb") as file:
-        problems = [(p.row, p.column, p.message) for p in result.problems]
-        keys = [(o.row, *_key(o)) for o in result.orders]
         pickle.dump((problems, keys), file, protocol=pickle.HIGHEST_PROTOCOL)
     say(_READ)
-    if result.problems:
+    if problems or len({key[1:] for key in keys}) < len(keys):
         return  # nothing will be imported
     rows = NewOrders(next_id=1)
-    for number, imported in enumerate(result.orders, start=1):
+    for number, imported in enumerate(orders, start=1):
         order = with_paid_default(imported.order, reader.now)
         rows.add(number, order, reader.now, "imported", settings)
     conn = sqlite3.connect(scratch / _ROWS, isolation_level=None)

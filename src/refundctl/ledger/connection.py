@@ -28,6 +28,10 @@ if TYPE_CHECKING:
     from refundctl.policies import Policy
 
 LOCK_TIMEOUT_SECONDS = 30.0
+# Write transactions this process has committed (a command's, or an upgrade's). The CLI reads
+# it to tell an interrupt that came before a command recorded anything from one that came
+# after (a large import still cleaning up), so that it never says "nothing was recorded" wrongly.
+commits = 0
 
 
 class Settings(NamedTuple):  # not a dataclass: quicker to define (see due.Filters)
@@ -205,6 +209,12 @@ def _migrate(conn: sqlite3.Connection, path: Path | None) -> None:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+    count_commit()
+
+
+def count_commit() -> None:
+    global commits
+    commits += 1
 
 
 def _empty_ledger() -> sqlite3.Connection:

@@ -46,7 +46,7 @@ from refundctl.domain import (
 from refundctl.due import Filters
 from refundctl.errors import BadInput, LedgerUnusable, ManyProblems
 from refundctl.ledger import deadline_index
-from refundctl.ledger.connection import LedgerFile, Settings
+from refundctl.ledger.connection import LedgerFile, Settings, count_commit
 from refundctl.ledger.health import refuse_damaged
 from refundctl.money import from_minor, parse_amount, percent_of, to_minor
 from refundctl.policies import has_appeals
@@ -137,6 +137,8 @@ class Ledger(LedgerFile):
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT" if commit else "ROLLBACK")
+        if commit:
+            count_commit()
 
     @property
     def evidence_store(self) -> EvidenceStore:
@@ -247,13 +249,15 @@ class Ledger(LedgerFile):
         try:
             with self._write(commit=not dry_run):
                 existing = {(o.marketplace, o.order_no): o for o in self._all_orders()}
+                if prepared is not None and any(key in existing for key in prepared.keys):
+                    # The worker took its orders for new ones: read them here, in file order.
+                    rows = [*rows, *prepared.reread().orders]
+                    prepared = None
                 pending = NewOrders()
                 self._import_rows(rows, existing, pending, now, tally)
                 pending.write(self.conn)  # while the worker may still be writing its rows
-                if prepared is not None and (
-                    any(key in existing for key in prepared.keys) or not prepared.written()
-                ):
-                    # The worker took its orders for new ones, or it failed: read them here.
+                if prepared is not None and not prepared.written():
+                    # The worker failed. Its orders are new ones, which go in after these.
                     self._import_rows(prepared.reread().orders, existing, pending, now, tally)
                     pending.write(self.conn)
                     prepared = None
