@@ -61,7 +61,7 @@ def reference_iso(text: str, zone: tzinfo) -> datetime:
     try:
         parsed = isoparse(text)
     except (ValueError, OverflowError) as error:
-        reason = str(error).split(":")[0].strip() or "not ISO 8601"
+        reason = timeparse.why_not_iso(error)
         raise BadInput(f"not a date or time: {text!r} ({reason}); {WHEN_HELP}") from None
     if not timeparse.EARLIEST_YEAR <= parsed.year <= timeparse.LATEST_YEAR:
         raise BadInput(

@@ -401,3 +401,17 @@ def test_humanize_shows_the_two_largest_units(delta: timedelta, shown: str) -> N
 def test_iso_is_utc_to_the_second_with_an_offset() -> None:
     moment = datetime(2026, 11, 20, 9, 0, 30, 123456, tzinfo=ZoneInfo("Europe/Berlin"))
     assert iso(moment) == "2026-11-20T08:00:30+00:00"
+
+
+def test_a_refused_date_gives_a_reason_a_person_can_act_on() -> None:
+    """dateutil's own reasons are kept; Python's, which it passes on, are not."""
+    now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    for text, reason in [
+        ("2026-13-10-04T22:04:48+00:00", "(not ISO 8601)"),
+        ("2026-1x-01", "(not ISO 8601)"),
+        ("2026-13-01", "(month must be in 1..12)"),
+    ]:
+        with pytest.raises(BadInput) as refused:
+            parse_when(text, now=now, zone=UTC)
+        assert reason in refused.value.message
+        assert "literal" not in refused.value.message

@@ -211,8 +211,16 @@ def _read_any_iso(text: str) -> datetime:
     try:
         return isoparse(text)
     except (ValueError, OverflowError) as error:
-        reason = str(error).split(":")[0].strip() or "not ISO 8601"
+        reason = why_not_iso(error)
         raise BadInput(f"not a date or time: {text!r} ({reason}); {WHEN_HELP}") from None
+
+
+def why_not_iso(error: Exception) -> str:
+    """dateutil's reason for refusing a text, in words a person can act on: its own ("month
+    must be in 1..12"), or "not ISO 8601" where it passes on Python's ("invalid literal for
+    int() with base 10")."""
+    reason = str(error).split(":")[0].strip()
+    return "not ISO 8601" if not reason or "literal" in reason or "()" in reason else reason
 
 
 def add(start: datetime, duration: Duration, zone: tzinfo, holidays: str | None = None) -> datetime:
