@@ -92,6 +92,7 @@ def import_both_ways(
     files: list[str],
     forks: list[int],
     suffix: str = "csv",
+    options: tuple[str, ...] = (),
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Import ``files`` in turn into a ledger read in two parts, then into one read in one."""
     results = []
@@ -103,7 +104,7 @@ def import_both_ways(
         for n, text in enumerate(files):
             path = tmp_path / f"orders-{n}.{suffix}"
             path.write_text(text, encoding="utf-8")
-            run = cli("order", "import", str(path))
+            run = cli("order", "import", str(path), *options)
             assert run.exit_code == 0, run.stderr
         results.append(contents(ledger))
     assert forks, "the worker never started"
@@ -416,3 +417,16 @@ def test_an_interrupt_after_the_commit_says_the_change_was_recorded(
         "error: interrupted after the change was recorded\n",
     )
     assert len(contents(isolated)["orders"]) == 3
+
+
+def test_a_foreign_export_with_renamed_columns_reads_the_same_in_two_parts(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, two_processes: None, forks: list[int]
+) -> None:
+    """``--map`` and ``--marketplace`` reach the worker: it reads with the same Reader."""
+    text = orders_csv(40).replace("marketplace,order_no,", "Shop,Order ID,", 1)
+    text = "\n".join(line.split(",", 1)[1] for line in text.splitlines()) + "\n"
+    options = ("--map", 'order_no="Order ID"', "-m", "etsy")
+    two, one = import_both_ways(cli, tmp_path, monkeypatch, [text], forks, options=options)
+    assert two == one
+    assert {row[1] for row in two["orders"]} == {"etsy"}
+    assert len(two["orders"]) == 40

@@ -414,3 +414,10 @@ def test_every_command_has_help_text(
     first_sentence = text.split("\n\n")[0]
     assert " ".join(first_sentence.split()) in " ".join(shown.stdout.split())
     assert widest(shown.stdout) <= WIDTH, shown.stdout
+
+
+def test_the_rows_left_out_are_counted_with_thousands_separated() -> None:
+    from refundctl.render.tables import _more
+
+    assert _more(13603, "order").plain == "… and 13,603 more orders; --limit 0 shows all"
+    assert _more(1, "dispute").plain == "… and 1 more dispute; --limit 0 shows all"

@@ -119,7 +119,7 @@ def status_view(
 
 def _more(count: int, what: str) -> Text:
     plural = "" if count == 1 else "s"
-    return Text(f"… and {count} more {what}{plural}; --limit 0 shows all", style="dim")
+    return Text(f"… and {count:,} more {what}{plural}; --limit 0 shows all", style="dim")
 
 
 def disputes_table(views: Sequence[DisputeView], now: datetime, zone: tzinfo) -> Table:
