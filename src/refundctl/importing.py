@@ -42,7 +42,7 @@ FIELDS = (
 )
 TIME_FIELDS = ("ordered", "shipped", "expected_by", "received", "protection_ends")
 TEXT_FIELDS = ("seller", "title", "payment")
-# Rows between calls of ``read_orders``'s progress callback: a bar redrawn for every row of a
+# Rows between calls of ``Reader.each``'s progress callback: a bar redrawn for every row of a
 # long file costs more than the reading of some cells.
 _PROGRESS_EVERY = 500
 # Spreadsheet formula starts, and the quote that marks a neutralised cell (see ``neutralise``).
@@ -69,6 +69,11 @@ class ImportedOrder:
     row: int
     order: Order
     given: frozenset[str]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What names the order in a ledger: its marketplace and number."""
+        return self.order.marketplace, self.order.order_no
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,11 +232,6 @@ def parse_records(text: str) -> Records:
                 raise BadInput(f"line {line_no} is not valid JSON: {error.msg}") from None
         return Records(found)
     return _parse_csv(text)
-
-
-def records(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Each record of the file with its number; raises ``BadInput`` for an unreadable file."""
-    return parse_records(text).numbered()
 
 
 def _parse_csv(text: str) -> Records:
@@ -475,7 +475,7 @@ class Reader:
         seen = {} if seen is None else seen
         for number, row in self.each(found, start, stop, progress):
             if isinstance(row, ImportedOrder):
-                key = (row.order.marketplace, row.order.order_no)
+                key = row.key
                 if key in seen:
                     result.problems.append(repeated(number, seen[key], key[1]))
                     continue

@@ -114,10 +114,7 @@ def localize(naive: datetime, zone: tzinfo) -> datetime:
     """Attach ``zone`` to a wall-clock time; a time skipped by DST moves forward past the gap."""
     if isinstance(zone, type(UTC)):
         return naive.replace(tzinfo=zone)  # a fixed offset has no gaps
-    # A ZoneInfo exists only once zoneinfo is loaded; looked up rather than imported here,
-    # as this runs for every deadline computed.
-    zoneinfo = sys.modules.get("zoneinfo")
-    if zoneinfo is not None and isinstance(zone, zoneinfo.ZoneInfo):
+    if _is_zoneinfo(zone):
         # The common case, in C (PEP 495): a wall time the clocks skipped reads with the
         # offset before the jump for fold=0 and after it for fold=1, and only there is the
         # first smaller. A skipped time (02:30 on a spring-forward night) moves forward by
@@ -258,9 +255,13 @@ def add(start: datetime, duration: Duration, zone: tzinfo, holidays: str | None 
 def _keeps_wall_clock(zone: tzinfo) -> bool:
     """A fixed offset, or a zone from zoneinfo: the zones whose readings of wall times PEP 495
     defines. (dateutil's zones, for a system that names none, take the general way.)"""
-    if isinstance(zone, type(UTC)):
-        return True
-    zoneinfo = sys.modules.get("zoneinfo")  # loaded if the zone is one of its zones
+    return isinstance(zone, type(UTC)) or _is_zoneinfo(zone)
+
+
+def _is_zoneinfo(zone: tzinfo) -> bool:
+    """A ZoneInfo exists only once zoneinfo is loaded: looked up rather than imported, as this
+    runs for every deadline computed."""
+    zoneinfo = sys.modules.get("zoneinfo")
     return zoneinfo is not None and isinstance(zone, zoneinfo.ZoneInfo)
 
 

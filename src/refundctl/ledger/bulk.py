@@ -175,10 +175,6 @@ class Parts:
         return self.reader.read(self.found, self.split)
 
 
-def _key(order: ImportedOrder) -> tuple[str, str]:
-    return order.order.marketplace, order.order.order_no
-
-
 def _split_at(count: int) -> int | None:
     """Where the worker's part starts, or None to read everything here."""
     if count < WORKER_FROM or not hasattr(os, "fork") or _cores() < 2:
@@ -277,7 +273,7 @@ def work(
             orders.append(row)
         else:
             problems += [(p.row, p.column, p.message) for p in row]
-    keys = [(o.row, *_key(o)) for o in orders]
+    keys = [(o.row, *o.key) for o in orders]
     with (scratch / _READING).open("wb") as file:
         pickle.dump((problems, keys), file, protocol=pickle.HIGHEST_PROTOCOL)
     say(_READ)

@@ -55,7 +55,7 @@ COLUMNS = (
     *("action", "rule", "stake", "lapses", "order_no", "marketplace"),
 )
 _COLUMNS = ", ".join(COLUMNS)
-_INSERT = f"INSERT INTO deadlines ({_COLUMNS}) VALUES ({', '.join('?' * 14)})"
+_INSERT = f"INSERT INTO deadlines ({_COLUMNS}) VALUES ({', '.join('?' * len(COLUMNS))})"
 
 
 def rows_for(

@@ -291,7 +291,7 @@ class Ledger(LedgerFile):
     ) -> None:
         for row in rows:
             tally.tick()
-            old = existing.get((row.order.marketplace, row.order.order_no))
+            old = existing.get(row.key)
             try:
                 if old is None:
                     self._insert_order(with_paid_default(row.order, now), now, "imported", pending)
