@@ -217,8 +217,11 @@ def _rewrite(archive: Path, change: dict[str, bytes | None]) -> None:
 
 
 def _damaged_ledger(data: bytes) -> bytes:
+    """The ledger with a page in the middle of it emptied."""
+    size = int.from_bytes(data[16:18], "big")  # the header's page size
+    middle = len(data) // size // 2
     page = bytearray(data)
-    page[4096 * 10 : 4096 * 11] = b"\x0d" + bytes(4095)
+    page[size * middle : size * (middle + 1)] = b"\x0d" + bytes(size - 1)
     return bytes(page)
 
 

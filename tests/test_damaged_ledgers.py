@@ -26,40 +26,44 @@ from tests.conftest import NOW, Cli, snapshot
 ORDER = "8101234567890123"
 
 
-def _pages(path: Path) -> dict[str, int]:
+def _pages(path: Path) -> tuple[dict[str, int], int]:
+    """Where each table and index starts, and the file's page size."""
     conn = sqlite3.connect(path)
     pages = dict(conn.execute("SELECT name, rootpage FROM sqlite_master WHERE rootpage > 0"))
+    (size,) = conn.execute("PRAGMA page_size").fetchone()
     conn.close()
-    return pages
+    return pages, size
 
 
-def _write_page(path: Path, page: int, data: bytes) -> None:
+def _write_page(path: Path, page: int, data: bytes, size: int) -> None:
     with path.open("r+b") as file:
-        file.seek((page - 1) * 4096)
+        file.seek((page - 1) * size)
         file.write(data)
 
 
 def _damage(path: Path, how: str) -> None:
-    size = path.stat().st_size
-    pages = _pages(path)
+    length = path.stat().st_size
+    pages, size = _pages(path)
     match how:
         case "cut in half":
             with path.open("r+b") as file:
-                file.truncate(size // 2)
+                file.truncate(length // 2)
         case "cut to one page":
             with path.open("r+b") as file:
-                file.truncate(4096)
+                file.truncate(size)
         case "cut inside the header":
             with path.open("r+b") as file:
                 file.truncate(60)
         case "events page zeroed":
-            _write_page(path, pages["events"], bytes(4096))
+            _write_page(path, pages["events"], bytes(size), size)
         case "disputes page noise":
-            _write_page(path, pages["disputes"], random.Random(7).randbytes(4096))
+            _write_page(path, pages["disputes"], random.Random(7).randbytes(size), size)
         case "index page emptied":
-            _write_page(path, pages["disputes_one_active_per_item"], b"\x0a" + bytes(4095))
+            _write_page(
+                path, pages["disputes_one_active_per_item"], b"\x0a" + bytes(size - 1), size
+            )
         case "header overwritten":
-            _write_page(path, 1, b"XQLite format 3\x00" + random.Random(3).randbytes(84))
+            _write_page(path, 1, b"XQLite format 3\x00" + random.Random(3).randbytes(84), size)
         case _:
             raise AssertionError(how)
 
