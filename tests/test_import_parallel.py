@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from refundctl.importing import Reader, parse_records
 from refundctl.ledger import bulk
@@ -63,11 +65,17 @@ def contents(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         conn.close()
 
 
-@pytest.fixture
-def two_processes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every file of more than two records is read in two parts, on any machine."""
+@pytest.fixture(params=["none", "some", "all"])
+def two_processes(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """Every file of more than two records is read in two parts, on any machine; this process
+    builds none, some or all of its new orders' rows before the worker reports (as its
+    report comes late or soon), and the rest in the ledger's transaction."""
     monkeypatch.setattr(bulk, "WORKER_FROM", 3)
     monkeypatch.setattr(bulk, "_cores", lambda: 2)
+    monkeypatch.setattr(bulk, "_LOOK_EVERY", 4)
+    looks = iter(range(10**6))
+    after = {"none": 0, "some": 2, "all": 10**6}[request.param]
+    monkeypatch.setattr(bulk._Worker, "has_news", lambda _worker: next(looks) >= after)
 
 
 @pytest.fixture
@@ -197,19 +205,32 @@ def test_a_worker_that_dies_before_reporting_leaves_its_part_to_this_process(
     assert forks
 
 
-def test_a_worker_that_never_says_its_rows_are_written_leaves_them_to_this_process(
+@pytest.mark.parametrize("files", [0, 1, 3])
+def test_a_worker_that_stops_saying_its_rows_are_written_leaves_the_rest_to_this_process(
     cli: Cli,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     two_processes: None,
     forks: list[int],
     isolated: Path,
+    files: int,
 ) -> None:
+    """The files it said it wrote are copied, the orders of the others read here: the
+    ledger ends as one process leaves it."""
     real_work = bulk.work
 
     def dies_while_writing(*args: Any) -> None:
         say = args[-1]
-        real_work(*args[:-1], lambda said: said == bulk._WRITTEN or say(said))
+        written = []
+
+        def says(said: bytes) -> None:
+            if said == bulk._WRITTEN:
+                written.append(said)
+                if len(written) > files:
+                    return
+            say(said)
+
+        real_work(*args[:-1], says)
 
     monkeypatch.setattr(bulk, "work", dies_while_writing)
     text = orders_csv(50)
@@ -301,21 +322,25 @@ def test_the_workers_job_writes_its_orders_rows_numbered_from_one(tmp_path: Path
     found = parse_records(orders_csv(12))
     now = datetime(2026, 11, 26, 12, tzinfo=UTC)
     said: list[bytes] = []
-    bulk.work(found, 8, Reader({}, None, "USD", now, UTC), settings(), tmp_path, said.append)
-    assert said == [bulk._READ, bulk._WRITTEN]
-    conn = sqlite3.connect(tmp_path / "rows.db")
-    assert [row[:3] for row in conn.execute("SELECT id, marketplace, order_no FROM orders")] == [
-        (1, "amazon", "N-00008"),
-        (2, "temu", "N-00009"),
-        (3, "etsy", "N-00010"),
-        (4, "paypal", "N-00011"),
+    bulk.work(found, 4, Reader({}, None, "USD", now, UTC), settings(), tmp_path, said.append)
+    assert said == [bulk._READ] + [bulk._WRITTEN] * bulk.CHUNKS
+    orders, windows = [], set()
+    for number in range(bulk.CHUNKS):
+        conn = sqlite3.connect(tmp_path / f"rows-{number}.db")
+        orders += conn.execute("SELECT id, marketplace, order_no FROM orders").fetchall()
+        windows |= {order_id for (order_id,) in conn.execute("SELECT order_id FROM deadlines")}
+        conn.close()
+    assert orders == [
+        (1, "etsy", "N-00004"),
+        (2, "paypal", "N-00005"),
+        (3, "aliexpress", "N-00006"),
+        (4, "ebay", "N-00007"),
+        (5, "amazon", "N-00008"),
+        (6, "temu", "N-00009"),
+        (7, "etsy", "N-00010"),
+        (8, "paypal", "N-00011"),
     ]
-    assert {order_id for (order_id,) in conn.execute("SELECT order_id FROM deadlines")} <= {
-        1,
-        2,
-        3,
-        4,
-    }
+    assert windows <= set(range(1, 9))
 
 
 def test_the_worker_stops_after_reading_a_part_with_problems(tmp_path: Path) -> None:
@@ -324,7 +349,17 @@ def test_the_worker_stops_after_reading_a_part_with_problems(tmp_path: Path) -> 
     said: list[bytes] = []
     bulk.work(found, 3, Reader({}, None, "USD", now, UTC), settings(), tmp_path, said.append)
     assert said == [bulk._READ]
-    assert not (tmp_path / "rows.db").exists()
+    assert not list(tmp_path.glob("rows-*"))
+
+
+@given(st.integers(min_value=0, max_value=10**6), st.integers(min_value=1, max_value=8))
+def test_the_workers_orders_go_into_files_in_even_runs(count: int, files: int) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bulk, "CHUNKS", files)
+        runs = bulk.chunks(count)
+    assert [index for run in runs for index in run] == list(range(count))
+    assert len(runs) == min(files, count)
+    assert max(map(len, runs), default=0) - min(map(len, runs), default=0) <= 1
 
 
 def test_one_core_or_a_small_file_reads_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:

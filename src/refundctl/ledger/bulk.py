@@ -1,14 +1,17 @@
-"""A large import read in two processes, its second part copied into the ledger by SQL.
+"""A large import read in two processes, its rows built before the ledger is opened.
 
 Reading a file's orders and turning them into the ledger's rows is pure Python, most of an
 import's time. A file of at least ``WORKER_FROM`` records, on a machine with a second core and
-``os.fork``, is read in two parts: a forked worker reads the second part and writes the rows its
-orders make, as new orders numbered from 1, into a scratch SQLite file, while this process reads
-the first. ``Ledger.import_orders`` then writes this process's orders as usual and copies the
-worker's rows after them with ``INSERT ... SELECT``, their numbers shifted past its own, in the
-same transaction. The ledger ends exactly as a one-process import leaves it (tested): the same
-rows with the same numbers. If the worker fails, or one of its orders is in the ledger already
-(an update, which needs the ledger), this process reads the worker's part itself.
+``os.fork``, is read in two parts. A forked worker reads the second part and writes the rows its
+orders make, as new orders numbered from 1, into scratch SQLite files, a quarter of its orders
+to a file. Meanwhile this process reads the first part, and until the worker has read its
+own (it reads more), builds its orders' rows the same way, in case they are all new. Inside the
+import's one transaction ``Ledger.import_orders`` builds the rest of them, writes them numbered
+on from the ledger's, then copies the worker's after them with ``INSERT ... SELECT``, a file as
+soon as it is written. The ledger ends exactly as a one-process import leaves it (tested): the
+same rows with the same numbers. An order already in the ledger (an update, which needs the
+ledger) has its part read and written the usual way, in the transaction; if the worker fails,
+this process reads what was not copied yet.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import contextlib
 import gc
 import os
 import pickle
+import select
 import shutil
 import signal
 import sqlite3
@@ -24,6 +28,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from refundctl.importing import ImportedOrder, ImportResult, Reader, Records, RowProblem, repeated
@@ -34,18 +39,24 @@ from refundctl.ledger.store import (
     ITEM_COLUMNS,
     ORDER_COLUMNS,
     NewOrders,
-    with_paid_default,
+    add_new,
 )
 
 # Records below which a second process costs more than it saves (a fork, a scratch file).
 WORKER_FROM = 2000
 # The share of the records this process reads. It also writes every row into the ledger, the
 # worker's included, so it takes less than half: timed at 100,000 rows (docs/performance.md).
-MAIN_SHARE = 0.46
-# The worker's reports on its pipe: its reading is done (problems and keys in a file beside
-# the scratch ledger), then its rows are written.
+MAIN_SHARE = 0.44
+# The files the worker writes its rows into, one after the other, so that this process copies
+# the first ones while the worker still builds the last, rather than all of them at the end.
+# Each stays attached to the ledger's connection until the commit (SQLite detaches none inside
+# a transaction), and SQLite allows ten at most; eight measured no quicker than four.
+CHUNKS = 4
+# The worker's reports on its pipe: its reading is done (problems and keys in a file in the
+# scratch folder), then one for each file of rows written.
 _READ, _WRITTEN = b"r", b"w"
-_ROWS, _READING = "rows.db", "read.pickle"  # in the scratch folder
+_LOOK_EVERY = 256  # orders built between looks for the worker's report
+_READING = "read.pickle"  # in the scratch folder, beside rows-0.db, rows-1.db...
 _SCRATCH_TABLES = {
     "orders": ORDER_COLUMNS,
     "order_items": ITEM_COLUMNS,
@@ -56,43 +67,57 @@ _SCRATCH_TABLES = {
 
 @dataclass
 class Prepared:
-    """The worker's part of a file: its orders' keys, and their rows in a scratch ledger."""
+    """A file's rows built before the ledger is opened: those of this process's first orders,
+    as new orders numbered from 1, and the worker's part, its orders' keys and their rows in
+    scratch files."""
 
-    keys: list[tuple[str, str]]  # each order's (marketplace, order_no), in file order
-    reread: Callable[[], ImportResult]  # this process reads the part itself instead
+    own: NewOrders  # the rows of the first of the batch's own orders, or of all of them
+    keys: list[tuple[str, str]]  # each of the worker's orders' (marketplace, order_no), in order
+    # This process reads the part itself instead, from its ``start``th order.
+    reread: Callable[[int], ImportResult]
     _worker: _Worker
-    _attached: bool = False
+    _attached: list[str] = field(default_factory=list)
 
     @property
     def marketplaces(self) -> list[str]:
         """In the order they first appear, as a one-process import meets them."""
         return list(dict.fromkeys(marketplace for marketplace, _ in self.keys))
 
-    def written(self) -> bool:
-        """Wait for the worker to finish writing its rows; False when it failed."""
-        return self._worker.wait_for(_WRITTEN)
-
-    def copy_into(self, conn: sqlite3.Connection, offset: int) -> None:
+    def copy_into(
+        self, conn: sqlite3.Connection, offset: int, copied: Callable[[int], None]
+    ) -> int:
         """Copy the rows into the ledger ``conn``, inside its open transaction, each order's
-        number shifted by ``offset``. The caller detaches ``scratch`` after the transaction
-        (SQLite detaches no database while one is open)."""
-        conn.execute("ATTACH DATABASE ? AS scratch", (str(self._worker.database),))
-        self._attached = True
-        for table, columns in _SCRATCH_TABLES.items():
-            shifted = ", ".join(
-                f"{name} + :offset" if name in ("id", "order_id") else name for name in columns
-            )
-            # In the order the worker wrote them: orders by number, windows in key order.
-            conn.execute(
-                f"INSERT INTO main.{table} ({', '.join(columns)}) "
-                f"SELECT {shifted} FROM scratch.{table} ORDER BY rowid",
-                {"offset": offset},
-            )
+        number shifted by ``offset``, a file as soon as the worker has written it; ``copied``
+        hears how many orders each file held. Returns how many of the part's orders were
+        copied: all of them, or those before the file the worker failed to write. The caller
+        detaches the files after the transaction (``detach``)."""
+        done = 0
+        for number, part in enumerate(chunks(len(self.keys))):
+            if not self._worker.wait_for(_WRITTEN, number + 1):
+                break  # the worker failed
+            name = f"scratch{number}"
+            rows = _rows_file(self._worker.scratch, number)
+            conn.execute(f"ATTACH DATABASE ? AS {name}", (str(rows),))
+            self._attached.append(name)
+            for table, columns in _SCRATCH_TABLES.items():
+                shifted = ", ".join(
+                    f"{column} + :offset" if column in ("id", "order_id") else column
+                    for column in columns
+                )
+                # In the order the worker wrote them: orders by number, windows in key order.
+                conn.execute(
+                    f"INSERT INTO main.{table} ({', '.join(columns)}) "
+                    f"SELECT {shifted} FROM {name}.{table} ORDER BY rowid",
+                    {"offset": offset},
+                )
+            done = part.stop
+            copied(len(part))
+        return done
 
     def detach(self, conn: sqlite3.Connection) -> None:
-        if self._attached:
-            conn.execute("DETACH DATABASE scratch")
-            self._attached = False
+        """Once the transaction has ended: let go of the worker's files."""
+        while self._attached:
+            conn.execute(f"DETACH DATABASE {self._attached.pop()}")
 
 
 @dataclass
@@ -123,9 +148,9 @@ def in_parts(found: Records, reader: Reader, settings: Settings) -> Iterator[Par
         pass
     try:
         if worker is None or split is None:
-            yield Parts(found, reader, len(found), None)
+            yield Parts(found, reader, settings, len(found), None)
         else:
-            yield Parts(found, reader, split, worker)
+            yield Parts(found, reader, settings, split, worker)
     finally:
         try:
             if worker is not None:
@@ -139,16 +164,26 @@ def in_parts(found: Records, reader: Reader, settings: Settings) -> Iterator[Par
 class Parts:
     found: Records
     reader: Reader
+    settings: Settings
     split: int  # this process reads the records before it, the worker those from it
     worker: _Worker | None
 
     def read(self, progress: Callable[[int], None] | None = None) -> Batch:
-        """This process's part, and what the worker found in its own."""
+        """This process's part, and what the worker found in its own. With a worker, and no
+        problem in this part, the rows of this part's first orders are built while the
+        worker reads, in case they are all new."""
         seen: dict[tuple[str, str], int] = {}  # each order's first row, as in one reading
         mine = self.reader.read(self.found, 0, self.split, progress=progress, seen=seen)
         batch = Batch(mine.orders, mine.problems)
         if self.worker is None:
             return batch
+        own = NewOrders()
+        if not mine.problems:
+            # Rather than wait with a core idle; no longer, as the orders may not be new ones.
+            for index, imported in enumerate(mine.orders):
+                if index % _LOOK_EVERY == 0 and self.worker.has_news():
+                    break
+                add_new(own, index + 1, imported, self.reader.now, self.settings)
         reading = self.worker.reading()
         if reading is None:  # the worker failed: read its part here
             theirs = self.reader.read(self.found, self.split, seen=seen)
@@ -165,14 +200,15 @@ class Parts:
             batch.problems += sorted(problems, key=lambda problem: problem.row)
             if not batch.problems:
                 keys_only = [(marketplace, order_no) for _, marketplace, order_no in keys]
-                batch.prepared = Prepared(keys_only, self.reread, self.worker)
+                batch.prepared = Prepared(own, keys_only, self.reread, self.worker)
         if progress is not None:
             progress(len(self.found))
         return batch
 
-    def reread(self) -> ImportResult:
-        """The worker's part, read here."""
-        return self.reader.read(self.found, self.split)
+    def reread(self, start: int = 0) -> ImportResult:
+        """The worker's part from its ``start``th record (an order each: a part with problems
+        or repeated orders is never prepared), read here."""
+        return self.reader.read(self.found, self.split + start)
 
 
 def _split_at(count: int) -> int | None:
@@ -180,6 +216,13 @@ def _split_at(count: int) -> int | None:
     if count < WORKER_FROM or not hasattr(os, "fork") or _cores() < 2:
         return None
     return int(count * MAIN_SHARE)
+
+
+def chunks(count: int) -> list[range]:
+    """The worker's orders, numbered from 0, in the files it writes them to: ``CHUNKS`` runs
+    (fewer for fewer orders), as even as can be, none empty."""
+    files = min(CHUNKS, count)
+    return [range(count * k // files, count * (k + 1) // files) for k in range(files)]
 
 
 def _cores() -> int:
@@ -195,10 +238,6 @@ class _Worker:
     pipe: int  # the read end of the worker's pipe
     scratch: Path
     said: bytes = b""  # what it has reported so far
-
-    @property
-    def database(self) -> Path:
-        return self.scratch / _ROWS
 
     @classmethod
     def start(
@@ -228,10 +267,15 @@ class _Worker:
         os.close(write_end)
         return cls(pid, read_end, scratch)
 
-    def wait_for(self, said: bytes) -> bool:
-        """Whether the worker reports ``said``, waiting for it; False once it has ended
-        without (it failed, or was killed)."""
-        while said not in self.said:
+    def has_news(self) -> bool:
+        """Whether the worker has something to report, or has ended: never waits."""
+        readable, _, _ = select.select([self.pipe], [], [], 0)
+        return bool(readable)
+
+    def wait_for(self, said: bytes, times: int = 1) -> bool:
+        """Whether the worker reports ``said`` (``times`` times in all), waiting for it;
+        False once it has ended without (it failed, or was killed)."""
+        while self.said.count(said) < times:
             more = os.read(self.pipe, 16)
             if not more:
                 return False
@@ -265,7 +309,8 @@ def work(
     """The worker's job: read the records from ``split``, report their problems and every
     order read (second rows for one order included: those are found by the main process,
     which knows the first part), then write the rows of the orders, as new orders numbered
-    from 1, into ``scratch``/rows.db."""
+    from 1, into ``scratch``/rows-0.db and on, a run of orders (``chunks``) to a file, saying
+    when each is written."""
     orders: list[ImportedOrder] = []
     problems: list[tuple[int, str, str]] = []
     for _, row in reader.each(found, split):
@@ -279,11 +324,28 @@ def work(
     say(_READ)
     if problems or len({key[1:] for key in keys}) < len(keys):
         return  # nothing will be imported
-    rows = NewOrders(next_id=1)
-    for number, imported in enumerate(orders, start=1):
-        order = with_paid_default(imported.order, reader.now)
-        rows.add(number, order, reader.now, "imported", settings)
-    conn = sqlite3.connect(scratch / _ROWS, isolation_level=None)
+    for number, part in enumerate(chunks(len(orders))):
+        _write_rows(_build(orders, part, reader.now, settings), _rows_file(scratch, number))
+        say(_WRITTEN)
+
+
+def _build(
+    orders: list[ImportedOrder], indexes: range, now: datetime, settings: Settings
+) -> NewOrders:
+    """The rows of ``orders[indexes]`` as new orders, the first of ``orders`` numbered 1."""
+    rows = NewOrders()
+    for index in indexes:
+        add_new(rows, index + 1, orders[index], now, settings)
+    return rows
+
+
+def _rows_file(scratch: Path, number: int) -> Path:
+    """The scratch file of the worker's ``number``th run of orders (``chunks``)."""
+    return scratch / f"rows-{number}.db"
+
+
+def _write_rows(rows: NewOrders, path: Path) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
     try:
         # A scratch file: nothing to recover if the machine stops now.
         conn.execute("PRAGMA journal_mode = OFF")
@@ -295,4 +357,3 @@ def work(
         conn.execute("COMMIT")
     finally:
         conn.close()
-    say(_WRITTEN)

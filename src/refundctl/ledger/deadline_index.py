@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from refundctl.due import CheckItem, Filters
+from refundctl.ledger.schema import insert_sql
 from refundctl.timeparse import iso
 
 if TYPE_CHECKING:
@@ -55,7 +56,6 @@ COLUMNS = (
     *("action", "rule", "stake", "lapses", "order_no", "marketplace"),
 )
 _COLUMNS = ", ".join(COLUMNS)
-_INSERT = f"INSERT INTO deadlines ({_COLUMNS}) VALUES ({', '.join('?' * len(COLUMNS))})"
 
 
 def rows_for(
@@ -96,8 +96,9 @@ def rows_for(
     ]
 
 
-def insert(conn: sqlite3.Connection, rows: Sequence[tuple[object, ...]]) -> None:
-    conn.executemany(_INSERT, rows)
+def insert(conn: sqlite3.Connection, rows: Sequence[tuple[object, ...]], shift: int = 0) -> None:
+    """Insert index rows; ``shift`` is added to their order numbers (``schema.insert_sql``)."""
+    conn.executemany(insert_sql("deadlines", COLUMNS, shift), rows)
 
 
 def replace(

@@ -48,6 +48,7 @@ from refundctl.errors import BadInput, LedgerUnusable, ManyProblems
 from refundctl.ledger import deadline_index
 from refundctl.ledger.connection import LedgerFile, Settings, count_commit
 from refundctl.ledger.health import refuse_damaged
+from refundctl.ledger.schema import insert_sql
 from refundctl.money import from_minor, parse_amount, percent_of, to_minor
 from refundctl.policies import has_appeals
 from refundctl.timeparse import from_iso, iso
@@ -236,8 +237,10 @@ class Ledger(LedgerFile):
 
         Only the fields the file gave are compared, so a file without a ``seller`` column
         leaves sellers alone; a row identical to the ledger changes nothing, which makes a
-        second import of the same file a no-op. ``prepared`` is the rest of the file, read by
-        a worker process into new orders' rows (``ledger.bulk``), which go in after ``rows``.
+        second import of the same file a no-op. ``prepared`` holds rows built for ``now``
+        before the ledger was opened (``ledger.bulk``): those of ``rows``, used if every one
+        of them is a new order, and those of the rest of the file, read by a worker process,
+        which go in after ``rows``.
         """
         total = len(rows) + (len(prepared.keys) if prepared else 0)
         if total > _BATCH:
@@ -251,22 +254,16 @@ class Ledger(LedgerFile):
                 existing = {(o.marketplace, o.order_no): o for o in self._all_orders()}
                 if prepared is not None and any(key in existing for key in prepared.keys):
                     # The worker took its orders for new ones: read them here, in file order.
-                    rows = [*rows, *prepared.reread().orders]
+                    rows = [*rows, *prepared.reread(0).orders]
                     prepared = None
                 pending = NewOrders()
-                self._import_rows(rows, existing, pending, now, tally)
-                pending.write(self.conn)  # while the worker may still be writing its rows
-                if prepared is not None and not prepared.written():
-                    # The worker failed. Its orders are new ones, which go in after these.
-                    self._import_rows(prepared.reread().orders, existing, pending, now, tally)
-                    pending.write(self.conn)
-                    prepared = None
+                if prepared is not None and not any(row.key in existing for row in rows):
+                    self._write_built(rows, prepared.own, pending, now, tally)
+                else:
+                    self._import_rows(rows, existing, pending, now, tally)
+                    pending.write(self.conn)  # while the worker may still be writing its rows
                 if prepared is not None:
-                    for marketplace in prepared.marketplaces:
-                        self._ensure_basis(marketplace)
-                    # Numbered after this process's own new orders, as if it had read them.
-                    prepared.copy_into(self.conn, offset=self._next_order_id(pending) - 1)
-                    tally.added += len(prepared.keys)
+                    self._copy_prepared(prepared, existing, pending, now, tally)
                 if tally.problems:
                     count = len(tally.problems)
                     raise ManyProblems(
@@ -281,6 +278,49 @@ class Ledger(LedgerFile):
             progress(total)
         return ImportSummary(tally.added, tally.updated, tally.unchanged, dry_run)
 
+    def _write_built(
+        self,
+        rows: Sequence[ImportedOrder],
+        built: NewOrders,
+        pending: NewOrders,
+        now: datetime,
+        tally: _Tally,
+    ) -> None:
+        """New orders, the rows of the first of them built before the ledger was opened
+        (numbered from 1): the rest built alike, all written numbered on from the ledger's, as
+        ``_import_rows`` would number them."""
+        for marketplace in dict.fromkeys(row.order.marketplace for row in rows):
+            self._ensure_basis(marketplace)
+        tally.advance(len(built.orders))
+        for index in range(len(built.orders), len(rows)):
+            add_new(built, index + 1, rows[index], now, self.settings)
+            tally.tick()
+        first = self._next_order_id(pending)
+        built.write(self.conn, shift=first - 1)
+        pending.next_id = first + len(rows)
+        tally.added += len(rows)
+
+    def _copy_prepared(
+        self,
+        prepared: Prepared,
+        existing: dict[tuple[str, str], Order],
+        pending: NewOrders,
+        now: datetime,
+        tally: _Tally,
+    ) -> None:
+        """The worker's new orders, after this process's own: copied from its files, or read
+        here from where it failed."""
+        for marketplace in prepared.marketplaces:
+            self._ensure_basis(marketplace)
+        first = self._next_order_id(pending)
+        # Numbered after this process's own new orders, as if it had read them.
+        copied = prepared.copy_into(self.conn, first - 1, tally.advance)
+        tally.added += copied
+        pending.next_id = first + copied
+        if copied < len(prepared.keys):  # the worker failed: the rest are new orders too
+            self._import_rows(prepared.reread(copied).orders, existing, pending, now, tally)
+            pending.write(self.conn)
+
     def _import_rows(
         self,
         rows: Sequence[ImportedOrder],
@@ -294,7 +334,7 @@ class Ledger(LedgerFile):
             old = existing.get(row.key)
             try:
                 if old is None:
-                    self._insert_order(with_paid_default(row.order, now), now, "imported", pending)
+                    self._insert_order(_with_paid_default(row.order, now), now, "imported", pending)
                     tally.added += 1
                     continue
                 changes = {
@@ -1309,13 +1349,8 @@ ITEM_COLUMNS = ("order_id", "position", "name", "quantity", "price")
 EVENT_COLUMNS = ("order_id", "kind", "changes", "at", "recorded")
 
 
-def _insert(table: str, columns: tuple[str, ...]) -> str:
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-
-
-_INSERT_ORDER = _insert("orders", ORDER_COLUMNS)
-_INSERT_ITEM = _insert("order_items", ITEM_COLUMNS)
-_INSERT_EVENT = _insert("order_events", EVENT_COLUMNS)
+_INSERT_ITEM = insert_sql("order_items", ITEM_COLUMNS)
+_INSERT_EVENT = insert_sql("order_events", EVENT_COLUMNS)
 
 
 def _item_rows(order_id: int, order: Order) -> list[tuple[object, ...]]:
@@ -1345,6 +1380,12 @@ class _Tally:
     def tick(self) -> None:
         self.done += 1
         if self.progress is not None and self.done % 500 == 0:
+            self.progress(self.done)
+
+    def advance(self, count: int) -> None:
+        """``count`` rows done at once (copied in bulk)."""
+        self.done += count
+        if self.progress is not None:
             self.progress(self.done)
 
 
@@ -1385,11 +1426,13 @@ class NewOrders:
         self.events.append((order_id, kind, _event_json(recorded), stamp, stamp))
         self.windows += _order_window_rows(order, (Decimal(0), False, False), settings, order_id)
 
-    def write(self, conn: sqlite3.Connection) -> None:
-        conn.executemany(_INSERT_ORDER, self.orders)
-        conn.executemany(_INSERT_ITEM, self.items)
-        conn.executemany(_INSERT_EVENT, self.events)
-        deadline_index.insert(conn, sorted(self.windows))  # appended in key order: faster
+    def write(self, conn: sqlite3.Connection, shift: int = 0) -> None:
+        """Insert the rows, each order's number shifted by ``shift``: rows built before the
+        ledger was opened are numbered from 1."""
+        conn.executemany(insert_sql("orders", ORDER_COLUMNS, shift), self.orders)
+        conn.executemany(insert_sql("order_items", ITEM_COLUMNS, shift), self.items)
+        conn.executemany(insert_sql("order_events", EVENT_COLUMNS, shift), self.events)
+        deadline_index.insert(conn, sorted(self.windows), shift)  # appended in key order: faster
         self.orders, self.items, self.events, self.windows = [], [], [], []
 
 
@@ -1503,7 +1546,14 @@ class ImportSummary:
     dry_run: bool
 
 
-def with_paid_default(order: Order, now: datetime) -> Order:
+def add_new(
+    rows: NewOrders, number: int, imported: ImportedOrder, now: datetime, settings: Settings
+) -> None:
+    """An imported order's rows, as the new order ``number``."""
+    rows.add(number, _with_paid_default(imported.order, now), now, "imported", settings)
+
+
+def _with_paid_default(order: Order, now: datetime) -> Order:
     """An order imported without a payment date was paid no later than anything else known."""
     if order.ordered is not None:
         return order
