@@ -103,6 +103,16 @@ def row_order(conn: sqlite3.Connection, table: str) -> str:
     return ", ".join(f"[{name}]" for rank, name in keys if rank)
 
 
+def page_size(path: Path) -> int:
+    """The SQLite page size of the ledger at ``path``."""
+    conn = sqlite3.connect(path)
+    try:
+        (size,) = conn.execute("PRAGMA page_size").fetchone()
+        return int(size)
+    finally:
+        conn.close()
+
+
 def snapshot(path: Path) -> str:
     """A digest of everything in the ledger, to prove a refused command changed nothing."""
     if not path.exists():

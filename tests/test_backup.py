@@ -23,7 +23,7 @@ import pytest
 
 from refundctl.ledger.schema import MIGRATION_NAMES
 from tests import crash_child
-from tests.conftest import Cli, Run, snapshot
+from tests.conftest import Cli, Run, page_size, snapshot
 
 JPEG = b"\xff\xd8\xff\xe0" + b"a photo of the box" * 50
 PNG = b"\x89PNG\r\n\x1a\n" + b"a label" * 30
@@ -364,3 +364,26 @@ def test_a_backup_of_an_older_schema_is_restored_and_then_upgraded(
     ok(cli("status"))  # upgrades, after a copy
     assert ledger_path.with_name(f"ledger.db.{newest}.bak").exists()
     ok(cli("verify"))
+
+
+@pytest.mark.parametrize("archive_from", ["old", "new"])
+def test_restore_force_across_page_sizes(
+    cli: Cli, ledger_path: Path, tmp_path: Path, archive_from: str
+) -> None:
+    """A backup of a ledger made before 16 KiB pages restores over one made after, and the
+    other way round: the ledger replaced keeps its page size and takes the archive's rows."""
+    fixture = Path(__file__).parent / "fixtures" / f"ledger-{MIGRATION_NAMES[-1]}.db"
+    old = tmp_path / "old" / "ledger.db"
+    old.parent.mkdir()
+    shutil.copyfile(fixture, old)
+    shutil.copytree(fixture.with_name(fixture.stem + ".evidence"), old.with_name("ledger.evidence"))
+    ok(cli("order", "add", "N-1", "-m", "ebay", "--total", "5"))  # a new ledger: 16 KiB
+    source, target = (old, ledger_path) if archive_from == "old" else (ledger_path, old)
+    sizes = page_size(source), page_size(target)
+    assert sorted(sizes) == [4096, 16384]
+    archive = tmp_path / "archive.zip"
+    ok(cli("--db", str(source), "backup", str(archive)))
+    ok(cli("--db", str(target), "restore", str(archive), "--force"))
+    assert snapshot(target) == snapshot(source)
+    assert page_size(target) == sizes[1]
+    ok(cli("--db", str(target), "verify"))

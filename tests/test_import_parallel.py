@@ -10,10 +10,12 @@ dies before or after reading, a dry run, an interrupt.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sqlite3
 import tempfile
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,9 +24,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from refundctl.importing import Reader, parse_records
+from refundctl.importing import ImportResult, Reader, parse_records
 from refundctl.ledger import bulk
 from refundctl.ledger.connection import Settings
+from refundctl.ledger.store import NewOrders
 from refundctl.policies import policy_for
 from tests.conftest import Cli, row_order, snapshot
 
@@ -73,9 +76,13 @@ def two_processes(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureReques
     monkeypatch.setattr(bulk, "WORKER_FROM", 3)
     monkeypatch.setattr(bulk, "_cores", lambda: 2)
     monkeypatch.setattr(bulk, "_LOOK_EVERY", 4)
-    looks = iter(range(10**6))
+    looks: dict[int, Iterator[int]] = {}  # each worker's count of looks
     after = {"none": 0, "some": 2, "all": 10**6}[request.param]
-    monkeypatch.setattr(bulk._Worker, "has_news", lambda _worker: next(looks) >= after)
+    monkeypatch.setattr(
+        bulk._Worker,
+        "has_news",
+        lambda worker: next(looks.setdefault(worker.pid, itertools.count())) >= after,
+    )
 
 
 @pytest.fixture
@@ -205,6 +212,38 @@ def test_a_worker_that_dies_before_reporting_leaves_its_part_to_this_process(
     assert forks
 
 
+def worker_reports(monkeypatch: pytest.MonkeyPatch, hear: Callable[[Path, int], bool]) -> None:
+    """Each "file written" the worker reports goes through ``hear(scratch, n)`` (n counts
+    them from 1), which says whether to pass it on."""
+    real_work = bulk.work
+
+    def work(*args: Any) -> None:
+        scratch, say = args[-2], args[-1]
+        written = itertools.count(1)
+
+        def says(said: bytes) -> None:
+            if said != bulk._WRITTEN or hear(scratch, next(written)):
+                say(said)
+
+        real_work(*args[:-1], says)
+
+    monkeypatch.setattr(bulk, "work", work)
+
+
+def imports_as_one_process(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ledger: Path, count: int
+) -> None:
+    """Import ``count`` orders into ``ledger`` (in two parts), then into a ledger of one
+    process, and compare them."""
+    path = tmp_path / "orders.csv"
+    path.write_text(orders_csv(count), encoding="utf-8")
+    assert cli("order", "import", str(path), "--json").json()["added"] == count
+    monkeypatch.setattr(bulk, "WORKER_FROM", 10**9)
+    monkeypatch.setenv("REFUNDCTL_DB", str(tmp_path / "one.db"))
+    assert cli("order", "import", str(path)).exit_code == 0
+    assert contents(ledger) == contents(tmp_path / "one.db")
+
+
 @pytest.mark.parametrize("files", [0, 1, 3])
 def test_a_worker_that_stops_saying_its_rows_are_written_leaves_the_rest_to_this_process(
     cli: Cli,
@@ -217,32 +256,9 @@ def test_a_worker_that_stops_saying_its_rows_are_written_leaves_the_rest_to_this
 ) -> None:
     """The files it said it wrote are copied, the orders of the others read here: the
     ledger ends as one process leaves it."""
-    real_work = bulk.work
-
-    def dies_while_writing(*args: Any) -> None:
-        say = args[-1]
-        written = []
-
-        def says(said: bytes) -> None:
-            if said == bulk._WRITTEN:
-                written.append(said)
-                if len(written) > files:
-                    return
-            say(said)
-
-        real_work(*args[:-1], says)
-
-    monkeypatch.setattr(bulk, "work", dies_while_writing)
-    text = orders_csv(50)
-    path = tmp_path / "orders.csv"
-    path.write_text(text, encoding="utf-8")
-    assert cli("order", "import", str(path), "--json").json()["added"] == 50
+    worker_reports(monkeypatch, lambda _scratch, n: n <= files)
+    imports_as_one_process(cli, tmp_path, monkeypatch, isolated, 50)
     assert forks
-    monkeypatch.setattr(bulk, "work", real_work)
-    monkeypatch.setattr(bulk, "WORKER_FROM", 10**9)
-    monkeypatch.setenv("REFUNDCTL_DB", str(tmp_path / "one.db"))
-    assert cli("order", "import", str(path)).exit_code == 0
-    assert contents(isolated) == contents(tmp_path / "one.db")
 
 
 def test_a_dry_run_in_two_parts_writes_nothing(
@@ -465,3 +481,99 @@ def test_a_foreign_export_with_renamed_columns_reads_the_same_in_two_parts(
     assert two == one
     assert {row[1] for row in two["orders"]} == {"etsy"}
     assert len(two["orders"]) == 40
+
+
+@pytest.mark.parametrize("spoilt", ["removed", "not a database"])
+def test_a_file_of_the_workers_spoilt_after_it_was_written_is_read_here(
+    cli: Cli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    two_processes: None,
+    forks: list[int],
+    isolated: Path,
+    spoilt: str,
+) -> None:
+    """Something else removes or overwrites the worker's second file before it is copied:
+    none of its rows go in, and this process reads its orders and those after it."""
+
+    def spoils_the_second(scratch: Path, n: int) -> bool:
+        if n == 2:
+            second = scratch / "rows-1.db"
+            if spoilt == "removed":
+                second.unlink()
+            else:
+                second.write_bytes(b"not SQLite at all" * 100)
+        return True
+
+    worker_reports(monkeypatch, spoils_the_second)
+    imports_as_one_process(cli, tmp_path, monkeypatch, isolated, 60)
+    assert forks
+
+
+def test_a_row_that_cannot_update_its_order_refuses_the_file_read_in_two_parts(
+    cli: Cli, tmp_path: Path, two_processes: None, forks: list[int], isolated: Path
+) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text(orders_csv(10), encoding="utf-8")
+    assert cli("order", "import", str(path)).exit_code == 0
+    before = snapshot(isolated)
+    # Row 2 would have order N-00001 arrive before it was ordered; the others are new.
+    rows = ["marketplace,order_no,total,received", "paypal,NEW-X,5.00,"]
+    rows.append(f"{MARKETPLACES[1]},N-00001,11.25,2026-09-01")
+    rows += [f"ebay,NEW-{n},5.00," for n in range(30)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    run = cli("order", "import", str(path))
+    assert run.exit_code == 2, run.stdout
+    assert run.stderr.splitlines()[0] == "error: 1 row cannot be imported; nothing was imported"
+    assert run.stderr.splitlines()[1] == "  row 2: order N-00001: --received is before --shipped"
+    assert snapshot(isolated) == before
+    assert len(forks) == 2
+
+
+def test_has_news_never_waits_and_sees_a_report_or_an_end(tmp_path: Path) -> None:
+    read_end, write_end = os.pipe()
+    worker = bulk._Worker(pid=0, pipe=read_end, scratch=tmp_path)
+    try:
+        assert not worker.has_news()
+        os.write(write_end, bulk._READ)
+        assert worker.has_news()
+        assert worker.wait_for(bulk._READ)
+        assert not worker.has_news()
+        os.close(write_end)
+        assert worker.has_news()  # it has ended: nothing to wait for
+        assert not worker.wait_for(bulk._WRITTEN)
+    finally:
+        os.close(read_end)
+
+
+def test_the_workers_files_stay_within_sqlites_limit_of_attached_databases() -> None:
+    conn = sqlite3.connect(":memory:")
+    try:
+        assert conn.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED) >= bulk.CHUNKS
+    finally:
+        conn.close()
+
+
+def test_the_workers_files_are_let_go_only_once_the_transaction_has_ended(
+    tmp_path: Path,
+) -> None:
+    """Inside a transaction SQLite refuses to detach (and would hide why the transaction
+    could not end): the files stay attached until the connection closes."""
+    scratch = sqlite3.connect(tmp_path / "rows-0.db")
+    scratch.execute("CREATE TABLE orders (id)")
+    scratch.close()
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    prepared = bulk.Prepared(
+        NewOrders(), [], lambda _start: ImportResult(), bulk._Worker(0, -1, tmp_path)
+    )
+    conn.execute("BEGIN")
+    conn.execute("ATTACH DATABASE ? AS scratch0", (str(tmp_path / "rows-0.db"),))
+    prepared._attached.append("scratch0")
+    conn.execute("SELECT * FROM scratch0.orders").fetchall()
+    prepared.detach(conn)
+    assert prepared._attached == ["scratch0"]
+    conn.execute("ROLLBACK")
+    prepared.detach(conn)
+    assert prepared._attached == []
+    assert [row[1] for row in conn.execute("PRAGMA database_list")] == ["main"]
+    conn.close()

@@ -572,6 +572,14 @@ def _replace_ledger(built: Path, target: Path, now: datetime) -> Path:
         move_into_place(partial, kept, replace=False)
         new = sqlite3.connect(str(built), isolation_level=None)
         try:
+            # SQLite copies into a ledger in WAL mode only pages of its own size: the ledger
+            # keeps its size (one made before 16 KiB pages keeps 4 KiB), and the archive's copy,
+            # a scratch file, is rewritten to it first.
+            (size,) = old.execute("PRAGMA page_size").fetchone()
+            if new.execute("PRAGMA page_size").fetchone() != (size,):
+                new.execute("PRAGMA journal_mode = DELETE")  # VACUUM resizes no WAL file
+                new.execute(f"PRAGMA page_size = {int(size)}")
+                new.execute("VACUUM")
             # One transaction in the live ledger: whoever has it open sees the old or the new.
             new.backup(old, progress=_give_up_after(lock_timeout()))
         finally:

@@ -1,4 +1,4 @@
-"""A large import read in two processes, its rows built before the ledger is opened.
+"""A large import read in two processes, most of its rows built while the file is read.
 
 Reading a file's orders and turning them into the ledger's rows is pure Python, most of an
 import's time. A file of at least ``WORKER_FROM`` records, on a machine with a second core and
@@ -34,6 +34,7 @@ from pathlib import Path
 from refundctl.importing import ImportedOrder, ImportResult, Reader, Records, RowProblem, repeated
 from refundctl.ledger import deadline_index
 from refundctl.ledger.connection import Settings
+from refundctl.ledger.schema import ORDER_NUMBERS
 from refundctl.ledger.store import (
     EVENT_COLUMNS,
     ITEM_COLUMNS,
@@ -42,7 +43,7 @@ from refundctl.ledger.store import (
     add_new,
 )
 
-# Records below which a second process costs more than it saves (a fork, a scratch file).
+# Records below which a second process costs more than it saves (a fork, scratch files).
 WORKER_FROM = 2000
 # The share of the records this process reads. It also writes every row into the ledger, the
 # worker's included, so it takes less than half: timed at 100,000 rows (docs/performance.md).
@@ -50,7 +51,7 @@ MAIN_SHARE = 0.44
 # The files the worker writes its rows into, one after the other, so that this process copies
 # the first ones while the worker still builds the last, rather than all of them at the end.
 # Each stays attached to the ledger's connection until the commit (SQLite detaches none inside
-# a transaction), and SQLite allows ten at most; eight measured no quicker than four.
+# a transaction), and SQLite allows ten at most (tested); eight measured no quicker than four.
 CHUNKS = 4
 # The worker's reports on its pipe: its reading is done (problems and keys in a file in the
 # scratch folder), then one for each file of rows written.
@@ -67,9 +68,9 @@ _SCRATCH_TABLES = {
 
 @dataclass
 class Prepared:
-    """A file's rows built before the ledger is opened: those of this process's first orders,
-    as new orders numbered from 1, and the worker's part, its orders' keys and their rows in
-    scratch files."""
+    """What was built of a file's rows while it was read: those of this process's first
+    orders, as new orders numbered from 1, and the worker's part, its orders' keys, and their
+    rows in scratch files as the worker writes them."""
 
     own: NewOrders  # the rows of the first of the batch's own orders, or of all of them
     keys: list[tuple[str, str]]  # each of the worker's orders' (marketplace, order_no), in order
@@ -89,33 +90,54 @@ class Prepared:
         """Copy the rows into the ledger ``conn``, inside its open transaction, each order's
         number shifted by ``offset``, a file as soon as the worker has written it; ``copied``
         hears how many orders each file held. Returns how many of the part's orders were
-        copied: all of them, or those before the file the worker failed to write. The caller
-        detaches the files after the transaction (``detach``)."""
+        copied: all of them, or those before the first file the worker failed to write (or
+        that could not be read). The caller detaches the files after the transaction
+        (``detach``)."""
         done = 0
         for number, part in enumerate(chunks(len(self.keys))):
-            if not self._worker.wait_for(_WRITTEN, number + 1):
-                break  # the worker failed
-            name = f"scratch{number}"
-            rows = _rows_file(self._worker.scratch, number)
-            conn.execute(f"ATTACH DATABASE ? AS {name}", (str(rows),))
-            self._attached.append(name)
+            written = self._worker.wait_for(_WRITTEN, number + 1)
+            if not (written and self._copy(conn, number, offset)):
+                break  # the worker failed, or its file did: the rest are read here
+            done = part.stop
+            copied(len(part))
+        return done
+
+    def _copy(self, conn: sqlite3.Connection, number: int, offset: int) -> bool:
+        """Copy the worker's ``number``th file; False, with none of it copied, if SQLite
+        cannot read it as the worker left it (removed or spoilt by something else since)."""
+        name = f"scratch{number}"
+        try:
+            conn.execute(
+                f"ATTACH DATABASE ? AS {name}", (str(_rows_file(self._worker.scratch, number)),)
+            )
+        except sqlite3.DatabaseError:
+            return False
+        self._attached.append(name)
+        conn.execute("SAVEPOINT copy")
+        try:
             for table, columns in _SCRATCH_TABLES.items():
                 shifted = ", ".join(
-                    f"{column} + :offset" if column in ("id", "order_id") else column
+                    f"{column} + :offset" if column in ORDER_NUMBERS else column
                     for column in columns
                 )
-                # In the order the worker wrote them: orders by number, windows in key order.
+                # As the worker wrote them: orders by number, windows in key order.
                 conn.execute(
                     f"INSERT INTO main.{table} ({', '.join(columns)}) "
                     f"SELECT {shifted} FROM {name}.{table} ORDER BY rowid",
                     {"offset": offset},
                 )
-            done = part.stop
-            copied(len(part))
-        return done
+        except sqlite3.DatabaseError:
+            conn.execute("ROLLBACK TO copy")
+            return False
+        finally:
+            conn.execute("RELEASE copy")
+        return True
 
     def detach(self, conn: sqlite3.Connection) -> None:
-        """Once the transaction has ended: let go of the worker's files."""
+        """Once the transaction has ended, let go of the worker's files. (If it could not end,
+        SQLite would refuse, hiding why: closing the connection lets go of them then.)"""
+        if conn.in_transaction:
+            return
         while self._attached:
             conn.execute(f"DETACH DATABASE {self._attached.pop()}")
 
@@ -206,8 +228,8 @@ class Parts:
         return batch
 
     def reread(self, start: int = 0) -> ImportResult:
-        """The worker's part from its ``start``th record (an order each: a part with problems
-        or repeated orders is never prepared), read here."""
+        """The worker's part, read here, but for its first ``start`` records (one order each:
+        a part with problems or repeated orders is never prepared)."""
         return self.reader.read(self.found, self.split + start)
 
 
@@ -269,8 +291,9 @@ class _Worker:
 
     def has_news(self) -> bool:
         """Whether the worker has something to report, or has ended: never waits."""
-        readable, _, _ = select.select([self.pipe], [], [], 0)
-        return bool(readable)
+        poller = select.poll()  # select.select would refuse a descriptor over 1023
+        poller.register(self.pipe, select.POLLIN)
+        return bool(poller.poll(0))
 
     def wait_for(self, said: bytes, times: int = 1) -> bool:
         """Whether the worker reports ``said`` (``times`` times in all), waiting for it;
@@ -345,6 +368,8 @@ def _rows_file(scratch: Path, number: int) -> Path:
 
 
 def _write_rows(rows: NewOrders, path: Path) -> None:
+    """Write ``rows`` into a new scratch file at ``path``, in tables without keys or indexes:
+    they are only read once, in order, into the ledger."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         # A scratch file: nothing to recover if the machine stops now.

@@ -263,14 +263,9 @@ class Ledger(LedgerFile):
                     self._import_rows(rows, existing, pending, now, tally)
                     pending.write(self.conn)  # while the worker may still be writing its rows
                 if prepared is not None:
+                    _refuse_rows(tally.problems)  # the worker's part holds only new orders
                     self._copy_prepared(prepared, existing, pending, now, tally)
-                if tally.problems:
-                    count = len(tally.problems)
-                    raise ManyProblems(
-                        f"{count} row{'s' if count != 1 else ''} cannot be imported; "
-                        "nothing was imported",
-                        tally.problems,
-                    )
+                _refuse_rows(tally.problems)
         finally:
             if prepared is not None:
                 prepared.detach(self.conn)  # only once the transaction has ended
@@ -1563,6 +1558,16 @@ def _with_paid_default(order: Order, now: datetime) -> Order:
 
 def _decimal_text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
+
+
+def _refuse_rows(problems: list[str]) -> None:
+    """Refuse an import whose rows could not all go in (before anything is committed)."""
+    if problems:
+        count = len(problems)
+        raise ManyProblems(
+            f"{count} row{'s' if count != 1 else ''} cannot be imported; nothing was imported",
+            problems,
+        )
 
 
 def _refuse_problems(order: Order, now: datetime) -> None:
