@@ -811,7 +811,7 @@ def test_a_long_file_imports_silently_when_piped(
 ) -> None:
     path = _big_csv(tmp_path, 2100)
     run = ok(cli("order", "import", str(path)))
-    assert run.stdout == f"Imported {path}: 2100 added, 0 updated, 0 unchanged.\n"
+    assert run.stdout == f"Imported {path}: 2,100 added, 0 updated, 0 unchanged.\n"
     assert run.stderr == ""
     conn = sqlite3.connect(ledger_path)
     try:
@@ -848,5 +848,5 @@ def test_a_long_file_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     os.close(controller)
     assert process.returncode == 0
     # The summary on stdout stays plain; the bar went to the terminal only.
-    assert out == f"Imported {path}: 2100 added, 0 updated, 0 unchanged.\n".encode()
+    assert out == f"Imported {path}: 2,100 added, 0 updated, 0 unchanged.\n".encode()
     assert b"Reading" in drawn or b"Importing" in drawn

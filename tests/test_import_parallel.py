@@ -386,13 +386,16 @@ def test_one_core_or_a_small_file_reads_in_this_process(monkeypatch: pytest.Monk
     assert bulk._split_at(10**6) == int(10**6 * bulk.MAIN_SHARE)
 
 
+@pytest.mark.parametrize("ledger", ["existing", "new"])
 def test_an_interrupt_says_nothing_was_recorded(
-    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated: Path
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated: Path, ledger: str
 ) -> None:
-    """Ctrl-C in the middle of an import: one line, exit 130, the ledger as it was."""
+    """Ctrl-C in the middle of an import: one line, exit 130, the ledger as it was (or,
+    into a new one, a ledger without orders: making it is not the change the buyer asked)."""
     path = tmp_path / "orders.csv"
-    path.write_text(orders_csv(3), encoding="utf-8")
-    assert cli("order", "import", str(path)).exit_code == 0
+    if ledger == "existing":
+        path.write_text(orders_csv(3), encoding="utf-8")
+        assert cli("order", "import", str(path)).exit_code == 0
     before = snapshot(isolated)
 
     def interrupted(*_args: Any, **_kwargs: Any) -> None:
@@ -404,7 +407,10 @@ def test_an_interrupt_says_nothing_was_recorded(
     path.write_text(orders_csv(5, first=10), encoding="utf-8")
     run = cli("order", "import", str(path))
     assert (run.exit_code, run.stderr) == (130, "error: interrupted; nothing was recorded\n")
-    assert snapshot(isolated) == before
+    if ledger == "existing":
+        assert snapshot(isolated) == before
+    else:
+        assert sqlite3.connect(isolated).execute("SELECT count(*) FROM orders").fetchone() == (0,)
 
 
 def test_changed_orders_in_the_workers_part_update_in_file_order(
@@ -451,15 +457,40 @@ def test_no_process_to_spare_reads_the_file_in_one(
     assert list(scratch.iterdir()) == []
 
 
+class _InterruptedAsItCommits(sqlite3.Connection):
+    """Ctrl-C pressed during a long COMMIT: Python raises it as the statement returns."""
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        cursor = super().execute(sql, *args)
+        if sql == "COMMIT":
+            raise KeyboardInterrupt
+        return cursor
+
+
+@pytest.mark.parametrize("when", ["after", "as it returns"])
 def test_an_interrupt_after_the_commit_says_the_change_was_recorded(
-    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated: Path
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated: Path, when: str
 ) -> None:
+    import types
+
     import refundctl.cli.orders
+    from refundctl.ledger import connection
 
-    def interrupted(_line: str) -> None:
-        raise KeyboardInterrupt
+    if when == "after":
 
-    monkeypatch.setattr(refundctl.cli.orders, "say", interrupted)
+        def interrupted(_line: str) -> None:
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(refundctl.cli.orders, "say", interrupted)
+    else:
+        first = tmp_path / "first.csv"
+        first.write_text(orders_csv(3, first=50), encoding="utf-8")
+        assert cli("order", "import", str(first)).exit_code == 0  # the ledger is made
+        module = types.SimpleNamespace(**vars(sqlite3))
+        module.connect = lambda *args, **kwargs: sqlite3.connect(
+            *args, factory=_InterruptedAsItCommits, **kwargs
+        )
+        monkeypatch.setattr(connection, "sqlite3", module)
     path = tmp_path / "orders.csv"
     path.write_text(orders_csv(3), encoding="utf-8")
     run = cli("order", "import", str(path))
@@ -467,7 +498,7 @@ def test_an_interrupt_after_the_commit_says_the_change_was_recorded(
         130,
         "error: interrupted after the change was recorded\n",
     )
-    assert len(contents(isolated)["orders"]) == 3
+    assert len(contents(isolated)["orders"]) == (3 if when == "after" else 6)
 
 
 def test_a_foreign_export_with_renamed_columns_reads_the_same_in_two_parts(

@@ -421,3 +421,40 @@ def test_the_rows_left_out_are_counted_with_thousands_separated() -> None:
 
     assert _more(13603, "order").plain == "… and 13,603 more orders; --limit 0 shows all"
     assert _more(1, "dispute").plain == "… and 1 more dispute; --limit 0 shows all"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_a_long_error_folds_between_words_on_a_terminal_and_stays_one_line_in_a_pipe(
+    monkeypatch: pytest.MonkeyPatch, terminal: bool
+) -> None:
+    from refundctl.cli.common import error_line, problem_line, warn
+
+    err = _Terminal() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setenv("COLUMNS", "40")
+    message = "not a date or time: '2026-13-01' (month must be in 1..12); use YYYY-MM-DD"
+    error_line(message)
+    problem_line("row 2, ordered: " + message)
+    warn("short one")
+    lines = err.getvalue().splitlines()
+    if not terminal:
+        assert lines == [
+            "error: " + message,
+            "  row 2, ordered: " + message,
+            "warning: short one",
+        ]
+        return
+    assert lines == [
+        "error: not a date or time: '2026-13-01'",
+        "       (month must be in 1..12); use",
+        "       YYYY-MM-DD",
+        "  row 2, ordered: not a date or time:",
+        "    '2026-13-01' (month must be in",
+        "    1..12); use YYYY-MM-DD",
+        "warning: short one",
+    ]

@@ -161,18 +161,42 @@ def say(text: str) -> None:
 
 
 def warn(text: str) -> None:
-    sys.stderr.write("warning: " + _one_line(text) + "\n")
+    sys.stderr.write(_fitted("warning: ", text, " " * 9) + "\n")
 
 
 def error_line(text: str) -> None:
     """One line on stderr, whatever the message held."""
-    sys.stderr.write("error: " + _one_line(text) + "\n")
+    sys.stderr.write(_fitted("error: ", text, " " * 7) + "\n")
 
 
 def problem_line(text: str) -> str | None:
     """One more line under an error that lists several problems (an import)."""
-    sys.stderr.write("  " + _one_line(text) + "\n")
+    sys.stderr.write(_fitted("  ", text, "    ") + "\n")
     return None
+
+
+def _fitted(first: str, text: str, rest: str) -> str:
+    """``first`` and the message on one line, for scripts and logs. On a terminal too narrow
+    for it, folded between words with ``rest`` leading each later line, rather than cut
+    wherever the terminal's edge falls."""
+    line = first + _one_line(text)
+    if not sys.stderr.isatty():
+        return line
+    import shutil
+
+    width = shutil.get_terminal_size().columns
+    if len(line) <= width:
+        return line
+    import textwrap
+
+    return textwrap.fill(
+        line[len(first) :],
+        width,
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 def _one_line(text: str) -> str:

@@ -387,8 +387,8 @@ def import_orders(
         return
     verb = "Checked" if dry_run else "Imported"
     line = (
-        f"{verb} {file}: {summary.added} added, {summary.updated} updated, "
-        f"{summary.unchanged} unchanged."
+        f"{verb} {file}: {summary.added:,} added, {summary.updated:,} updated, "
+        f"{summary.unchanged:,} unchanged."
     )
     if dry_run:
         line += " Nothing was written (--dry-run)."

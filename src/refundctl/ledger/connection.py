@@ -33,9 +33,11 @@ LOCK_TIMEOUT_SECONDS = 30.0
 # of the time, being a quarter of the pages to log, checksum and copy back, while reads
 # measured the same (docs/performance.md). An existing ledger keeps the size it was made with.
 PAGE_SIZE = 16384
-# Write transactions this process has committed (a command's, or an upgrade's). The CLI reads
-# it to tell an interrupt that came before a command recorded anything from one that came
-# after (a large import still cleaning up), so that it never says "nothing was recorded" wrongly.
+# Write transactions of a command's own that this process has committed. The CLI reads it to
+# tell an interrupt that came before the command recorded anything from one that came after (a
+# large import still cleaning up). A new ledger's schema, or an upgrade's, is not counted: it
+# records nothing of the buyer's, and "interrupted after the change was recorded" would have
+# them believe the import they stopped had happened.
 commits = 0
 
 
@@ -216,7 +218,6 @@ def _migrate(conn: sqlite3.Connection, path: Path | None) -> None:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
-    count_commit()
 
 
 def count_commit() -> None:

@@ -137,7 +137,14 @@ class Ledger(LedgerFile):
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT" if commit else "ROLLBACK")
+        try:
+            self.conn.execute("COMMIT" if commit else "ROLLBACK")
+        except KeyboardInterrupt:
+            # Ctrl-C during a long COMMIT is raised as it returns: ask SQLite whether it
+            # committed, so that the command says so.
+            if commit and not self.conn.in_transaction:
+                count_commit()
+            raise
         if commit:
             count_commit()
 
