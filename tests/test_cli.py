@@ -910,7 +910,8 @@ def test_demo_builds_a_ledger_of_its_own(cli: Cli, ledger_path: Path, tmp_path: 
     run = ok(cli("--db", str(demo), "demo"))
     assert "Disputes" in run.stdout
     assert "awaiting_buyer" in run.stdout and "offer $8.00" in run.stdout  # a counter-offer
-    assert f'This is a demo ledger at "{demo}"' in run.stdout
+    assert "This is a demo ledger, of its own file." in run.stdout
+    assert f'  refundctl --db "{demo}" status 1\n' in run.stdout
     assert demo.exists() and not ledger_path.exists()  # the buyer's own ledger is untouched
     states = {d["state"] for d in ok(cli("--db", str(demo), "status", "--json")).json()["disputes"]}
     assert {"awaiting_buyer", "awaiting_seller", "escalated", "refund_pending"} <= states

@@ -86,8 +86,10 @@ def demo(
 
     show(status_view(disputes, 0, orders, 0, e.now, e.zone))
     quoted = str(path) if " " not in str(path) else f'"{path}"'
+    # The path only in the commands, which stay whole to be copied: at 80 columns a sentence
+    # holding it would break mid-word.
     say(
-        f"\nThis is a demo ledger at {quoted}. Look closer:\n"
+        "\nThis is a demo ledger, of its own file. Look closer:\n"
         f"  refundctl --db {quoted} status 1\n"
         f"  refundctl --db {quoted} check --within 3d"
     )
