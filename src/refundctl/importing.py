@@ -246,12 +246,6 @@ def _parse_csv(text: str) -> Records:
         raise BadInput(f"not a readable CSV file: {error}") from None
 
 
-def _csv_records(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """The rows of a CSV file as ``csv.DictReader`` gives them (blank lines skipped, a short row
-    filled with ``None``, a long row's surplus under ``__extra__``), each cell unneutralised."""
-    return _parse_csv(text).numbered()
-
-
 def _csv_record(header: Sequence[str], cells: list[str]) -> dict[str, Any]:
     """One CSV row as ``csv.DictReader`` builds it, each cell unneutralised. Built here rather
     than by DictReader: an import of many rows spends its time per cell."""

@@ -179,7 +179,8 @@ def _fitted(first: str, text: str, rest: str) -> str:
     """``first`` and the message on one line, for scripts and logs. On a terminal too narrow
     for it, folded between words with ``rest`` leading each later line, rather than cut
     wherever the terminal's edge falls."""
-    line = first + _one_line(text)
+    body = _one_line(text)
+    line = first + body
     if not sys.stderr.isatty():
         return line
     import shutil
@@ -190,7 +191,7 @@ def _fitted(first: str, text: str, rest: str) -> str:
     import textwrap
 
     return textwrap.fill(
-        line[len(first) :],
+        body,
         width,
         initial_indent=first,
         subsequent_indent=rest,

@@ -28,7 +28,6 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from refundctl.importing import ImportedOrder, ImportResult, Reader, Records, RowProblem, repeated
@@ -40,7 +39,6 @@ from refundctl.ledger.store import (
     ITEM_COLUMNS,
     ORDER_COLUMNS,
     NewOrders,
-    add_new,
 )
 
 # Records below which a second process costs more than it saves (a fork, scratch files).
@@ -202,10 +200,11 @@ class Parts:
         own = NewOrders()
         if not mine.problems:
             # Rather than wait with a core idle; no longer, as the orders may not be new ones.
-            for index, imported in enumerate(mine.orders):
-                if index % _LOOK_EVERY == 0 and self.worker.has_news():
+            for start in range(0, len(mine.orders), _LOOK_EVERY):
+                if self.worker.has_news():
                     break
-                add_new(own, index + 1, imported, self.reader.now, self.settings)
+                part = range(start, min(start + _LOOK_EVERY, len(mine.orders)))
+                own.add_imported(mine.orders, part, self.reader.now, self.settings)
         reading = self.worker.reading()
         if reading is None:  # the worker failed: read its part here
             theirs = self.reader.read(self.found, self.split, seen=seen)
@@ -348,18 +347,10 @@ def work(
     if problems or len({key[1:] for key in keys}) < len(keys):
         return  # nothing will be imported
     for number, part in enumerate(chunks(len(orders))):
-        _write_rows(_build(orders, part, reader.now, settings), _rows_file(scratch, number))
+        rows = NewOrders()
+        rows.add_imported(orders, part, reader.now, settings)
+        _write_rows(rows, _rows_file(scratch, number))
         say(_WRITTEN)
-
-
-def _build(
-    orders: list[ImportedOrder], indexes: range, now: datetime, settings: Settings
-) -> NewOrders:
-    """The rows of ``orders[indexes]`` as new orders, the first of ``orders`` numbered 1."""
-    rows = NewOrders()
-    for index in indexes:
-        add_new(rows, index + 1, orders[index], now, settings)
-    return rows
 
 
 def _rows_file(scratch: Path, number: int) -> Path:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, tzinfo
@@ -294,9 +294,10 @@ class Ledger(LedgerFile):
         for marketplace in dict.fromkeys(row.order.marketplace for row in rows):
             self._ensure_basis(marketplace)
         tally.advance(len(built.orders))
-        for index in range(len(built.orders), len(rows)):
-            add_new(built, index + 1, rows[index], now, self.settings)
-            tally.tick()
+        for start in range(len(built.orders), len(rows), _PROGRESS_EVERY):
+            part = range(start, min(start + _PROGRESS_EVERY, len(rows)))
+            built.add_imported(rows, part, now, self.settings)
+            tally.advance(len(part))
         first = self._next_order_id(pending)
         built.write(self.conn, shift=first - 1)
         pending.next_id = first + len(rows)
@@ -1368,6 +1369,9 @@ def _item_rows(order_id: int, order: Order) -> list[tuple[object, ...]]:
     ]
 
 
+_PROGRESS_EVERY = 500  # rows between calls of an import's progress callback
+
+
 @dataclass
 class _Tally:
     """What an import did so far, and its progress callback, called every 500 rows."""
@@ -1381,7 +1385,7 @@ class _Tally:
 
     def tick(self) -> None:
         self.done += 1
-        if self.progress is not None and self.done % 500 == 0:
+        if self.progress is not None and self.done % _PROGRESS_EVERY == 0:
             self.progress(self.done)
 
     def advance(self, count: int) -> None:
@@ -1427,6 +1431,19 @@ class NewOrders:
         self.items += _item_rows(order_id, order)
         self.events.append((order_id, kind, _event_json(recorded), stamp, stamp))
         self.windows += _order_window_rows(order, (Decimal(0), False, False), settings, order_id)
+
+    def add_imported(
+        self,
+        orders: Sequence[ImportedOrder],
+        indexes: Iterable[int],
+        now: datetime,
+        settings: Settings,
+    ) -> None:
+        """The rows of ``orders[i]``, for each ``i`` of ``indexes``, as the new order ``i + 1``:
+        an import's rows, built before it knows the ledger's numbers (``write`` shifts them)."""
+        for index in indexes:
+            order = _with_paid_default(orders[index].order, now)
+            self.add(index + 1, order, now, "imported", settings)
 
     def write(self, conn: sqlite3.Connection, shift: int = 0) -> None:
         """Insert the rows, each order's number shifted by ``shift``: rows built before the
@@ -1546,13 +1563,6 @@ class ImportSummary:
     updated: int
     unchanged: int
     dry_run: bool
-
-
-def add_new(
-    rows: NewOrders, number: int, imported: ImportedOrder, now: datetime, settings: Settings
-) -> None:
-    """An imported order's rows, as the new order ``number``."""
-    rows.add(number, _with_paid_default(imported.order, now), now, "imported", settings)
 
 
 def _with_paid_default(order: Order, now: datetime) -> Order:
