@@ -39,16 +39,16 @@ def plain(
     disputes = [
         v
         for v in (
-            dispute_view(r, policy_for, settings.zone)
+            dispute_view(r, policy_for, settings.zone, now)
             for r in ledger.disputes(include_closed=include_closed)
         )
-        if filters.dispute(v)
+        if filters.dispute(v) and (include_closed or v.record.dispute.active or v.deadlines)
     ]
     orders = [
         v
         for v in (
-            order_view(o, left, policy_for, settings.zone, now, disputed=disputed)
-            for o, left, disputed in ledger.open_orders()
+            order_view(o.order, o.refundable, policy_for, settings.zone, now, disputed=o.disputed)
+            for o in ledger.open_orders()
         )
         if v.deadlines and filters.order(v.order)
     ]
@@ -77,20 +77,21 @@ def assert_index_agrees(path: Path, config: Config, now: datetime, filters: list
                         every = ledger.ranked_disputes(
                             moment, include_closed=include_closed, filters=chosen
                         )
-                        assert [(r.id, tuple(found)) for r, found in every] == [
-                            (v.id, v.deadlines) for v in disputes
-                        ]
+                        assert [
+                            dispute_view(r, settings.policy_for, settings.zone, moment, found)
+                            for r, found in every
+                        ] == disputes
                         assert [
                             order_view(
-                                o,
-                                left,
+                                o.order,
+                                o.refundable,
                                 settings.policy_for,
                                 settings.zone,
                                 moment,
-                                disputed=disputed,
+                                disputed=o.disputed,
                                 stored=found,
                             )
-                            for o, left, disputed, found in ledger.ranked_orders(moment, chosen)
+                            for o, found in ledger.ranked_orders(moment, chosen)
                         ] == orders
                     for limit in (2, 1000):
                         top = ledger.most_urgent(
@@ -102,25 +103,27 @@ def assert_index_agrees(path: Path, config: Config, now: datetime, filters: list
                             top.orders,
                             top.open_orders,
                         )
-                        for view in disputes[:limit]:
-                            assert list(view.deadlines) == top.dispute_deadlines.get(view.id, [])
-                        for (order, left, disputed), view in zip(
-                            top.orders, orders[:limit], strict=False
-                        ):
+                        for record, view in zip(top.records, disputes[:limit], strict=False):
+                            stored = top.dispute_deadlines.get(record.id, [])
+                            from_index = dispute_view(
+                                record, settings.policy_for, settings.zone, moment, stored
+                            )
+                            assert from_index == view, (moment, limit, chosen)
+                        for shown_order, view in zip(top.orders, orders[:limit], strict=False):
                             from_index = order_view(
-                                order,
-                                left,
+                                shown_order.order,
+                                shown_order.refundable,
                                 settings.policy_for,
                                 settings.zone,
                                 moment,
-                                disputed=disputed,
-                                stored=top.order_deadlines.get(order.id, []),
+                                disputed=shown_order.disputed,
+                                stored=top.order_deadlines.get(shown_order.order.id, []),
                             )
                             assert from_index == view, (moment, limit, chosen)
                         where = (moment, limit, include_closed, chosen)
                         assert [r.id for r in records] == [v.id for v in disputes][:limit], where
                         assert total == len(disputes), where
-                        assert [(o, left) for o, left, _ in shown] == [
+                        assert [(o.order, o.refundable) for o in shown] == [
                             (v.order, v.refundable) for v in orders
                         ][:limit], where
                         assert total_orders == len(orders), where

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from refundctl import domain
 from refundctl.deadlines import Deadline, dispute_deadlines, order_deadlines
-from refundctl.domain import Actor, Dispute, Event, Move, OfferKind, Order
+from refundctl.domain import Actor, Dispute, Event, Move, OfferKind, Order, Reason
 from refundctl.policies import Policy
 
 HOUR = timedelta(hours=1)
@@ -42,12 +42,24 @@ def order(marketplace: str, **dates: datetime | None) -> Order:
     )
 
 
+def deadlines_of(
+    d: Dispute,
+    policy: Policy,
+    zone: tzinfo,
+    order_: Order | None = None,
+    reason: Reason = Reason.MISSING_PARTS,
+) -> list[Deadline]:
+    """A dispute's deadlines, on an order with no dates unless one is given (so that no
+    outer claim limit counts from them)."""
+    return dispute_deadlines(d, order_ or order(policy.name), reason, policy, zone)
+
+
 def disputes_at(start: datetime) -> dict[str, Dispute]:
     """A dispute per state, with the move its deadlines count from at ``start``."""
     before = start - 2 * HOUR
     return {
         "awaiting_seller": dispute((Move.OPEN, start)),
-        "awaiting_buyer": dispute((Move.OPEN, before), (Move.SELLER_REJECTS, start)),
+        "awaiting_buyer": dispute((Move.OPEN, before), (Move.SELLER_OFFERS, start)),
         "escalated": dispute((Move.OPEN, before), (Move.ESCALATE, start)),
         "info_requested": dispute(
             (Move.OPEN, before - HOUR),
@@ -55,6 +67,11 @@ def disputes_at(start: datetime) -> dict[str, Dispute]:
             (Move.PLATFORM_REQUESTS_INFO, start),
         ),
         "return_to_ship": dispute((Move.OPEN, before), (Move.SELLER_AGREES, start, RETURN)),
+        "return_shipped": dispute(
+            (Move.OPEN, before - HOUR),
+            (Move.SELLER_AGREES, before, RETURN),
+            (Move.RETURN_SHIPPED, start),
+        ),
         "return_in_transit": dispute(
             (Move.OPEN, before - HOUR),
             (Move.SELLER_AGREES, before - HOUR, RETURN),
@@ -73,6 +90,7 @@ def every_deadline(policy: Policy, start: datetime, zone: tzinfo) -> list[Deadli
     anchors = {"ordered": start, "shipped": start, "expected_by": start}
     found = order_deadlines(order(policy.name, received=start, **anchors), policy, zone)
     found += order_deadlines(order(policy.name, **anchors), policy, zone)
+    dated = order(policy.name, **anchors)
     for d in disputes_at(start).values():
-        found += dispute_deadlines(d, policy, zone)
+        found += deadlines_of(d, policy, zone, dated)
     return found

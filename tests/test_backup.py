@@ -97,7 +97,7 @@ def test_backup_and_restore_print_json(files: Cli, ledger_path: Path, tmp_path: 
         "archive": str(archive),
         "ledger": str(ledger_path),
         "created": "2026-11-26T12:00:00+00:00",
-        "schema": "m002_create_deadline_index",
+        "schema": "m003_add_entered_deadlines",
         "orders": 1,
         "disputes": 1,
         "events": 4,
@@ -113,7 +113,7 @@ def test_backup_and_restore_print_json(files: Cli, ledger_path: Path, tmp_path: 
         "ledger": str(target),
         "evidence_dir": str(tmp_path / "r" / "ledger.evidence"),
         "created": "2026-11-26T12:00:00+00:00",
-        "schema": "m002_create_deadline_index",
+        "schema": "m003_add_entered_deadlines",
         "orders": 1,
         "disputes": 1,
         "events": 4,
@@ -372,7 +372,8 @@ def test_restore_force_across_page_sizes(
 ) -> None:
     """A backup of a ledger made before 16 KiB pages restores over one made after, and the
     other way round: the ledger replaced keeps its page size and takes the archive's rows."""
-    fixture = Path(__file__).parent / "fixtures" / f"ledger-{MIGRATION_NAMES[-1]}.db"
+    # The newest fixture made before 16 KiB pages.
+    fixture = Path(__file__).parent / "fixtures" / "ledger-m002_create_deadline_index.db"
     old = tmp_path / "old" / "ledger.db"
     old.parent.mkdir()
     shutil.copyfile(fixture, old)

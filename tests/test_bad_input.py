@@ -528,6 +528,7 @@ def test_the_refused_move_names_every_move_possible_now(ledger: Cli, ledger_path
         "respond seller-agrees",
         "respond seller-offers AMOUNT",
         "respond seller-rejects",
+        "respond counter AMOUNT",
         "escalate",
         "resolve --refunded AMOUNT",
         "resolve --lost",

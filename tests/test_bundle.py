@@ -162,9 +162,11 @@ def test_two_bundles_of_one_ledger_are_byte_identical(case: Cli, tmp_path: Path)
     overdue = tmp_path / "overdue.zip"
     ok(case("--as-of", "2026-12-10", "bundle", "1", "-o", str(overdue)))
     document = json.loads(members(overdue)["case.json"])
-    (deadline,) = document["dispute"]["deadlines"]
-    assert deadline["name"] == "seller_response" and deadline["overdue"] is True
-    assert document["as_of"] == deadline["due"]
+    seller, step_in = document["dispute"]["deadlines"]
+    assert seller["name"] == "seller_response" and seller["overdue"] is True
+    # AliExpress took the dispute over on Dec 7: the case last changed then.
+    assert step_in["name"] == "negotiation_ends" and step_in["overdue"] is True
+    assert document["as_of"] == step_in["due"]
     assert json.loads(members(first)["case.json"])["as_of"] == "2026-11-26T12:00:00+00:00"
 
 

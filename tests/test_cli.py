@@ -25,7 +25,8 @@ from tests.conftest import NOW, Cli, Run, snapshot
 ORDER = "8101234567890123"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
-DEADLINE_KEYS = {"name", "due", "binds", "action", "overdue", "rule"}
+DEADLINE_KEYS = {"name", "due", "binds", "action", "overdue", "if_missed", "rule"}
+IF_MISSED = {"you_lose", "you_may_escalate", "platform_steps_in", "chase"}
 RULE_KEYS = {"policy", "duration", "counts_from", "from", "assumed", "source"}
 TIME_KEYS = {
     "as_of",
@@ -40,6 +41,8 @@ TIME_KEYS = {
     "expected_by",
     "received",
     "protection_ends",
+    "can_escalate_from",
+    "can_open_from",
 }
 MONEY_KEYS = {"requested", "offer", "agreed", "refunded", "refundable", "total", "amount", "price"}
 ISO_WITH_OFFSET = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d")
@@ -85,6 +88,7 @@ def check_deadline(deadline: dict[str, Any], where: str) -> int:
     assert ISO_WITH_OFFSET.fullmatch(deadline["due"]), (where, deadline["due"])
     assert isinstance(deadline["overdue"], bool)
     assert deadline["binds"] in {"buyer", "seller", "platform", "payment"}
+    assert deadline["if_missed"] in IF_MISSED, (where, deadline["if_missed"])
     assert deadline["action"]
     rule = deadline["rule"]
     assert isinstance(rule["assumed"], bool)
@@ -119,7 +123,7 @@ def test_adding_a_received_order_starts_its_dispute_window(cli: Cli) -> None:
     )
     assert run.stdout == (
         f"Added order {ORDER} (aliexpress). Next: dispute_window in 8d 12h (Dec 05 00:00): "
-        "last moment to open a dispute.\n"
+        "open a dispute by then, or lose the right to one.\n"
     )
     shown = ok(sh(cli, f"order show {ORDER} --json")).json()
     assert shown["marketplace"] == "aliexpress"
@@ -254,8 +258,8 @@ def test_open_prints_the_dispute_number_and_the_next_step(cli: Cli) -> None:
     run = ok(sh(cli, (f"open {ORDER} --reason missing-parts --amount 12.50 --on 2026-11-22")))
     assert run.stdout == (
         f"Opened dispute 1 on order {ORDER} (aliexpress), asking $12.50 of $45.90.\n"
-        "Next: seller_response in 2d 12h (Nov 29 00:00): seller answers by then; after it, "
-        "escalate.\n"
+        "Next: seller_response in 2d 12h (Nov 29 00:00): the seller answers by then; after "
+        "it, AliExpress steps in by itself.\n"
     )
     assert run.stderr == ""
 
@@ -413,25 +417,25 @@ MOVES = [
     pytest.param(
         [("seller-offers", "8.00")],
         {"state": "awaiting_buyer", "offer": "8.00", "offer_kind": "refund"},
-        "buyer_response",
+        "negotiation_ends",
         id="seller-offers",
     ),
     pytest.param(
         [("seller-offers", "45.90", "--replacement")],
         {"state": "awaiting_buyer", "offer": "45.90", "offer_kind": "replacement"},
-        "buyer_response",
+        "negotiation_ends",
         id="seller-offers --replacement",
     ),
     pytest.param(
         [("seller-offers", "8.00"), ("seller-offers", "9.00")],
         {"state": "awaiting_buyer", "offer": "9.00"},
-        "buyer_response",
+        "negotiation_ends",
         id="a revised offer replaces the open one",
     ),
     pytest.param(
         [("seller-rejects",)],
         {"state": "awaiting_buyer", "offer": None, "waiting_on": "buyer"},
-        "buyer_response",
+        "negotiation_ends",
         id="seller-rejects",
     ),
     pytest.param(
@@ -449,7 +453,7 @@ MOVES = [
     pytest.param(
         [("seller-offers", "8.00"), ("decline",)],
         {"state": "awaiting_buyer", "offer": None, "requested": "12.50"},
-        "buyer_response",
+        "negotiation_ends",
         id="decline",
     ),
     pytest.param(
@@ -461,7 +465,7 @@ MOVES = [
     pytest.param(
         [("seller-agrees", "--return"), ("return-shipped", "--tracking", "LP00123456789CN")],
         {"state": "return_in_transit", "tracking": "LP00123456789CN", "waiting_on": "seller"},
-        None,
+        "return_delivery",
         id="return-shipped",
     ),
     pytest.param(
@@ -520,7 +524,8 @@ def test_respond_prints_the_change_and_the_next_step(story: Cli) -> None:
     run = ok(sh(story, "respond 1 seller-offers 8.00 --on 2026-11-24"))
     assert run.stdout == (
         "Dispute 1: awaiting_seller → awaiting_buyer; offer on the table: $8.00.\n"
-        "Next: buyer_response in 12h (Nov 27 00:00): accept, counter or escalate.\n"
+        "Next: negotiation_ends in 10d 12h (Dec 07 00:00): settle with the seller by then; "
+        "after it, AliExpress steps in by itself.\n"
     )
     same = ok(sh(story, "respond 1 decline --on 2026-11-25"))
     assert same.stdout.startswith("Dispute 1: still awaiting_buyer.")
@@ -548,9 +553,12 @@ def test_offer_history_records_each_proposal_and_its_outcome(story: Cli) -> None
 
 
 def test_escalating_early_is_recorded_with_a_warning(story: Cli) -> None:
-    run = ok(sh(story, "escalate 1 --case-ref 5012345 --note 'seller silent' --json"))
-    assert run.stderr.startswith("warning: escalating before seller_response")
-    assert "early escalation" in run.stderr
+    # AliExpress takes a claim from 3 days after the dispute opened (Nov 22).
+    run = ok(
+        sh(story, "escalate 1 --case-ref 5012345 --note 'seller silent' --on 2026-11-24 --json")
+    )
+    assert run.stderr.startswith("warning: escalating before 2026-11-25 00:00 UTC (opening")
+    assert "may refuse it this early" in run.stderr
     dispute = run.json()
     assert dispute["state"] == "escalated" and dispute["waiting_on"] == "platform"
     assert dispute["case_ref"] == "5012345"
@@ -688,7 +696,7 @@ def test_check_exits_1_when_something_is_due_within_the_window(story: Cli) -> No
     assert due.exit_code == 1
     assert due.stdout == (
         "dispute 1: aliexpress …1234567890123: seller_response in 2d 12h (Nov 29 00:00): "
-        "seller answers by then; after it, escalate\n"
+        "the seller answers by then; after it, AliExpress steps in by itself\n"
     )
     assert story("check").exit_code == 1  # the default window is 3d
     quiet = sh(story, "check --within 48h")
@@ -789,7 +797,10 @@ def test_status_json_shape(story: Cli) -> None:
         "Other Store",
     )
     assert order["deadline"]["name"] == "dispute_window"
-    assert check_contract(shape) == 4
+    # The dispute's next deadline and its two (seller_response, negotiation_ends); the order's.
+    assert check_contract(shape) == 5
+    assert dispute["can_escalate_from"] == "2026-11-25T00:00:00+00:00"
+    assert dispute["can_escalate_rule"]["counts_from"] == "opening"
 
 
 def test_status_of_one_dispute_in_json_has_offers_evidence_and_events(
@@ -821,7 +832,9 @@ def test_status_of_one_dispute_as_text(story: Cli) -> None:
         "(waiting on you)",
         "$8.00",
         "Open deadlines",
-        "buyer_response",
+        "negotiation_ends",
+        "AliExpress steps in by itself",
+        "Can escalate from",
         "Offers",
         "Timeline",
         "seller-offers",

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from refundctl.ledger.schema import MIGRATION_NAMES
 from tests.conftest import Cli
 
 
@@ -131,7 +132,9 @@ def test_processes_creating_a_new_ledger_at_once_all_land(cli: Cli, ledger_path:
     assert all(code == 0 for code, _ in written), written
     assert len(cli("order", "list", "--json").json()["orders"]) == 8
     conn = sqlite3.connect(ledger_path)
-    assert conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone() == (2,)
+    assert conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone() == (
+        len(MIGRATION_NAMES),
+    )
     conn.close()
 
 

@@ -105,7 +105,7 @@ def test_an_aliexpress_override_shows_on_the_very_next_read_only_command(
     window = rule(aliexpress, "dispute_window")
     assert (window["duration"], window["origin"], window["assumed"]) == ("10d", "config", False)
     assert rule(aliexpress, "seller_response")["origin"] == "built-in"
-    assert rule(aliexpress, "buyer_response")["origin"] == "assumed"
+    assert rule(aliexpress, "info_due")["origin"] == "assumed"
 
     # And back again, as soon as the override is gone.
     configure("")
@@ -212,12 +212,13 @@ def test_false_removes_a_step(cli: Cli) -> None:
     add_received(cli, "P1", "paypal")
     ok(cli("open", "P1", "--reason", "damaged", "--full", "--on", "2026-11-22"))
     [dispute] = ok(cli("status", "--json")).json()["disputes"]
-    assert sorted(d["name"] for d in dispute["deadlines"]) == ["escalate_by", "seller_response"]
+    # PayPal's seller has no deadline in the dispute stage; the 180 days from payment run.
+    assert sorted(d["name"] for d in dispute["deadlines"]) == ["claim_by", "escalate_by"]
 
     configure("[marketplaces.paypal]\nescalate_by = false\n")
 
     [dispute] = ok(cli("status", "--json")).json()["disputes"]
-    assert [d["name"] for d in dispute["deadlines"]] == ["seller_response"]
+    assert [d["name"] for d in dispute["deadlines"]] == ["claim_by"]
     escalate = rule(policy(cli, "paypal"), "escalate_by")
     assert escalate["present"] is False
 
@@ -377,11 +378,11 @@ def test_one_marketplace_named_twice_is_merged_or_refused(cli: Cli) -> None:
 
 
 def test_an_override_of_generic_reaches_every_assumed_rule(cli: Cli) -> None:
-    configure('[marketplaces.generic]\nbuyer_response = "1d"\n')
-    assert rule(policy(cli, "generic"), "buyer_response")["applied"] == "1d"
-    configure('[marketplaces.generic]\nbuyer_response = "1d"\n' + SHOPEE)
+    configure('[marketplaces.generic]\ninfo_due = "1d"\n')
+    assert rule(policy(cli, "generic"), "info_due")["applied"] == "1d"
+    configure('[marketplaces.generic]\ninfo_due = "1d"\n' + SHOPEE)
     for name in ("aliexpress", "shopee"):
-        fallback = rule(policy(cli, name), "buyer_response")
+        fallback = rule(policy(cli, name), "info_due")
         # The number is no longer refundctl's assumption but the buyer's own setting.
         assert fallback["origin"] == "config" and fallback["assumed"] is False
         assert fallback["applied"] == "1d", name
@@ -453,7 +454,7 @@ def test_one_policy_in_full_shows_its_source_zone_and_where_each_rule_comes_from
     assert aliexpress.source in out
     assert "America/Los_Angeles" in out
     assert "CN public holidays" in out
-    assert "checked 2026-11-26" in out
+    assert "checked 2026-12-01" in out
     assert "no such step" in out
     assert "built-in" in out and "assumed" in out
 
@@ -465,8 +466,11 @@ RULE_JSON_KEYS = {
     "upto",
     "applied",
     "counts_from",
+    "sooner",
     "binds",
+    "earliest",
     "action",
+    "if_missed",
     "origin",
     "assumed",
     "source",
@@ -486,7 +490,7 @@ def test_the_json_shape(cli: Cli) -> None:
         assert shown["holidays"] == built_in.holidays
         assert shown["source"] == built_in.source
         for item in shown["rules"]:
-            assert item["binds"] in {"buyer", "seller", "platform", "payment"}
+            assert item["binds"] in {"buyer", "seller", "platform", "payment", None}
             if not item["present"]:
                 assert set(item) == {"name", "present", "binds"}
                 continue
@@ -497,7 +501,7 @@ def test_the_json_shape(cli: Cli) -> None:
             assert (item["source"] is None) is item["assumed"]
     [one] = ok(cli("policies", "ebay", "--json")).json()["policies"]
     assert one == next(p for p in every["policies"] if p["name"] == "ebay")
-    assert one["checked"] == "2026-11-26"
+    assert one["checked"] == "2026-12-01"
     appeal = rule(one, "appeal_by")
     assert appeal["source"].startswith("https://") and appeal["note"] is None
 

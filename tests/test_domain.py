@@ -56,7 +56,9 @@ DESIGN_FROM: dict[Move, set[State]] = {
     Move.SELLER_REJECTS: {A},
     Move.ACCEPT: {B},
     Move.DECLINE: {B},
-    Move.COUNTER: {B},
+    # DESIGN.md has {B}; issue 8 adds A: the buyer may revise the ask while the seller is
+    # still to answer (AliExpress lets them, and the seller's clock starts again).
+    Move.COUNTER: {A, B},
     Move.RETURN_SHIPPED: {RTS},
     Move.RETURN_DELIVERED: {RIT},
     Move.PLATFORM_REQUESTS_INFO: {ESC},

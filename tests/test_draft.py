@@ -45,8 +45,8 @@ def test_the_first_request_says_everything_once(story: Cli, tmp_path: Path) -> N
         "- box.jpg (photo: as delivered)\n"
         "- the listing: https://shop.example/item/1\n"
         "\n"
-        "Could you please confirm the refund? If we cannot agree by 29 Nov 2026, I will ask "
-        "AliExpress to step in.\n"
+        "Could you please confirm the refund? If we cannot agree by 29 Nov 2026, AliExpress "
+        "will step in.\n"
         "\n"
         "Kind regards\n"
     )
@@ -75,9 +75,9 @@ def test_the_answer_to_a_counter_offer_declines_it_and_restates_the_ask(story: C
     assert (
         "I am still asking for a partial refund of $12.50: 27.2% of what I paid" in message["text"]
     )
-    # The buyer's answer is due Nov 28 09:00; the message names a day before it, leaving the
-    # buyer time to escalate.
-    assert rest[-1] == "If we cannot agree by 27 Nov 2026, I will ask AliExpress to step in."
+    # AliExpress has no buyer deadline to answer an offer: it steps in by itself 15 days after
+    # the dispute opened (Nov 22), and the message says so.
+    assert rest[-1] == "If we cannot agree by 7 Dec 2026, AliExpress will step in."
 
 
 def test_an_offer_with_a_return_is_named_as_such(story: Cli) -> None:

@@ -73,7 +73,8 @@ FROM = {
     "seller-rejects": {"awaiting_seller"},
     "accept": {"awaiting_buyer"},
     "decline": {"awaiting_buyer"},
-    "counter": {"awaiting_buyer"},
+    # DESIGN.md: awaiting_buyer; issue 8 adds a revised ask while the seller is to answer.
+    "counter": {"awaiting_seller", "awaiting_buyer"},
     "return-shipped": {"return_to_ship"},
     "return-delivered": {"return_in_transit"},
     "platform-requests-info": {"escalated"},

@@ -55,7 +55,7 @@ def detail_screen(ledger_path: Path, dispute: int, *, crop: bool = True) -> str:
     e = env(ledger_path)
     with e.ledger(write=False) as ledger:
         record = ledger.dispute(dispute)
-    view = dispute_view(record, e.settings.policy_for, e.zone)
+    view = dispute_view(record, e.settings.policy_for, e.zone, e.now)
     return render(dispute_detail(view, e.zone, e.now), crop=crop)
 
 

@@ -58,8 +58,8 @@ CSV_HEADERS = {
     "order list": "marketplace,order_no,seller,title,total,currency,ordered,shipped,"
     "expected_by,received,protection_ends,payment,items",
     "status": "kind,id,marketplace,order_no,seller,reason,state,currency,requested,offer,"
-    "agreed,refunded,total,deadline,due,binds,action,overdue",
-    "check": "kind,id,marketplace,order_no,deadline,due,binds,action,overdue",
+    "agreed,refunded,total,deadline,due,binds,action,overdue,if_missed",
+    "check": "kind,id,marketplace,order_no,deadline,due,binds,action,overdue,if_missed",
     "policies": "marketplace,rule,present,duration,upto,applied,counts_from,binds,origin,"
     "assumed,source",
 }

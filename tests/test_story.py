@@ -16,7 +16,9 @@ def test_partial_refund_from_receipt_to_money_in_the_bank(story: Cli, tmp_path) 
     dispute = offered.json()
     assert dispute["state"] == "awaiting_buyer"
     assert dispute["offer"] == "8.00"
-    assert dispute["deadline"]["name"] == "buyer_response"
+    # AliExpress gives the buyer no deadline to answer an offer: it steps in by itself.
+    assert dispute["deadline"]["name"] == "negotiation_ends"
+    assert dispute["deadline"]["if_missed"] == "platform_steps_in"
 
     countered = story("respond", "1", "counter", "10.00", "--on", "2026-11-25", "--json")
     assert countered.json()["state"] == "awaiting_seller"

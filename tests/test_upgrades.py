@@ -259,7 +259,9 @@ def test_a_ledger_made_before_keeps_its_pages_upgraded_or_not(
 ) -> None:
     """Changing them would rewrite the whole file."""
     install(fixture, ledger_path)
-    assert page_size(ledger_path) == 4096
+    size = page_size(ledger_path)
+    # The ledgers made before 16 KiB pages (m003's fixture was made after).
+    assert size == (4096 if fixture.stem < "ledger-m003" else PAGE_SIZE)
     assert cli("order", "add", "N-2", "-m", "ebay", "--total", "5").exit_code == 0
     assert schema_of(ledger_path) == list(MIGRATION_NAMES)
-    assert page_size(ledger_path) == 4096
+    assert page_size(ledger_path) == size

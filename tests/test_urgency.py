@@ -7,14 +7,16 @@ then the earlier due time. Anything without a deadline comes last.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from refundctl.deadlines import Deadline, RuleRef
 from refundctl.domain import DisputeRecord, Move, Order, Reason
-from refundctl.policies import GENERIC, Binds
+from refundctl.policies import GENERIC, Binds, IfMissed
 from refundctl.views import (
     OrderView,
     at_stake,
@@ -37,6 +39,7 @@ def deadline(left: timedelta, binds: Binds = Binds.BUYER, name: str = "buyer_res
         binds=binds,
         action="act",
         rule=RuleRef("generic", "3d", "seller move", None, True, None, "test"),
+        if_missed=IfMissed.YOU_LOSE if binds is Binds.BUYER else IfMissed.YOU_MAY_ESCALATE,
     )
 
 
@@ -157,8 +160,8 @@ def test_disputes_sort_by_their_next_deadline() -> None:
     seller_overdue = record(1, (Move.OPEN, NOW - h(24 * 8)))
     buyer_soon = record(2, (Move.OPEN, NOW - h(24 * 4)), (Move.SELLER_REJECTS, NOW - h(60)))
     buyer_overdue = record(3, (Move.OPEN, NOW - h(24 * 6)), (Move.SELLER_REJECTS, NOW - h(80)))
-    views = [dispute_view(r, lambda _m: GENERIC, UTC) for r in (seller_overdue, buyer_soon)]
-    views.append(dispute_view(buyer_overdue, lambda _m: GENERIC, UTC))
+    views = [dispute_view(r, lambda _m: GENERIC, UTC, NOW) for r in (seller_overdue, buyer_soon)]
+    views.append(dispute_view(buyer_overdue, lambda _m: GENERIC, UTC, NOW))
     # The seller-overdue dispute's next deadline is its (buyer) escalate_by, 12 days off.
     assert [v.next.name for v in views if v.next] == [
         "escalate_by",
@@ -195,8 +198,9 @@ def ok(run: Run) -> Run:
     return run
 
 
-# label: (amount, opened, seller rejects at or None). AliExpress, buyer in UTC: the seller has
-# 7 days from opening, the buyer 3 (assumed) from the rejection. Now is Nov 26 12:00 UTC.
+# label: (amount, opened, seller rejects at or None). A marketplace with no policy (generic),
+# buyer in UTC: the seller has 7 days from opening, the buyer 3 from the rejection (AliExpress
+# would have no buyer_response at all). Now is Nov 26 12:00 UTC.
 CASES = {
     "seller-overdue-100": ("100.00", "2026-11-15", None),  # due Nov 22: seller, overdue
     "buyer-overdue-1": ("1.00", "2026-11-15", "2026-11-20"),  # due Nov 23: buyer, overdue
@@ -219,6 +223,9 @@ EXPECTED = [
 
 @pytest.fixture
 def crowded(cli: Cli) -> Cli:
+    # Without an escalate_by of its own, a dispute's next deadline is the one that binds now.
+    config = Path(os.environ["REFUNDCTL_CONFIG"])
+    config.write_text(config.read_text() + "[marketplaces.shopee]\nescalate_by = false\n")
     for number, (label, (amount, opened, rejected)) in enumerate(CASES.items(), start=1):
         ok(
             cli(
@@ -226,7 +233,7 @@ def crowded(cli: Cli) -> Cli:
                 "add",
                 label,
                 "-m",
-                "aliexpress",
+                "shopee",
                 "--total",
                 "600",
                 "--ordered",
@@ -245,7 +252,7 @@ def crowded(cli: Cli) -> Cli:
             "add",
             "window-45.90",
             "-m",
-            "aliexpress",
+            "shopee",
             "--total",
             "45.90",
             "--ordered",

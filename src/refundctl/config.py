@@ -281,6 +281,10 @@ class _ConfigReader:
                 key,
                 where,
             )
-        if duration.count == 0 and duration.unit is not Unit.HOURS:
+        from refundctl.policies import EARLIEST_RULES
+
+        # A wait of nothing is a real rule ("once the estimated delivery has passed").
+        zero_allowed = duration.unit is Unit.HOURS or key in EARLIEST_RULES
+        if duration.count == 0 and not zero_allowed:
             raise self.fail(f"{key} = {value!r} is zero; {hint}", key, where)
         return Rule(duration)

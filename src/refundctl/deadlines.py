@@ -1,9 +1,11 @@
-"""Which deadlines are open for an order or a dispute, when each falls due, and why.
+"""Which deadlines are open for an order or a dispute, when each falls due, what happens if it
+passes, and the earliest moment the marketplace lets the buyer act.
 
 Pure: takes the order, the dispute, the policy and the buyer's zone; never reads the clock
-(``overdue`` takes ``now``). Every deadline carries the rule it came from, so the tables and JSON
-can explain it. DESIGN.md principle 2 lives in ``_due``: a deadline the buyer must meet is the
-earlier of the readings in the buyer's and the marketplace's zones, an other-side one the later.
+(``overdue`` and ``live`` take ``now``). Every deadline carries the rule it came from, so the
+tables and JSON can explain it. DESIGN.md principle 2 lives in ``_reading``: a deadline the
+buyer must meet is the earliest of the readings in the buyer's and the marketplace's zones,
+each counted on the wall clock and in exact hours; an other-side one the latest.
 """
 
 from __future__ import annotations
@@ -12,27 +14,22 @@ import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import NamedTuple
 
-from refundctl.domain import Dispute, Move, Order, State
+from refundctl.domain import ACTIVE, Dispute, Move, Order, Reason, State
+from refundctl.money import format_money
 from refundctl.policies import (
     GENERIC,
-    RULE_KINDS,
     Anchor,
     Binds,
+    IfMissed,
     Policy,
     ResolvedRule,
     RuleName,
     resolve,
 )
-from refundctl.timeparse import (
-    Duration,
-    Unit,
-    add,
-    iso,
-    zone_named,
-)
+from refundctl.timeparse import Duration, Unit, add, add_exact, iso, zone_named
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +43,8 @@ class RuleRef:
     assumed: bool
     source: str | None
     described: str  # "receipt 2026-11-10 00:00 PST + 15 calendar days", for people
-    origin: str = "built-in"  # built-in, config, assumed, or order (the entered countdown)
+    # built-in, config, assumed, order (the order's entered countdown) or entered (`due`)
+    origin: str = "built-in"
 
     def as_json(self) -> dict[str, object]:
         """The rule as the JSON contract shows it; the deadline index stores this same text."""
@@ -62,14 +60,8 @@ class RuleRef:
         }
 
     def json_text(self) -> str:
-        """``as_json`` as JSON text. Put together from a frame kept per rule and the two
-        values that differ from order to order, as an import computes a rule for every order:
-        the very text the encoder gives (tested), three times quicker."""
-        head, middle, tail = _rule_frame(
-            self.policy, self.duration, self.counts_from, self.assumed, self.source, self.origin
-        )
-        start = "null" if self.start is None else f'"{iso(self.start)}"'
-        return f"{head}{start}{middle}{_json_string(self.described)}{tail}"
+        """``as_json`` as JSON text, exactly as the encoder writes it (tested)."""
+        return json.dumps(self.as_json(), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> RuleRef:
@@ -95,89 +87,44 @@ class Deadline:
     binds: Binds
     action: str
     rule: RuleRef
+    if_missed: IfMissed
 
     def overdue(self, now: datetime) -> bool:
         return self.due <= now
 
-
-# How the JSON encoder writes a string when it keeps non-ASCII characters as they are.
-_json_string = json.encoder.encode_basestring
-
-
-def _json_value(value: str | None) -> str:
-    return "null" if value is None else _json_string(value)
+    def lapsed(self, now: datetime) -> bool:
+        """A window or case of the buyer's that has closed against them."""
+        return self.binds is Binds.BUYER and self.if_missed is IfMissed.YOU_LOSE and self.due <= now
 
 
-@functools.lru_cache(maxsize=256)
-def _rule_frame(
-    policy: str,
-    duration: str | None,
-    counts_from: str,
-    assumed: bool,
-    source: str | None,
-    origin: str,
-) -> tuple[str, str, str]:
-    """A rule's JSON text around its start and its explanation, which differ per order."""
-    head = (
-        f'{{"policy": {_json_value(policy)}, "duration": {_json_value(duration)}, '
-        f'"counts_from": {_json_value(counts_from)}, "from": '
-    )
-    middle = (
-        f', "assumed": {"true" if assumed else "false"}, "source": {_json_value(source)}, '
-        '"explanation": '
-    )
-    return head, middle, f', "origin": {_json_value(origin)}}}'
+@dataclass(frozen=True, slots=True)
+class Earliest:
+    """The earliest moment the marketplace lets the buyer act: ``can_escalate_from`` on a
+    dispute, ``can_open_from`` on an order. Acting before it draws a warning, never after."""
+
+    name: str
+    at: datetime
+    rule: RuleRef
 
 
 class _Fixed(NamedTuple):
     """What a resolved rule gives every deadline counted with it, worked out once."""
 
-    resolved: ResolvedRule  # kept alive: its id is the key
     duration: Duration
-    binds: Binds
-    action: str
+    binds: Binds | None
     duration_text: str  # "15d"
     wording: str  # "15 calendar days", and which holidays are skipped
-    origin: str
     zone: tzinfo | None  # the marketplace's own zone, if it has one
 
 
+@functools.lru_cache(maxsize=256)
 def _fixed(resolved: ResolvedRule) -> _Fixed:
-    found = _FIXED.get(id(resolved))
-    if found is None or found.resolved is not resolved:
-        kind, duration = resolved.kind, resolved.duration
-        wording = duration.describe()
-        if duration.unit is Unit.BUSINESS_DAYS and resolved.holidays:
-            wording += f" (weekends and {resolved.holidays} public holidays skipped)"
-        found = _Fixed(
-            resolved,
-            duration,
-            kind.binds,
-            kind.action,
-            str(duration),
-            wording,
-            str(resolved.origin),
-            None if resolved.timezone is None else _zone(resolved.timezone),
-        )
-        _FIXED[id(resolved)] = found
-    return found
-
-
-# Resolved rules are frozen, and few: one per policy and rule in use (see _resolved).
-_FIXED: dict[int, _Fixed] = {}
-
-
-def _due(fixed: _Fixed, start: datetime, buyer_zone: tzinfo) -> tuple[datetime, tzinfo]:
-    """The safe reading of the rule and the zone it was counted in."""
-    holidays = fixed.resolved.holidays
-    due = add(start, fixed.duration, buyer_zone, holidays)
-    if fixed.zone is None:
-        return due, buyer_zone
-    other = add(start, fixed.duration, fixed.zone, holidays)
-    # The buyer's own reading wins a tie, as the first of min() and max() would.
-    if other < due if fixed.binds is Binds.BUYER else other > due:
-        return other, fixed.zone
-    return due, buyer_zone
+    duration = resolved.duration
+    wording = duration.describe()
+    if duration.unit is Unit.BUSINESS_DAYS and resolved.holidays:
+        wording += f" (weekends and {resolved.holidays} public holidays skipped)"
+    zone = None if resolved.timezone is None else _zone(resolved.timezone)
+    return _Fixed(duration, resolved.kind.binds, str(duration), wording, zone)
 
 
 @functools.lru_cache(maxsize=64)
@@ -185,27 +132,74 @@ def _zone(name: str) -> tzinfo:
     return zone_named(name)
 
 
-def _resolved(policy: Policy, name: RuleName) -> tuple[ResolvedRule | None, ResolvedRule | None]:
-    """The rule in effect for an order's window, and generic's wider estimate in the
-    policy's own zone and holidays; worked out once per policy, not once per order."""
-    key = (id(policy), name)
-    found = _RESOLVED.get(key)
-    if found is None or found[0] is not policy:
-        resolved = resolve(policy, name)
-        fallback = None
-        if policy is not GENERIC:
-            generic = resolve(GENERIC, name)
-            assert generic is not None
-            fallback = replace(
-                generic, policy=policy.name, timezone=policy.timezone, holidays=policy.holidays
-            )
-        found = (policy, resolved, fallback)
-        _RESOLVED[key] = found
-    return found[1], found[2]
+def _reading(
+    fixed: _Fixed, start: datetime, buyer_zone: tzinfo, holidays: str | None
+) -> tuple[datetime, tzinfo, bool]:
+    """The safe reading of a rule: when it falls due, the zone it was counted in, and whether
+    the exact-hours count won over the wall clock's (a DST change inside the span).
+
+    A buyer deadline is the earliest of the wall-clock and exact-hours readings in the
+    buyer's and the marketplace's zones; any other the latest. The buyer's own reading, then
+    the wall clock's, wins a tie."""
+    zones = [buyer_zone] if fixed.zone is None else [buyer_zone, fixed.zone]
+    buyer = fixed.binds is Binds.BUYER
+    unit = fixed.duration.unit
+    readings = [(add(start, fixed.duration, zone, holidays), zone, False) for zone in zones]
+    if unit is Unit.BUSINESS_DAYS:
+        # How many days the business days span depends on the zone's calendar.
+        readings += [
+            (add_exact(start, fixed.duration, zone, holidays), zone, True)
+            for zone in zones
+            if not isinstance(zone, type(UTC))
+        ]
+    elif unit is not Unit.HOURS:
+        # Calendar days in exact hours are the same in every zone.
+        readings.append((add_exact(start, fixed.duration, UTC), buyer_zone, True))
+    chosen = readings[0]
+    for reading in readings[1:]:
+        if reading[0] < chosen[0] if buyer else reading[0] > chosen[0]:
+            chosen = reading
+    return chosen
 
 
-# Policies are frozen; the entry keeps its policy alive, so its id cannot be reused.
-_RESOLVED: dict[tuple[int, RuleName], tuple[Policy, ResolvedRule | None, ResolvedRule | None]] = {}
+def _when(moment: datetime, zone: tzinfo) -> str:
+    """``2026-11-10 00:00 PST``: what ``%Y-%m-%d %H:%M %Z`` gives, without strftime."""
+    local = moment.astimezone(zone)
+    return f"{local.isoformat(' ', 'minutes')[:16]} {local.tzname() or ''}".rstrip()
+
+
+def _ref(
+    resolved: ResolvedRule,
+    anchor: Anchor,
+    start: datetime,
+    buyer_zone: tzinfo,
+    *,
+    assumed: bool = False,
+) -> tuple[datetime, RuleRef]:
+    """When the rule falls due counted from ``start``, and how that reads."""
+    fixed = _fixed(resolved)
+    due, counted_in, exact = _reading(fixed, start, buyer_zone, resolved.holidays)
+    described = f"{anchor} {_when(start, counted_in)}"
+    if fixed.duration.count:
+        described += f" + {fixed.wording}"
+    if exact:
+        described += " (in exact hours: the clocks change in between)"
+    return due, RuleRef(
+        policy=resolved.policy,
+        duration=fixed.duration_text,
+        counts_from=str(anchor),
+        start=start,
+        assumed=resolved.assumed or assumed,
+        source=resolved.source,
+        described=described,
+        origin=str(resolved.origin),
+    )
+
+
+def _deadline(resolved: ResolvedRule, due: datetime, rule: RuleRef) -> Deadline:
+    binds = resolved.kind.binds
+    assert binds is not None, f"{resolved.name} is an earliest moment, not a deadline"
+    return Deadline(resolved.name, due, binds, resolved.action, rule, resolved.if_missed)
 
 
 def _from_rule(
@@ -216,46 +210,96 @@ def _from_rule(
     *,
     assumed: bool = False,
 ) -> Deadline:
-    fixed = _fixed(resolved)
-    due, counted_in = _due(fixed, start, buyer_zone)
-    return Deadline(
-        name=resolved.name,
-        due=due,
-        binds=fixed.binds,
-        action=fixed.action,
-        rule=RuleRef(
-            policy=resolved.policy,
-            duration=fixed.duration_text,
-            counts_from=str(anchor),
-            start=start,
-            assumed=resolved.assumed or assumed,
-            source=resolved.source,
-            described=f"{anchor} {_when(start, counted_in)} + {fixed.wording}",
-            origin=fixed.origin,
-        ),
+    due, rule = _ref(resolved, anchor, start, buyer_zone, assumed=assumed)
+    return _deadline(resolved, due, rule)
+
+
+def _order_anchors(order: Order) -> dict[Anchor, datetime | None]:
+    return {
+        Anchor.RECEIPT: order.received,
+        Anchor.EXPECTED_DELIVERY: order.expected_by,
+        Anchor.SHIPPING: order.shipped,
+        Anchor.PAYMENT: order.ordered,
+    }
+
+
+@functools.lru_cache(maxsize=256)
+def _generic_estimate(policy: Policy, name: RuleName) -> ResolvedRule | None:
+    """Generic's wider estimate of a window, in the policy's own zone and holidays: what is
+    left when none of the policy's own anchors is known."""
+    if policy is GENERIC:
+        return None
+    generic = resolve(GENERIC, name)
+    if generic is None:
+        return None
+    return replace(
+        generic,
+        policy=policy.name,
+        timezone=policy.timezone,
+        holidays=policy.holidays,
+        market=policy.market,
     )
 
 
-def _rule_deadline(
-    policy: Policy, name: RuleName, anchor: Anchor, start: datetime | None, zone: tzinfo
-) -> list[Deadline]:
-    """The deadline of one rule, or none when the step is absent or its anchor unknown."""
+def _counted_window(
+    order: Order, policy: Policy, name: RuleName, zone: tzinfo, *, estimate: bool = True
+) -> Deadline | None:
+    """An order's window by ``name``'s rule, from the first of its anchors the order has;
+    without any, generic's wider estimate (``estimate``). The sooner of two readings where
+    the rule has a second ("or 180 days from payment, whichever is sooner")."""
     resolved = resolve(policy, name)
-    if resolved is None or start is None:
-        return []
-    return [_from_rule(resolved, anchor, start, zone)]
+    if resolved is None:
+        return None
+    known = _order_anchors(order)
+    candidates = [resolved]
+    fallback = _generic_estimate(policy, name) if estimate else None
+    if fallback is not None:
+        candidates.append(fallback)
+    for candidate in candidates:
+        for anchor in candidate.anchors:
+            start = known.get(anchor)
+            if start is None:
+                continue
+            # Counted from a stand-in for the policy's own anchor: an estimate.
+            stand_in = candidate is not resolved or anchor is not candidate.anchors[0]
+            found = _from_rule(candidate, anchor, start, zone, assumed=stand_in)
+            return _sooner(found, candidate, known, zone)
+    return None
 
 
-def _entered(order: Order, name: RuleName, policy: Policy) -> Deadline:
+def _sooner(
+    found: Deadline, resolved: ResolvedRule, known: dict[Anchor, datetime | None], zone: tzinfo
+) -> Deadline:
+    second = resolved.rule.sooner
+    if second is None:
+        return found
+    other = replace(resolved, rule=second)
+    for anchor in other.anchors:
+        start = known.get(anchor)
+        if start is None:
+            continue
+        due, rule = _ref(other, anchor, start, zone)
+        if due < found.due:
+            return replace(
+                found,
+                due=due,
+                rule=replace(
+                    rule, described=f"{rule.described}, sooner than {found.rule.described}"
+                ),
+            )
+        break
+    return found
+
+
+def _countdown(order: Order, name: RuleName, policy: Policy) -> Deadline:
     """The marketplace's own countdown, entered by the buyer: the truth for this order."""
     assert order.protection_ends is not None
-    kind = RULE_KINDS[name]
-    return Deadline(
-        name=name,
-        due=order.protection_ends,
-        binds=kind.binds,
-        action=kind.action,
-        rule=RuleRef(
+    resolved = resolve(policy, name) or resolve(GENERIC, name)
+    assert resolved is not None
+    return _deadline(
+        resolved,
+        order.protection_ends,
+        RuleRef(
             policy=policy.name,
             duration=None,
             counts_from="marketplace countdown",
@@ -269,54 +313,89 @@ def _entered(order: Order, name: RuleName, policy: Policy) -> Deadline:
 
 
 def order_deadlines(order: Order, policy: Policy, zone: tzinfo) -> list[Deadline]:
-    """An order's open windows while it has no active dispute."""
+    """An order's own window: to open a dispute once received, else its protection.
+
+    The marketplace's countdown, when entered, is the truth for the order; but once the order
+    is received, a countdown entered while it was in transit can outlive the window the
+    receipt opens, so the earlier of the two counts (and says which it is)."""
     name = RuleName.DISPUTE_WINDOW if order.received else RuleName.PROTECTION_ENDS
-    if order.protection_ends is not None:
-        return [_entered(order, name, policy)]
-    known = {
-        Anchor.RECEIPT: order.received,
-        Anchor.EXPECTED_DELIVERY: order.expected_by,
-        Anchor.SHIPPING: order.shipped,
-        Anchor.PAYMENT: order.ordered,
-    }
-    resolved, fallback = _resolved(policy, name)
-    if resolved is None:
-        return []
-    # The policy's own anchors first; without any of them, generic's wider estimate.
-    for candidate in (resolved, fallback):
-        if candidate is None:
-            continue
-        for anchor in candidate.anchors:
-            start = known.get(anchor)
-            if start is None:
-                continue
-            # Counted from a stand-in for the promised delivery date: an estimate.
-            stand_in = candidate is not resolved or anchor is not candidate.anchors[0]
-            return [_from_rule(candidate, anchor, start, zone, assumed=stand_in)]
-    return []
+    counted = _counted_window(order, policy, name, zone)
+    if order.protection_ends is None:
+        return [] if counted is None else [counted]
+    entered = _countdown(order, name, policy)
+    if order.received is None or counted is None:
+        return [entered]
+    countdown = _when(entered.due, zone)
+    if entered.due <= counted.due:
+        return [
+            replace(
+                entered,
+                rule=replace(
+                    entered.rule,
+                    described=f"the countdown you entered ({countdown}), "
+                    f"no later than {counted.rule.described}",
+                ),
+            )
+        ]
+    return [
+        replace(
+            counted,
+            rule=replace(
+                counted.rule,
+                described=f"{counted.rule.described}, earlier than the countdown you entered "
+                f"({countdown}) before it arrived",
+            ),
+        )
+    ]
 
 
-def dispute_deadlines(d: Dispute, policy: Policy, zone: tzinfo) -> list[Deadline]:
-    """Every open deadline of a dispute in its current state, earliest first."""
+def can_open_from(order: Order, policy: Policy, zone: tzinfo) -> Earliest | None:
+    """Where the marketplace takes a not-received dispute only from a moment on (eBay: once
+    the estimated delivery date has passed), that moment, for an order not yet received."""
+    resolved = resolve(policy, RuleName.OPEN_AFTER)
+    if resolved is None or order.received is not None or order.expected_by is None:
+        return None
+    at, rule = _ref(resolved, Anchor.EXPECTED_DELIVERY, order.expected_by, zone)
+    return Earliest("can_open_from", at, rule)
+
+
+NEGOTIATING = frozenset({State.AWAITING_SELLER, State.AWAITING_BUYER})
+
+
+def dispute_deadlines(
+    d: Dispute, order: Order, reason: Reason, policy: Policy, zone: tzinfo
+) -> list[Deadline]:
+    """Every open deadline of a dispute in its current state, earliest first.
+
+    The marketplace's outer claim limit (Amazon: 90 days after the latest estimated
+    delivery) stays open until the dispute is escalated; where the marketplace steps in by
+    itself at a fixed moment (AliExpress: 15 days after opening), no other-side deadline is
+    shown past it. A date entered with ``refundctl due`` replaces the rule's."""
     found: list[Deadline] = []
 
     def rule(name: RuleName, anchor: Anchor, start: datetime | None) -> None:
-        found.extend(_rule_deadline(policy, name, anchor, start, zone))
+        resolved = resolve(policy, name)
+        if resolved is not None and start is not None:
+            found.append(_from_rule(resolved, anchor, start, zone))
 
     match d.state:
         case State.AWAITING_SELLER:
             rule(RuleName.SELLER_RESPONSE, Anchor.BUYER_MOVE, d.last_buyer_move_at)
-            rule(RuleName.ESCALATE_BY, Anchor.OPENING, d.opened_at)
         case State.AWAITING_BUYER:
-            rule(RuleName.BUYER_RESPONSE, Anchor.SELLER_MOVE, d.last_seller_move_at)
-            rule(RuleName.ESCALATE_BY, Anchor.OPENING, d.opened_at)
+            answer = resolve(policy, RuleName.BUYER_RESPONSE)
+            if answer is not None and (d.offer is not None or not answer.rule.offer_only):
+                rule(RuleName.BUYER_RESPONSE, Anchor.SELLER_MOVE, d.last_seller_move_at)
         case State.ESCALATED:
             rule(RuleName.PLATFORM_DECISION, Anchor.ESCALATION, d.escalated_at)
+            rule(RuleName.CLAIM_RESPONSE, Anchor.ESCALATION, d.escalated_at)
             rule(RuleName.INFO_DUE, Anchor.INFO_REQUEST, d.info_requested_at)
         case State.RETURN_TO_SHIP:
             rule(RuleName.RETURN_SHIP_BY, Anchor.AGREEMENT, d.agreed_at)
         case State.RETURN_IN_TRANSIT:
-            rule(RuleName.RETURN_REFUND_DUE, Anchor.RETURN_DELIVERED, d.return_delivered_at)
+            if d.return_delivered_at is None:
+                rule(RuleName.RETURN_DELIVERY, Anchor.RETURN_SHIPPED, d.return_shipped_at)
+            else:
+                rule(RuleName.RETURN_REFUND_DUE, Anchor.RETURN_DELIVERED, d.return_delivered_at)
         case State.REFUND_PENDING:
             rule(RuleName.REFUND_EXPECTED, Anchor.AGREEMENT, d.agreed_at)
         case State.LOST:
@@ -325,7 +404,116 @@ def dispute_deadlines(d: Dispute, policy: Policy, zone: tzinfo) -> list[Deadline
                 rule(RuleName.APPEAL_BY, Anchor.CLOSING, d.closed_at)
         case State.REFUNDED | State.WITHDRAWN | State.CANCELLED:
             pass
-    return sorted(found, key=lambda deadline: deadline.due)
+    if d.state in NEGOTIATING:
+        rule(RuleName.ESCALATE_BY, Anchor.OPENING, d.opened_at)
+        rule(RuleName.NEGOTIATION_ENDS, Anchor.OPENING, d.opened_at)
+    if d.state in ACTIVE and d.state is not State.ESCALATED:
+        limit = _counted_window(order, policy, RuleName.CLAIM_BY, zone, estimate=False)
+        if limit is not None:
+            found.append(limit)
+    found = _within_step_in(found)
+    return sorted(_with_entered(found, d, zone), key=lambda deadline: deadline.due)
+
+
+def _within_step_in(found: list[Deadline]) -> list[Deadline]:
+    """Past the moment the marketplace takes the dispute over, the other side's clocks stop."""
+    step_in = next((x for x in found if x.name == RuleName.NEGOTIATION_ENDS), None)
+    if step_in is None:
+        return found
+    return [x for x in found if x is step_in or x.binds is Binds.BUYER or x.due <= step_in.due]
+
+
+def _with_entered(found: list[Deadline], d: Dispute, zone: tzinfo) -> list[Deadline]:
+    """Each deadline for which the marketplace's own date was entered since its rule's clock
+    last started, with that date instead of the rule's."""
+    result = []
+    for deadline in found:
+        entered = d.entered_for(deadline.name)
+        start = deadline.rule.start
+        if entered is not None and (start is None or start <= entered.at):
+            deadline = replace(
+                deadline,
+                due=entered.due,
+                rule=replace(
+                    deadline.rule,
+                    origin="entered",
+                    described=f"entered from the marketplace's own page on "
+                    f"{_when(entered.at, zone)} (the rule gives {_when(deadline.due, zone)}: "
+                    f"{deadline.rule.described})",
+                ),
+            )
+        result.append(deadline)
+    return result
+
+
+def can_escalate_from(
+    d: Dispute,
+    order: Order,
+    reason: Reason,
+    policy: Policy,
+    zone: tzinfo,
+    deadlines: Sequence[Deadline],
+) -> Earliest | None:
+    """The earliest moment the marketplace takes an escalation, where it has one.
+
+    While the buyer and the seller talk, it is the latest of the marketplace's published
+    waits (eBay: 3 business days; PayPal: 7 days after payment; Amazon: 48 hours after
+    contacting the seller, or the seller's answer, and for a missing parcel 3 days after the
+    latest estimated delivery). Where none is published, and after an agreement, it is the
+    moment the other side's time is up. None when nothing makes the buyer wait."""
+    waits: list[Earliest] = []
+    published = False
+    if d.state in NEGOTIATING:
+        after = resolve(policy, RuleName.ESCALATE_AFTER)
+        if after is not None:
+            published = True
+            anchor = after.anchors[0]
+            start = d.opened_at if anchor is Anchor.OPENING else _order_anchors(order).get(anchor)
+            if start is not None:
+                at, rule = _ref(after, anchor, start, zone)
+                answered = d.first_seller_move_at
+                if after.rule.waived_by_answer and answered is not None and answered < at:
+                    at, rule = (
+                        answered,
+                        replace(rule, described=f"the seller answered on {_when(answered, zone)}"),
+                    )
+                waits.append(Earliest("can_escalate_from", at, rule))
+        claim = resolve(policy, RuleName.CLAIM_AFTER)
+        if claim is not None and (
+            reason is Reason.NOT_RECEIVED or not claim.rule.not_received_only
+        ):
+            published = True
+            if order.expected_by is not None:
+                at, rule = _ref(claim, Anchor.EXPECTED_DELIVERY, order.expected_by, zone)
+                waits.append(Earliest("can_escalate_from", at, rule))
+    if not published and d.state in {
+        State.AWAITING_SELLER,
+        State.RETURN_IN_TRANSIT,
+        State.REFUND_PENDING,
+    }:
+        for deadline in deadlines:
+            if deadline.binds is not Binds.BUYER and deadline.if_missed in {
+                IfMissed.YOU_MAY_ESCALATE,
+                IfMissed.CHASE,
+            }:
+                waits.append(Earliest("can_escalate_from", deadline.due, deadline.rule))
+    return max(waits, key=lambda wait: wait.at) if waits else None
+
+
+def live(deadlines: Iterable[Deadline], now: datetime, *, active: bool) -> tuple[Deadline, ...]:
+    """The deadlines still worth acting on at ``now``.
+
+    Once a deadline passes whose passing closes the case against the buyer, the case is
+    likely closed at the marketplace: that deadline alone is shown (to say so), not the
+    others as if they were still alternatives. A closed dispute shows only what has not
+    passed yet (an appeal window)."""
+    kept = tuple(deadlines)
+    if not active:
+        return tuple(x for x in kept if not x.overdue(now))
+    lapsed = [x for x in kept if x.lapsed(now)]
+    if lapsed:
+        return (min(lapsed, key=lambda deadline: deadline.due),)
+    return kept
 
 
 def next_deadline(deadlines: Iterable[Deadline]) -> Deadline | None:
@@ -337,24 +525,8 @@ def next_deadline(deadlines: Iterable[Deadline]) -> Deadline | None:
     return ordered[0] if ordered else None
 
 
-def _when(moment: datetime, zone: tzinfo) -> str:
-    """``2026-11-10 00:00 PST``: what ``%Y-%m-%d %H:%M %Z`` gives, without strftime, which
-    takes twice as long, for every deadline explained."""
-    local = moment.astimezone(zone)
-    return f"{local.isoformat(' ', 'minutes')[:16]} {local.tzname() or ''}".rstrip()
-
-
-def timing_warnings(
-    deadlines: Sequence[Deadline], move: Move, at: datetime, zone: tzinfo
-) -> list[str]:
-    """Warnings for a move the model allows but whose timing looks early or late.
-
-    A buyer move made after one of the buyer's own deadlines passed may come too late for the
-    marketplace; an escalation made before the other side's time is up may come too early.
-    Policy numbers are estimates, so these are warnings, never refusals (DESIGN.md principle 1).
-    """
-    warnings = []
-    buyer_moves = {
+BUYER_MOVES = frozenset(
+    {
         Move.OPEN,
         Move.ACCEPT,
         Move.DECLINE,
@@ -362,15 +534,77 @@ def timing_warnings(
         Move.RETURN_SHIPPED,
         Move.ESCALATE,
     }
-    for deadline in deadlines:
-        if move in buyer_moves and deadline.binds is Binds.BUYER and deadline.due <= at:
+)
+
+
+def timing_warnings(
+    deadlines: Sequence[Deadline],
+    move: Move,
+    at: datetime,
+    zone: tzinfo,
+    earliest: Earliest | None = None,
+) -> list[str]:
+    """Warnings for a move the model allows but whose timing looks early or late.
+
+    A buyer move made after one of the buyer's own deadlines passed may come too late for the
+    marketplace; a move made before the marketplace's earliest moment for it (``earliest``)
+    may come too early, and one after it never draws that warning. Policy numbers are
+    estimates, so these are warnings, never refusals (DESIGN.md principle 1).
+    """
+    warnings = []
+    if move in BUYER_MOVES:
+        for deadline in deadlines:
+            if deadline.binds is Binds.BUYER and deadline.due <= at:
+                warnings.append(
+                    f"{deadline.name} passed on {_when(deadline.due, zone)}; "
+                    "the marketplace may no longer accept this, check its own page"
+                )
+    if earliest is not None and at < earliest.at:
+        what = "escalating" if move is Move.ESCALATE else "opening"
+        warnings.append(
+            f"{what} before {_when(earliest.at, zone)} ({earliest.rule.described}); "
+            "the marketplace may refuse it this early"
+        )
+    return warnings
+
+
+def opening_warnings(
+    order: Order,
+    policy: Policy,
+    zone: tzinfo,
+    deadlines: Sequence[Deadline],
+    earliest: Earliest | None,
+) -> list[str]:
+    """What a buyer should know as a dispute opens: an order over what the marketplace's
+    protection covers, and a marketplace whose earliest escalation comes after its limit."""
+    warnings = []
+    limit = policy.cover_limit
+    if limit is not None and order.currency == limit.currency:
+        zones = [zone] if policy.timezone is None else [zone, _zone(policy.timezone)]
+        ordered = order.ordered
+        cap = min(
+            limit.for_order(None if ordered is None else ordered.astimezone(z).date())
+            for z in zones
+        )
+        if order.total > cap:
             warnings.append(
-                f"{deadline.name} passed on {_when(deadline.due, zone)}; "
-                "the marketplace may no longer accept this, check its own page"
+                f"{policy.market} covers orders up to {format_money(cap, limit.currency)}"
+                + (
+                    f" ({format_money(limit.holiday_amount, limit.currency)} for orders placed "
+                    "from 1 November to 31 December)"
+                    if limit.holiday_amount is not None and limit.holiday_amount != cap
+                    else ""
+                )
+                + f"; this order's total is {format_money(order.total, order.currency)}, "
+                f"so {policy.market} may not refund it itself: the seller still can"
             )
-        if move is Move.ESCALATE and deadline.binds is not Binds.BUYER and deadline.due > at:
+    limits = [x for x in deadlines if x.name in {RuleName.CLAIM_BY, RuleName.ESCALATE_BY}]
+    if earliest is not None and limits:
+        first = min(limits, key=lambda deadline: deadline.due)
+        if earliest.at > first.due:
             warnings.append(
-                f"escalating before {deadline.name} ({_when(deadline.due, zone)}); "
-                "the marketplace may refuse an early escalation"
+                f"{policy.market} takes an escalation only from {_when(earliest.at, zone)} "
+                f"({earliest.rule.described}), after {first.name} ({_when(first.due, zone)}): "
+                f"ask {policy.market} now, or the claim may come too late"
             )
     return warnings

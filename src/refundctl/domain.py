@@ -159,7 +159,9 @@ ALLOWED_FROM: dict[Move, frozenset[State]] = {
     Move.SELLER_REJECTS: frozenset({State.AWAITING_SELLER}),
     Move.ACCEPT: frozenset({State.AWAITING_BUYER}),
     Move.DECLINE: frozenset({State.AWAITING_BUYER}),
-    Move.COUNTER: frozenset({State.AWAITING_BUYER}),
+    # A counter-offer answers the seller; in awaiting_seller it revises the ask (AliExpress
+    # lets the buyer change it at any time, and the seller's clock starts again).
+    Move.COUNTER: frozenset({State.AWAITING_SELLER, State.AWAITING_BUYER}),
     Move.RETURN_SHIPPED: frozenset({State.RETURN_TO_SHIP}),
     Move.RETURN_DELIVERED: frozenset({State.RETURN_IN_TRANSIT}),
     Move.PLATFORM_REQUESTS_INFO: frozenset({State.ESCALATED}),
@@ -187,6 +189,9 @@ class EventKind(StrEnum):
     MESSAGE = "message"
     EVIDENCE = "evidence"
     RETRACT = "undo"
+    # The marketplace's own date for one deadline, copied in by the buyer (``refundctl due``);
+    # a ``due`` of None goes back to the rule.
+    DUE = "due"
 
 
 MOVE_KINDS = frozenset(m.value for m in Move)
@@ -211,11 +216,24 @@ class Event:
     credit: bool = False
     retracts: int | None = None
     evidence_id: int | None = None
+    deadline: str | None = None  # a ``due`` event: the deadline's name...
+    due: datetime | None = None  # ...and the marketplace's date for it (None: the rule again)
     id: int = 0
 
     @property
     def move(self) -> Move | None:
         return Move(self.kind) if self.kind in MOVE_KINDS else None
+
+
+@dataclass(frozen=True, slots=True)
+class Entered:
+    """The marketplace's own date for one of the dispute's deadlines, entered at ``at``. It
+    stands for the deadline as long as the rule still counts from a moment before ``at``: a
+    later move that starts the rule's clock again (a new ask) makes it stale."""
+
+    name: str
+    due: datetime
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +274,11 @@ class Dispute:
     rejected_by_platform: bool = False
     appealed: bool = False
     proposals: tuple[Proposal, ...] = field(default=())
+    first_seller_move_at: datetime | None = None
+    entered: tuple[Entered, ...] = ()
+
+    def entered_for(self, name: str) -> Entered | None:
+        return next((e for e in self.entered if e.name == name), None)
 
     @property
     def active(self) -> bool:
@@ -310,7 +333,12 @@ def fold(d: Dispute, event: Event) -> Dispute:
     at = event.at
     d = replace(d, last_move_at=at)
     if event.actor is Actor.SELLER:
-        d = replace(d, last_seller_move_at=at, seller_has_moved=True)
+        d = replace(
+            d,
+            last_seller_move_at=at,
+            seller_has_moved=True,
+            first_seller_move_at=d.first_seller_move_at or at,
+        )
     match move:
         case Move.OPEN:
             raise ValueError(f"event {event.id}: a dispute is opened only once")
@@ -457,7 +485,14 @@ def fold(d: Dispute, event: Event) -> Dispute:
 
 
 def _fold_fact(d: Dispute, event: Event) -> Dispute:
-    """Messages and evidence do not move a dispute, but a buyer's answers a platform request."""
+    """Messages and evidence do not move a dispute, but a buyer's answers a platform request;
+    an entered date replaces (or, without a date, clears) the one entered for that deadline."""
+    if event.kind == EventKind.DUE:
+        assert event.deadline is not None
+        kept = tuple(e for e in d.entered if e.name != event.deadline)
+        if event.due is not None:
+            kept += (Entered(event.deadline, event.due, event.at),)
+        return replace(d, entered=kept)
     if (
         d.info_requested_at is not None
         and event.actor is Actor.BUYER
@@ -485,11 +520,13 @@ def replay(events: Sequence[Event]) -> Dispute:
 
 
 def last_move(events: Sequence[Event]) -> Event | None:
-    """The move ``undo`` would take back: the latest one that still counts, never ``open``."""
-    moves = [e for e in effective_events(events) if e.move is not None]
-    if len(moves) < 2:
+    """What ``undo`` would take back: the latest move that still counts, never ``open``, or
+    a date entered for a deadline after it."""
+    kept = effective_events(events)
+    steps = [e for e in kept if e.move is not None or e.kind == EventKind.DUE]
+    if not steps or steps[-1] is kept[0]:
         return None
-    return moves[-1]
+    return steps[-1]
 
 
 def _describe(d: Dispute) -> str:

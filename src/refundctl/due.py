@@ -40,6 +40,7 @@ class CheckItem(NamedTuple):
     binds: str
     action: str
     rule: str
+    if_missed: str
 
     @property
     def due(self) -> datetime:
@@ -51,7 +52,7 @@ class CheckItem(NamedTuple):
 
 # Bump when the code that computes deadlines changes what it computes: stored deadlines
 # computed by an older version are then recomputed (DESIGN.md: a stored deadline is a cache).
-DEADLINE_CODE_VERSION = "1"
+DEADLINE_CODE_VERSION = "2"
 
 
 def basis(policy: Policy, zone: tzinfo) -> str:

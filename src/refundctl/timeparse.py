@@ -228,7 +228,8 @@ def add(start: datetime, duration: Duration, zone: tzinfo, holidays: str | None 
     holidays of the country ``holidays`` names (ISO 3166, e.g. ``US``).
     """
     if duration.unit is Unit.HOURS:
-        return (start + timedelta(hours=duration.count)).astimezone(UTC)
+        # In UTC first: arithmetic on a time in a zone with DST would move its wall clock.
+        return start.astimezone(UTC) + timedelta(hours=duration.count)
     if duration.unit is not Unit.BUSINESS_DAYS and _keeps_wall_clock(zone):
         step = timedelta(days=duration.count * (7 if duration.unit is Unit.WEEKS else 1))
         # Arithmetic on an aware time moves its wall clock and asks the zone for the offset
@@ -238,18 +239,36 @@ def add(start: datetime, duration: Duration, zone: tzinfo, holidays: str | None 
         # every deadline an import computes.
         return (start.astimezone(zone) + step).astimezone(UTC)
     local = start.astimezone(zone).replace(tzinfo=None)
+    return localize(local + _wall_clock_span(local, duration, holidays), zone).astimezone(UTC)
+
+
+def add_exact(
+    start: datetime, duration: Duration, zone: tzinfo, holidays: str | None = None
+) -> datetime:
+    """``start`` plus ``duration`` as elapsed time: the days ``add`` counts on the wall clock
+    of ``zone``, each exactly 24 hours long. Across a DST change the two differ by the hour
+    the clocks moved; a deadline the buyer must meet takes the earlier of them."""
+    if duration.unit is Unit.HOURS:
+        return start.astimezone(UTC) + timedelta(hours=duration.count)
+    local = start.astimezone(zone).replace(tzinfo=None)
+    return start.astimezone(UTC) + _wall_clock_span(local, duration, holidays)
+
+
+def _wall_clock_span(local: datetime, duration: Duration, holidays: str | None) -> timedelta:
+    """How far the wall clock moves from ``local`` over ``duration`` (days, weeks or business
+    days: Saturdays, Sundays and the public holidays of ``holidays`` skipped)."""
     if duration.unit is Unit.DAYS:
-        local += timedelta(days=duration.count)
-    elif duration.unit is Unit.WEEKS:
-        local += timedelta(weeks=duration.count)
-    else:
-        is_holiday = holiday_checker(holidays)
-        remaining = duration.count
-        while remaining:
-            local += timedelta(days=1)
-            if local.weekday() < 5 and not is_holiday(local.date()):
-                remaining -= 1
-    return localize(local, zone).astimezone(UTC)
+        return timedelta(days=duration.count)
+    if duration.unit is Unit.WEEKS:
+        return timedelta(weeks=duration.count)
+    assert duration.unit is Unit.BUSINESS_DAYS
+    is_holiday = holiday_checker(holidays)
+    day, remaining = local, duration.count
+    while remaining:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and not is_holiday(day.date()):
+            remaining -= 1
+    return day - local
 
 
 def _keeps_wall_clock(zone: tzinfo) -> bool:

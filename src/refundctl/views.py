@@ -19,7 +19,11 @@ from decimal import Decimal
 
 from refundctl.deadlines import (
     Deadline,
+    Earliest,
+    can_escalate_from,
+    can_open_from,
     dispute_deadlines,
+    live,
     next_deadline,
     order_deadlines,
 )
@@ -36,8 +40,21 @@ PolicyFor = Callable[[str], Policy]
 class DisputeView:
     record: DisputeRecord
     policy: Policy
+    # The deadlines still worth acting on (``deadlines.live``): once a case has likely closed
+    # at the marketplace, only the deadline that closed it.
     deadlines: tuple[Deadline, ...]
     next: Deadline | None
+    zone: tzinfo
+    # Every deadline the rules give, before ``live`` chose what to show.
+    computed: tuple[Deadline, ...]
+
+    def can_escalate_from(self) -> Earliest | None:
+        """Computed when asked: a listing does not show it, and it may need the holiday
+        tables (business days), which a listing would otherwise never load."""
+        r = self.record
+        return can_escalate_from(
+            r.dispute, r.order, r.reason, self.policy, self.zone, self.computed
+        )
 
     @property
     def id(self) -> int:
@@ -55,6 +72,7 @@ class OrderView:
     policy: Policy
     deadlines: tuple[Deadline, ...]
     next: Deadline | None
+    can_open_from: Earliest | None = None
 
     @property
     def generic_fallback(self) -> bool:
@@ -65,13 +83,16 @@ def dispute_view(
     record: DisputeRecord,
     policy_for: PolicyFor,
     zone: tzinfo,
+    now: datetime,
     stored: Sequence[Deadline] | None = None,
 ) -> DisputeView:
-    """A dispute with its deadlines: ``stored`` ones from the ledger's current index, or
-    computed here."""
+    """A dispute with its deadlines as they stand at ``now``: ``stored`` ones from the
+    ledger's current index, or computed here."""
     policy = policy_for(record.order.marketplace)
-    deadlines = tuple(dispute_deadlines(record.dispute, policy, zone) if stored is None else stored)
-    return DisputeView(record, policy, deadlines, next_deadline(deadlines))
+    d, order = record.dispute, record.order
+    found = dispute_deadlines(d, order, record.reason, policy, zone) if stored is None else stored
+    shown = live(found, now, active=d.active)
+    return DisputeView(record, policy, shown, next_deadline(shown), zone, tuple(found))
 
 
 def order_view(
@@ -92,7 +113,14 @@ def order_view(
     keep_overdue = order.received is None and not disputed
     found = order_deadlines(order, policy, zone) if stored is None else stored
     deadlines = tuple(d for d in found if keep_overdue or not d.overdue(now))
-    return OrderView(order, refundable, policy, deadlines, next_deadline(deadlines))
+    return OrderView(
+        order,
+        refundable,
+        policy,
+        deadlines,
+        next_deadline(deadlines),
+        can_open_from(order, policy, zone),
+    )
 
 
 Urgency = tuple[int, int, Decimal, datetime]
@@ -163,4 +191,5 @@ def check_item(kind: str, dispute_id: int | None, order: Order, deadline: Deadli
         str(deadline.binds),
         deadline.action,
         deadline.rule.json_text(),
+        str(deadline.if_missed),
     )

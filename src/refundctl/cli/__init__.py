@@ -40,6 +40,7 @@ COMMAND_MODULES = {
     "resolve": "disputes",
     "cancel": "disputes",
     "undo": "disputes",
+    "due": "disputes",
     "status": "views",
     "check": "check",
     "verify": "evidence",

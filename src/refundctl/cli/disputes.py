@@ -72,7 +72,7 @@ def _report(e: Env, result: Result, before: State | None, as_json: bool) -> None
 
     for line in result.warnings:
         warn(line)
-    view = dispute_view(result.record, e.settings.policy_for, e.zone)
+    view = dispute_view(result.record, e.settings.policy_for, e.zone, e.now)
     if as_json:
         from refundctl.render import jsonshape
 
@@ -444,5 +444,55 @@ def undo(ctx: typer.Context, dispute: DisputeId, as_json: Json = False) -> None:
     if not as_json:
         from refundctl.render.fmt import when
 
-        say(f"Took back '{retracted.kind}' of {when(retracted.at, e.zone, e.now)}.")
+        if retracted.deadline is not None:
+            what = f"the date entered for {retracted.deadline}"
+        else:
+            what = f"'{retracted.kind}'"
+        say(f"Took back {what} of {when(retracted.at, e.zone, e.now)}.")
     _report(e, result, before, as_json)
+
+
+@app.command()
+def due(
+    ctx: typer.Context,
+    dispute: DisputeId,
+    name: Annotated[
+        str,
+        typer.Argument(
+            metavar="NAME",
+            help="The deadline, as 'status DISPUTE' names it: seller_response, claim_by, ...",
+        ),
+    ],
+    when: Annotated[
+        str | None,
+        typer.Argument(metavar="WHEN", help="The date the marketplace shows for it."),
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Forget the date entered: back to the rule's.")
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """Enter the marketplace's own date for one deadline of a dispute (it beats the rule)."""
+    e = env(ctx)
+    if (when is None) is not clear:
+        raise BadInput(
+            "give the date the marketplace shows (refundctl due DISPUTE NAME WHEN), "
+            "or --clear to go back to the rule's"
+        )
+    deadline = _deadline_name(name)
+    at = None if when is None else e.when(when, option="WHEN")
+    with e.ledger(write=True) as ledger:
+        before = ledger.dispute(dispute, check_files=False).dispute.state
+        result = ledger.enter_due(dispute, deadline, at, e.now)
+    _report(e, result, before, as_json)
+
+
+def _deadline_name(text: str) -> str:
+    """A deadline's name as people may type it: ``seller-response`` is ``seller_response``."""
+    from refundctl.policies import EARLIEST_RULES, RuleName
+
+    wanted = text.strip().lower().replace("-", "_").replace(" ", "_")
+    names = [n.value for n in RuleName if n not in EARLIEST_RULES]
+    if wanted not in names:
+        raise BadInput(f"unknown deadline {text!r}; deadlines: {', '.join(names)}")
+    return wanted

@@ -80,7 +80,7 @@ def bundle(
         record = ledger.dispute(dispute)
         refuse_target(target, force=force)
         store = ledger.evidence_store
-    case = case_file(dispute_view(record, e.settings.policy_for, e.zone), e.now, e.zone)
+    case = case_file(dispute_view(record, e.settings.policy_for, e.zone, e.now), e.now, e.zone)
     for line in case.left_out:
         warn(line)
     write_zip(target, case.members, store, force=force)
@@ -116,7 +116,7 @@ def draft(
     e = env(ctx)
     with e.ledger(write=False) as ledger:
         record = ledger.dispute(dispute)
-    view = dispute_view(record, e.settings.policy_for, e.zone)
+    view = dispute_view(record, e.settings.policy_for, e.zone, e.now)
     message = write_draft(view, e.now, e.zone, None if to is None else Recipient(to.value))
     if as_json:
         emit_json(draft_json(message, record.id))

@@ -96,7 +96,7 @@ def _ledger_export(e: Env, format: ExportFormat, what: ExportWhat | None) -> tup
     with e.ledger(write=False) as ledger:
         orders = ledger.orders()
         records = ledger.disputes(include_closed=True)
-    disputes = [dispute_view(r, e.settings.policy_for, e.zone) for r in records]
+    disputes = [dispute_view(r, e.settings.policy_for, e.zone, e.now) for r in records]
     if format is ExportFormat.JSON and what is None:
         document = exporting.whole_ledger(orders, disputes, e.now)
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"

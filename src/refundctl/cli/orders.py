@@ -289,11 +289,12 @@ def _print_order(ctx: typer.Context, order: Order, as_json: bool, line: str | No
 
     e = env(ctx)
     with e.ledger(write=False) as ledger:
-        refundable = ledger.refundable(order)
-        busy, disputed = ledger.dispute_activity(order)
-    view = order_view(order, refundable, e.settings.policy_for, e.zone, e.now, disputed=disputed)
-    if busy:
-        # While a dispute runs, its deadlines are the ones that count, not the order's window.
+        standing = ledger.standing(order)
+    view = order_view(
+        order, standing.refundable, e.settings.policy_for, e.zone, e.now, disputed=standing.disputed
+    )
+    if standing.undisputed <= 0:
+        # A dispute covers all of it: its deadlines are the ones that count, not the window.
         view = replace(view, deadlines=(), next=None)
     if as_json:
         from refundctl.render import jsonshape

@@ -49,10 +49,11 @@ def gather(
         records = ledger.disputes(include_closed=include_closed)
         open_orders = ledger.open_orders()
     policy_for = e.settings.policy_for
-    disputes = [dispute_view(r, policy_for, e.zone) for r in records]
+    disputes = [dispute_view(r, policy_for, e.zone, e.now) for r in records]
+    disputes = [v for v in disputes if v.record.dispute.active or v.deadlines]
     orders = [
-        order_view(o, left, policy_for, e.zone, e.now, disputed=disputed)
-        for o, left, disputed in open_orders
+        order_view(o.order, o.refundable, policy_for, e.zone, e.now, disputed=o.disputed)
+        for o in open_orders
     ]
     orders = [v for v in orders if v.deadlines]
     if filters is not None:
@@ -120,14 +121,22 @@ def _status_json(e: Env, include_closed: bool, filters: Filters) -> None:
             sys.stdout.writelines(
                 jsonshape.status(
                     (
-                        dispute_view(r, policy_for, zone, stored)
+                        dispute_view(r, policy_for, zone, now, stored)
                         for r, stored in ledger.ranked_disputes(
                             now, include_closed=include_closed, filters=filters
                         )
                     ),
                     (
-                        order_view(o, left, policy_for, zone, now, disputed=disputed, stored=stored)
-                        for o, left, disputed, stored in ledger.ranked_orders(now, filters)
+                        order_view(
+                            o.order,
+                            o.refundable,
+                            policy_for,
+                            zone,
+                            now,
+                            disputed=o.disputed,
+                            stored=stored,
+                        )
+                        for o, stored in ledger.ranked_orders(now, filters)
                     ),
                     now,
                 )
@@ -155,20 +164,20 @@ def _most_urgent(e: Env, limit: int, include_closed: bool, filters: Filters) -> 
     else:
         policy_for = e.settings.policy_for
         disputes = [
-            dispute_view(r, policy_for, e.zone, top.dispute_deadlines.get(r.id, []))
+            dispute_view(r, policy_for, e.zone, e.now, top.dispute_deadlines.get(r.id, []))
             for r in top.records
         ]
         order_views = [
             order_view(
-                o,
-                left,
+                o.order,
+                o.refundable,
                 policy_for,
                 e.zone,
                 e.now,
-                disputed=disputed,
-                stored=top.order_deadlines.get(o.id, []),
+                disputed=o.disputed,
+                stored=top.order_deadlines.get(o.order.id, []),
             )
-            for o, left, disputed in top.orders
+            for o in top.orders
         ]
         more = top.disputes - len(disputes), top.open_orders - len(order_views)
     show(status_view(disputes, max(more[0], 0), order_views, max(more[1], 0), e.now, e.zone))
@@ -177,7 +186,7 @@ def _most_urgent(e: Env, limit: int, include_closed: bool, filters: Filters) -> 
 def _one(e: Env, dispute: int, chosen: OutputFormat) -> None:
     with e.ledger(write=False) as ledger:
         record = ledger.dispute(dispute)
-    view = dispute_view(record, e.settings.policy_for, e.zone)
+    view = dispute_view(record, e.settings.policy_for, e.zone, e.now)
     if chosen is OutputFormat.JSON:
         from refundctl.render import jsonshape
 

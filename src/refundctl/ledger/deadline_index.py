@@ -40,20 +40,23 @@ def _active_sql() -> str:
 
 # views.urgency in SQL, for a deadline row ``d`` (NULL when a dispute has none): overdue ones
 # that bind the buyer, then other overdue ones, then by whole days left; then the money at
-# stake, largest first; then the due time. :now is seconds since the epoch.
-_URGENCY = """
-    CASE WHEN d.due_at IS NULL THEN 3 WHEN d.due_at <= :now THEN 1 - d.buyer ELSE 2 END,
-    CASE WHEN d.due_at IS NULL OR d.due_at <= :now THEN 0
+# stake, largest first; then the due time. A passed row that lapses (a closed dispute's appeal
+# window, a received order's window) counts as no deadline. :now is seconds since the epoch.
+_GONE = "(d.due_at IS NULL OR (d.lapses = 1 AND d.due_at <= :now))"
+_URGENCY = f"""
+    CASE WHEN {_GONE} THEN 3 WHEN d.due_at <= :now THEN 1 - d.buyer ELSE 2 END,
+    CASE WHEN {_GONE} OR d.due_at <= :now THEN 0
          ELSE CAST((d.due_at - :now) / 86400 AS INTEGER) END,
-    coalesce(d.stake, 0) DESC,
-    d.due_at
+    CASE WHEN {_GONE} THEN 0 ELSE coalesce(d.stake, 0) END DESC,
+    CASE WHEN {_GONE} THEN NULL ELSE d.due_at END
 """
 # _URGENCY for rows known to be overdue, where its first term is 1 - buyer and its second 0:
 # the same order, with plain columns for SQLite's sorter to compare (a tenth faster).
 _OVERDUE_URGENCY = "d.buyer DESC, coalesce(d.stake, 0) DESC, d.due_at"
 COLUMNS = (
     *("due_at", "order_id", "dispute_id", "position", "is_next", "name", "buyer", "binds"),
-    *("action", "rule", "stake", "lapses", "order_no", "marketplace"),
+    *("action", "rule", "stake", "lapses", "order_no", "marketplace", "if_missed"),
+    *("lapse_at", "first_lapse"),
 )
 _COLUMNS = ", ".join(COLUMNS)
 
@@ -70,9 +73,13 @@ def rows_for(
     """The index rows of one dispute's (or one order's) deadlines, earliest first;
     ``order_id`` stands in for ``order.id`` while an order is being inserted."""
     from refundctl.deadlines import next_deadline
-    from refundctl.policies import Binds
+    from refundctl.policies import Binds, IfMissed
 
     chosen = next_deadline(deadlines)
+    losing = [d for d in deadlines if d.binds is Binds.BUYER and d.if_missed is IfMissed.YOU_LOSE]
+    # deadlines.live: the first deadline that loses the case (deadlines come earliest first).
+    first = losing[0] if losing and dispute_id else None
+    lapse_at = None if first is None else int(first.due.timestamp())
     return [
         (
             # Deadlines count from times the ledger stored to the second, so they are whole
@@ -91,6 +98,9 @@ def rows_for(
             int(lapses),
             order.order_no,
             order.marketplace,
+            str(d.if_missed),
+            lapse_at,
+            int(d is first),
         )
         for position, d in enumerate(deadlines)
     ]
@@ -122,14 +132,14 @@ def stored(conn: sqlite3.Connection, column: str, ids: Sequence[int]) -> dict[in
     """The stored deadlines of these disputes (``column`` "dispute_id") or of these orders'
     own windows ("order_id"), earliest first, as the deadline code computed them."""
     from refundctl.deadlines import Deadline, RuleRef
-    from refundctl.policies import Binds
+    from refundctl.policies import Binds, IfMissed
 
     found: dict[int, list[Deadline]] = {}
     if not ids:
         return found
     scope = "" if column == "dispute_id" else " AND dispute_id = 0"
-    for key, name, due_at, binds, action, rule in conn.execute(
-        f"SELECT {column}, name, due_at, binds, action, rule FROM deadlines "
+    for key, name, due_at, binds, action, rule, if_missed in conn.execute(
+        f"SELECT {column}, name, due_at, binds, action, rule, if_missed FROM deadlines "
         f"WHERE {column} IN ({', '.join('?' for _ in ids)}){scope} ORDER BY {column}, position",
         ids,
     ):
@@ -140,6 +150,7 @@ def stored(conn: sqlite3.Connection, column: str, ids: Sequence[int]) -> dict[in
                 Binds(binds),
                 action,
                 RuleRef.from_json(rule),
+                IfMissed(if_missed),
             )
         )
     return found
@@ -196,6 +207,10 @@ def register_functions(conn: sqlite3.Connection) -> None:
     )
 
 
+# deadlines.live in SQL, for a row ``d``: once its dispute's first deadline that loses the case
+# has passed, that row alone is shown.
+_LIVE = " AND (d.lapse_at IS NULL OR d.lapse_at > :now OR d.first_lapse = 1)"
+
 _JOINS = (
     " JOIN orders o ON o.id = d.order_id LEFT JOIN disputes s ON s.id = nullif(d.dispute_id, 0)"
 )
@@ -217,7 +232,8 @@ def due(
     columns = (
         "CASE WHEN d.dispute_id THEN 'dispute' ELSE 'order' END, nullif(d.dispute_id, 0), "
         "d.order_id, d.order_no, d.marketplace, d.name, d.due_at, "
-        "strftime('%Y-%m-%dT%H:%M:%S+00:00', d.due_at, 'unixepoch'), d.binds, d.action, d.rule"
+        "strftime('%Y-%m-%dT%H:%M:%S+00:00', d.due_at, 'unixepoch'), d.binds, d.action, d.rule, "
+        "d.if_missed"
     )
     tables = f"FROM deadlines d{_JOINS if joins else ''} WHERE"
     values = {"now": at, "horizon": _seconds(horizon), **params}
@@ -227,8 +243,8 @@ def due(
         CheckItem._make,
         rows.execute(
             f"SELECT {columns} {tables} d.due_at <= :now AND d.due_at <= :horizon "
-            f"AND d.lapses = 0{where} ORDER BY {_OVERDUE_URGENCY}, d.dispute_id, d.order_id, "
-            "d.position",
+            f"AND d.lapses = 0{where}{_LIVE} ORDER BY {_OVERDUE_URGENCY}, d.dispute_id, "
+            "d.order_id, d.position",
             values,
         ),
     )
@@ -237,7 +253,8 @@ def due(
     for row in rows.execute(
         # Then what the order within a day needs.
         f"SELECT {columns}, d.stake, d.position {tables} d.due_at > :now "
-        f"AND d.due_at <= :horizon{where} ORDER BY d.due_at, d.order_id, d.dispute_id, d.position",
+        f"AND d.due_at <= :horizon{where}{_LIVE} "
+        "ORDER BY d.due_at, d.order_id, d.dispute_id, d.position",
         values,
     ):
         if end is not None and row[6] >= end:
@@ -252,15 +269,15 @@ def due(
 def _day(rows: list[tuple[Any, ...]]) -> Iterator[CheckItem]:
     """One day's upcoming deadlines in urgency order: the money at stake, largest first,
     then the due time, then who they belong to."""
-    rows.sort(key=lambda r: (-r[11], r[6], r[1] or 0, r[2], r[12]))
+    rows.sort(key=lambda r: (-r[12], r[6], r[1] or 0, r[2], r[13]))
     for row in rows:
-        yield CheckItem._make(row[:11])
+        yield CheckItem._make(row[:12])
 
 
 def _dispute_scope(include_closed: bool, filters: Filters | None) -> tuple[str, dict[str, object]]:
     where, params, _ = _filter_sql(filters, marketplace="o.marketplace")
     # Without --all: active disputes, and closed ones that still have a deadline (an appeal).
-    scope = "1" if include_closed else f"(s.state IN ({_active_sql()}) OR d.due_at IS NOT NULL)"
+    scope = "1" if include_closed else f"(s.state IN ({_active_sql()}) OR d.due_at > :now)"
     return (
         "FROM disputes s JOIN orders o ON o.id = s.order_id "
         "LEFT JOIN deadlines d ON d.dispute_id = s.id AND d.is_next = 1 "
@@ -277,10 +294,11 @@ def _walk(conn: sqlite3.Connection, kind: str, now: datetime, limit: int) -> lis
     with the ledger."""
     if kind == "dispute":
         key, index, where = "dispute_id", "deadlines_next_disputes", "d.dispute_id > 0"
-        overdue = ""
     else:
         key, index, where = "order_id", "deadlines_next_orders", "d.dispute_id = 0"
-        overdue = " AND d.lapses = 0"  # a passed window of a received order is not shown
+    # A passed window of a received order, or a closed dispute's passed appeal window, is
+    # history: not shown.
+    overdue = " AND d.lapses = 0"
     where += " AND d.is_next = 1"
     at = _seconds(now)
     found: list[int] = []
@@ -345,7 +363,8 @@ def top_disputes(
             "SELECT (SELECT coalesce(sum(n), 0) FROM dispute_counts "
             f"WHERE state IN ({_active_sql()})) + "
             "(SELECT count(*) FROM disputes s WHERE s.state = 'lost' AND EXISTS "
-            "(SELECT 1 FROM deadlines d WHERE d.dispute_id = s.id))"
+            "(SELECT 1 FROM deadlines d WHERE d.dispute_id = s.id AND d.due_at > ?))",
+            (_seconds(now),),
         ).fetchone()[0]
         return ids, int(total)
     scope, params = _dispute_scope(include_closed, filters)

@@ -214,3 +214,20 @@ def m002_create_deadline_index(db: Database) -> None:
         f"CREATE TRIGGER disputes_count_delete AFTER DELETE ON disputes "
         f"BEGIN {down.format('OLD')}; END"
     )
+
+
+@migrations()
+def m003_add_entered_deadlines(db: Database) -> None:
+    # `refundctl due DISPUTE NAME WHEN` records the marketplace's own date for one deadline
+    # as an event of kind 'due': the deadline's name, and the date (NULL: back to the rule).
+    db.execute("ALTER TABLE events ADD COLUMN deadline TEXT")
+    db.execute("ALTER TABLE events ADD COLUMN due TEXT")
+    # What happens when a stored deadline passes (you_lose, you_may_escalate,
+    # platform_steps_in, chase); and, on every row of a dispute, when its first deadline that
+    # loses the buyer the case falls due (NULL: it has none), with first_lapse set on that row:
+    # once it has passed, that row alone is shown (deadlines.live), read row by row. The rows
+    # are a cache: the first write after this upgrade recomputes them all (the deadline code's
+    # version is part of every basis).
+    db.execute("ALTER TABLE deadlines ADD COLUMN if_missed TEXT NOT NULL DEFAULT 'you_lose'")
+    db.execute("ALTER TABLE deadlines ADD COLUMN lapse_at INTEGER")
+    db.execute("ALTER TABLE deadlines ADD COLUMN first_lapse INTEGER NOT NULL DEFAULT 0")

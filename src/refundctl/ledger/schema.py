@@ -9,7 +9,11 @@ one has to run. A test checks that this list matches ``migrations.py``.
 import functools
 
 MIGRATION_SET = "refundctl"
-MIGRATION_NAMES = ("m001_create_tables", "m002_create_deadline_index")
+MIGRATION_NAMES = (
+    "m001_create_tables",
+    "m002_create_deadline_index",
+    "m003_add_entered_deadlines",
+)
 
 
 # The columns that hold an order's number in the rows an import writes: ``id`` of an order,

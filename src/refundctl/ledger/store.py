@@ -18,12 +18,15 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from refundctl import domain
 from refundctl.deadlines import (
     Deadline,
+    can_escalate_from,
+    can_open_from,
     dispute_deadlines,
+    opening_warnings,
     order_deadlines,
     timing_warnings,
 )
@@ -92,6 +95,35 @@ class Result:
     warnings: tuple[str, ...] = ()
 
 
+class OpenOrder(NamedTuple):
+    """An order whose own window is on show: what is still refundable on it, whether it ever
+    had a dispute, and how much of it no active dispute covers (what its window protects)."""
+
+    order: Order
+    refundable: Decimal
+    disputed: bool
+    undisputed: Decimal
+
+
+class Taken(NamedTuple):
+    """What an order's disputes hold of it, from the state the ledger keeps beside each."""
+
+    took: Decimal  # agreed or recovered
+    whole: bool  # an active dispute covers the whole order
+    covered: Decimal  # what active disputes on single items cover beyond what they took
+    disputed: bool  # it had a dispute at all
+
+    def left(self, order: Order) -> Decimal:
+        return order.total - self.took
+
+    def undisputed(self, order: Order) -> Decimal:
+        """What is refundable and under no active dispute: what the order's window is for."""
+        return Decimal(0) if self.whole else max(self.left(order) - self.covered, Decimal(0))
+
+
+NOTHING_TAKEN = Taken(Decimal(0), False, Decimal(0), False)
+
+
 @dataclass(frozen=True, slots=True)
 class Urgent:
     """What ``status`` shows: the most urgent disputes and open orders, how many there are
@@ -99,7 +131,7 @@ class Urgent:
 
     records: list[DisputeRecord]
     disputes: int
-    orders: list[tuple[Order, Decimal, bool]]
+    orders: list[OpenOrder]
     open_orders: int
     dispute_deadlines: dict[int, list[Deadline]]
     order_deadlines: dict[int, list[Deadline]]
@@ -357,40 +389,30 @@ class Ledger(LedgerFile):
             except BadInput as error:
                 tally.problems.append(f"row {row.row}: {error.message}")
 
-    def refundable(self, order: Order) -> Decimal:
-        """What is still refundable on the order as a whole."""
+    def standing(self, order: Order) -> OpenOrder:
+        """What is refundable on the order, whether it had disputes, and how much of it no
+        active dispute covers (its window is shown while that is more than nothing)."""
         with self._read():
-            return self._refundable(order, None)
+            taken = self._taken(order)
+        return OpenOrder(order, taken.left(order), taken.disputed, taken.undisputed(order))
 
-    def dispute_activity(self, order: Order) -> tuple[bool, bool]:
-        """Whether the order has an active dispute now, and whether it ever had one."""
-        with self._read():
-            states = [
-                row[0]
-                for row in self.conn.execute(
-                    "SELECT state FROM disputes WHERE order_id = ?", (order.id,)
-                )
-            ]
-        return any(State(s).active for s in states), bool(states)
-
-    def open_orders(self) -> list[tuple[Order, Decimal, bool]]:
-        """Orders with no active dispute and something still refundable: each with that
-        amount and whether it ever had a dispute."""
+    def open_orders(self) -> list[OpenOrder]:
+        """Orders with something refundable that no active dispute covers: a whole-order
+        dispute replaces the order's window, a dispute on one item leaves it for the rest."""
         with self._read():
             rows = self.conn.execute(
                 "SELECT * FROM orders WHERE id NOT IN (SELECT order_id FROM disputes "
-                f"WHERE state IN ({_placeholders(domain.ACTIVE)})) ORDER BY id",
+                f"WHERE item IS NULL AND state IN ({_placeholders(domain.ACTIVE)})) ORDER BY id",
                 tuple(domain.ACTIVE),
             ).fetchall()
-            disputed = {
-                row[0] for row in self.conn.execute("SELECT DISTINCT order_id FROM disputes")
-            }
             found = []
             for row in rows:
                 order = self._order_from_row(row)
-                refundable = self._refundable(order, None)
-                if refundable > 0:
-                    found.append((order, refundable, order.id in disputed))
+                taken = self._taken(order)
+                if taken.undisputed(order) > 0:
+                    found.append(
+                        OpenOrder(order, taken.left(order), taken.disputed, taken.undisputed(order))
+                    )
             return found
 
     def _refuse_money_change(self, old: Order, changes: dict[str, Any]) -> None:
@@ -435,7 +457,20 @@ class Ledger(LedgerFile):
         self._order_event(old.id, kind, changed, at, now)
         stored = self._order_by_id(old.id)
         self._index_order(stored)
+        # A dispute's outer claim limit counts from the order's dates.
+        for record in self._records(self._active_dispute_ids(old.id)):
+            self._index_dispute(record)
         return stored
+
+    def _active_dispute_ids(self, order_id: int) -> list[int]:
+        return [
+            row[0]
+            for row in self.conn.execute(
+                f"SELECT id FROM disputes WHERE order_id = ? "
+                f"AND state IN ({_placeholders(domain.ACTIVE)}) ORDER BY id",
+                (order_id, *domain.ACTIVE),
+            )
+        ]
 
     def _write_items(self, order_id: int, order: Order) -> None:
         self.conn.executemany(_INSERT_ITEM, _item_rows(order_id, order))
@@ -526,11 +561,10 @@ class Ledger(LedgerFile):
                 raise BadInput(f"nothing is left to refund on order {order.order_no}")
             amount = _asked_amount(ask, refundable, order.currency)
             policy = self.settings.policy_for(order.marketplace)
+            zone = self.settings.zone
+            earliest = can_open_from(order, policy, zone) if reason is Reason.NOT_RECEIVED else None
             warnings = timing_warnings(
-                order_deadlines(order, policy, self.settings.zone),
-                Move.OPEN,
-                at,
-                self.settings.zone,
+                order_deadlines(order, policy, zone), Move.OPEN, at, zone, earliest
             )
             cursor = self.conn.execute(
                 "INSERT INTO disputes (order_id, item, reason, case_ref, description, state, "
@@ -553,6 +587,14 @@ class Ledger(LedgerFile):
             notes = self._store_files(dispute_id, evidence, evidence_kind, None, at, now)
             record = self._record(dispute_id)
             self._save_state(record)
+            found = self._deadlines_of(record)
+            warnings += opening_warnings(
+                order,
+                policy,
+                zone,
+                found,
+                can_escalate_from(record.dispute, order, reason, policy, zone, found),
+            )
             return Result(record, (*warnings, *notes))
 
     def move(
@@ -594,11 +636,15 @@ class Ledger(LedgerFile):
                 )
             if move is Move.ESCALATE and record.dispute.state is State.LOST:
                 self._refuse_overlap(order, record.item, exclude=dispute_id)
-            before = dispute_deadlines(record.dispute, policy, self.settings.zone)
+            zone = self.settings.zone
+            before = self._deadlines_of(record)
+            earliest = None
+            if move is Move.ESCALATE:
+                earliest = can_escalate_from(
+                    record.dispute, order, record.reason, policy, zone, before
+                )
             by_platform = actor is Actor.PLATFORM
-            warnings = (
-                [] if by_platform else list(timing_warnings(before, move, at, self.settings.zone))
-            )
+            warnings = [] if by_platform else timing_warnings(before, move, at, zone, earliest)
             event = Event(
                 move,
                 actor or domain.ACTOR_OF[move],
@@ -643,6 +689,29 @@ class Ledger(LedgerFile):
                 )
             self._save_state(updated)
             return Result(updated), last
+
+    def enter_due(self, dispute_id: int, name: str, due: datetime | None, now: datetime) -> Result:
+        """Record the marketplace's own date for one of the dispute's open deadlines, or with
+        ``due`` None go back to the rule's (an event either way, so ``undo`` takes it back)."""
+        with self._write():
+            record = self._record(dispute_id)
+            open_now = [d.name for d in self._deadlines_of(record)]
+            entered = record.dispute.entered_for(name)
+            if due is None and entered is None:
+                raise BadInput(
+                    f"dispute {dispute_id} has no date entered for {name}; nothing to clear"
+                )
+            if due is not None and name not in open_now:
+                listed = ", ".join(open_now) if open_now else "none"
+                raise BadInput(
+                    f"dispute {dispute_id} ({record.dispute.state}) has no open deadline "
+                    f"{name}; its open deadlines: {listed}"
+                )
+            event = Event(EventKind.DUE, Actor.BUYER, now, now, deadline=name, due=due)
+            self._append(dispute_id, event, record.order.currency)
+            updated = self._record(dispute_id)
+            self._save_state(updated)
+            return Result(updated)
 
     def attach_files(
         self,
@@ -780,7 +849,8 @@ class Ledger(LedgerFile):
     def _append(self, dispute_id: int, event: Event, currency: str) -> None:
         self.conn.execute(
             "INSERT INTO events (dispute_id, kind, actor, amount, offer_kind, note, tracking, "
-            "credit, retracts, at, recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "credit, retracts, deadline, due, at, recorded) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 dispute_id,
                 str(event.kind),
@@ -791,6 +861,8 @@ class Ledger(LedgerFile):
                 event.tracking,
                 int(event.credit),
                 event.retracts,
+                event.deadline,
+                _ts(event.due),
                 iso(event.at),
                 iso(event.recorded),
             ),
@@ -903,17 +975,23 @@ class Ledger(LedgerFile):
             deadline_index.insert(self.conn, sorted(rows))
         order_rows: list[tuple[object, ...]] = []
         for order in self._orders_where("marketplace = ?", (marketplace,)):
-            order_rows += _order_window_rows(order, self._taken(order.id), self.settings)
+            order_rows += _order_window_rows(order, self._taken(order), self.settings)
         deadline_index.insert(self.conn, sorted(order_rows))
 
     def _dispute_index_rows(self, record: DisputeRecord) -> list[tuple[object, ...]]:
-        policy = self.settings.policy_for(record.order.marketplace)
         return deadline_index.rows_for(
             record.order,
             record.id,
-            dispute_deadlines(record.dispute, policy, self.settings.zone),
+            self._deadlines_of(record),
             domain.at_stake(record.dispute),
-            lapses=False,
+            # A closed dispute's deadline (an appeal window) is history once it passed.
+            lapses=not record.dispute.active,
+        )
+
+    def _deadlines_of(self, record: DisputeRecord) -> list[Deadline]:
+        policy = self.settings.policy_for(record.order.marketplace)
+        return dispute_deadlines(
+            record.dispute, record.order, record.reason, policy, self.settings.zone
         )
 
     def _index_dispute(self, record: DisputeRecord) -> None:
@@ -929,22 +1007,33 @@ class Ledger(LedgerFile):
             self.conn,
             "order_id = ? AND dispute_id = 0",
             (order.id,),
-            _order_window_rows(order, self._taken(order.id), self.settings),
+            _order_window_rows(order, self._taken(order), self.settings),
         )
 
-    def _taken(self, order_id: int, exclude: int = 0) -> tuple[Decimal, bool, bool]:
-        """What the order's disputes (but ``exclude``) took out of its total, from the state
-        the ledger keeps beside each dispute; whether one is active; whether it had any."""
-        took, active, disputed = Decimal(0), False, False
+    def _taken(self, order: Order, exclude: int = 0) -> Taken:
+        """What the order's disputes (but ``exclude``) hold of it, from the state the ledger
+        keeps beside each dispute. An active dispute on one item covers that item's price
+        (its ask, when the item has no price), less what it already took."""
+        took, whole, covered, disputed = Decimal(0), False, Decimal(0), False
         for row in self.conn.execute(
-            "SELECT d.state, d.agreed, d.refunded, o.currency FROM disputes d "
-            "JOIN orders o ON o.id = d.order_id WHERE d.order_id = ? AND d.id != ?",
-            (order_id, exclude),
+            "SELECT state, agreed, refunded, item, requested FROM disputes "
+            "WHERE order_id = ? AND id != ?",
+            (order.id, exclude),
         ):
-            took += _took(row["state"], row["agreed"], row["refunded"], row["currency"])
-            active = active or State(row["state"]).active
+            share = _took(row["state"], row["agreed"], row["refunded"], order.currency)
+            took += share
             disputed = True
-        return took, active, disputed
+            if not State(row["state"]).active:
+                continue
+            if row["item"] is None:
+                whole = True
+                continue
+            item = order.item(row["item"])
+            value = item.value if item is not None else None
+            if value is None:
+                value = from_minor(row["requested"], order.currency)
+            covered += max(value - share, Decimal(0))
+        return Taken(took, whole, covered, disputed)
 
     def most_urgent(
         self, now: datetime, limit: int, *, include_closed: bool, filters: Filters | None
@@ -986,7 +1075,7 @@ class Ledger(LedgerFile):
 
     def ranked_orders(
         self, now: datetime, filters: Filters | None
-    ) -> Iterator[tuple[Order, Decimal, bool, list[Deadline]]]:
+    ) -> Iterator[tuple[OpenOrder, list[Deadline]]]:
         """Every open order with a window on show, most urgent first, as ``open_orders``
         gives them, with its stored window. Iterate it inside ``snapshot()``."""
         assert self.index_current
@@ -994,18 +1083,19 @@ class Ledger(LedgerFile):
         for start in range(0, len(ids), _BATCH):
             batch = ids[start : start + _BATCH]
             stored = deadline_index.stored(self.conn, "order_id", batch)
-            for order, left, disputed in self._open_orders(batch):
-                yield order, left, disputed, stored.get(order.id, [])
+            for shown in self._open_orders(batch):
+                yield shown, stored.get(shown.order.id, [])
 
-    def _open_orders(self, ids: Sequence[int]) -> list[tuple[Order, Decimal, bool]]:
-        """These orders, in this order, each with what is refundable and whether it was ever
-        disputed (as ``open_orders`` gives them)."""
+    def _open_orders(self, ids: Sequence[int]) -> list[OpenOrder]:
+        """These orders, in this order, as ``open_orders`` gives them."""
         found = {o.id: o for o in self._orders_where(_in("id", ids), ids)} if ids else {}
         shown = []
         for order_id in ids:
-            took, _, disputed = self._taken(order_id)
             order = found[order_id]
-            shown.append((order, order.total - took, disputed))
+            taken = self._taken(order)
+            shown.append(
+                OpenOrder(order, taken.left(order), taken.disputed, taken.undisputed(order))
+            )
         return shown
 
     def _resolve_item(self, order: Order, name: str | None) -> str | None:
@@ -1036,7 +1126,7 @@ class Ledger(LedgerFile):
 
     def _refundable(self, order: Order, exclude: int | None, item: str | None = None) -> Decimal:
         """The total less what other disputes on the order agreed or recovered."""
-        return _left(order, self._taken(order.id, exclude or 0)[0], item)
+        return _left(order, self._taken(order, exclude or 0).took, item)
 
     # -- disputes: reads -----------------------------------------------------------------------
 
@@ -1170,13 +1260,7 @@ class Ledger(LedgerFile):
             records = self._records([row["id"] for row in rows])
         if include_closed:
             return records
-        zone = self.settings.zone
-        return [
-            r
-            for r in records
-            if r.dispute.active
-            or dispute_deadlines(r.dispute, self.settings.policy_for(r.order.marketplace), zone)
-        ]
+        return [r for r in records if r.dispute.active or self._deadlines_of(r)]
 
     def completion_disputes(self) -> list[tuple[int, str, str, str]]:
         """Dispute number, marketplace, order number and state, for shell completion."""
@@ -1430,7 +1514,7 @@ class NewOrders:
         )
         self.items += _item_rows(order_id, order)
         self.events.append((order_id, kind, _event_json(recorded), stamp, stamp))
-        self.windows += _order_window_rows(order, (Decimal(0), False, False), settings, order_id)
+        self.windows += _order_window_rows(order, NOTHING_TAKEN, settings, order_id)
 
     def add_imported(
         self,
@@ -1462,20 +1546,18 @@ def _stamp(now: datetime) -> str:
 
 
 def _order_window_rows(
-    order: Order, taken: tuple[Decimal, bool, bool], settings: Settings, order_id: int | None = None
+    order: Order, taken: Taken, settings: Settings, order_id: int | None = None
 ) -> list[tuple[object, ...]]:
-    """An order's own window, while it has no active dispute and something refundable;
-    ``taken`` is what its disputes took, whether one is active and whether it had any;
-    ``order_id`` for an order just inserted (``order.id`` is not set yet)."""
-    took, active, disputed = taken
-    refundable = order.total - took
-    if active or refundable <= 0:
+    """An order's own window, while part of what is refundable is under no active dispute
+    (``taken``); ``order_id`` for an order just inserted (``order.id`` is not set yet)."""
+    undisputed = taken.undisputed(order)
+    if undisputed <= 0:
         return []
     found = order_deadlines(order, settings.policy_for(order.marketplace), settings.zone)
     # A passed window stays on show only for an order that never arrived and was never
     # disputed (views.order_view).
-    lapses = order.received is not None or disputed
-    return deadline_index.rows_for(order, None, found, refundable, lapses=lapses, order_id=order_id)
+    lapses = order.received is not None or taken.disputed
+    return deadline_index.rows_for(order, None, found, undisputed, lapses=lapses, order_id=order_id)
 
 
 def _in(column: str, values: Sequence[object]) -> str:
@@ -1515,6 +1597,8 @@ def _event(row: sqlite3.Row, currency: str) -> Event:
         credit=bool(row["credit"]),
         retracts=row["retracts"],
         evidence_id=row["evidence_id"],
+        deadline=row["deadline"],
+        due=_t(row["due"]),
     )
 
 

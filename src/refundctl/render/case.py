@@ -13,16 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from refundctl.domain import DisputeRecord, Event, EventKind, Item, Move, Reason, effective_events
 from refundctl.money import format_money
+from refundctl.policies import market_name
 from refundctl.render.fmt import clean
-
-MARKETPLACE_NAMES = {
-    "aliexpress": "AliExpress",
-    "ebay": "eBay",
-    "amazon": "Amazon",
-    "temu": "Temu",
-    "etsy": "Etsy",
-    "paypal": "PayPal",
-}
 
 # What is wrong, as the buyer would say it in one sentence.
 REASON_SENTENCES = {
@@ -62,7 +54,7 @@ EVENT_WORDS: dict[str, str] = {
 
 
 def marketplace_name(marketplace: str) -> str:
-    return MARKETPLACE_NAMES.get(marketplace, marketplace)
+    return market_name(marketplace)
 
 
 def stamp(moment: datetime, zone: tzinfo) -> str:

@@ -28,7 +28,7 @@ from refundctl.domain import (
 )
 from refundctl.errors import BadInput
 from refundctl.money import format_money
-from refundctl.policies import Binds
+from refundctl.policies import Binds, IfMissed
 from refundctl.render.case import (
     day,
     disputed_item,
@@ -276,20 +276,41 @@ class _Writer:
             return "I can send photos if you need them."
         return None
 
-    def agree_by(self) -> datetime | None:
-        """The day to name in "if we cannot agree by …": the seller's time, or a day before
-        the buyer's own deadline (so the buyer still has time to escalate)."""
+    def agree_by(self) -> tuple[datetime, bool] | None:
+        """The day to name in "if we cannot agree by …", and whether the marketplace steps in
+        by itself then: the seller's time, or a day before the buyer's own deadline (so the
+        buyer still has time to escalate), or the moment the marketplace takes over."""
         if self.d.state is State.AWAITING_SELLER:
-            due = [x.due for x in self.view.deadlines if x.name == "seller_response"]
+            due = [
+                (x.due, x.if_missed is IfMissed.PLATFORM_STEPS_IN)
+                for x in self.view.deadlines
+                if x.name == "seller_response"
+            ]
         else:
-            due = [x.due - timedelta(days=1) for x in self.view.deadlines if x.binds is Binds.BUYER]
-        future = [moment for moment in due if moment > self.now]
+            due = [
+                (x.due - timedelta(days=1), False)
+                for x in self.view.deadlines
+                if x.binds is Binds.BUYER
+            ]
+        if not due:
+            due = [
+                (x.due, True)
+                for x in self.view.deadlines
+                if x.if_missed is IfMissed.PLATFORM_STEPS_IN
+            ]
+        future = [entry for entry in due if entry[0] > self.now]
         return min(future) if future else None
 
     def next_step(self, question: str | None = None) -> str:
-        by = self.agree_by()
-        when = f" by {self.day(by)}" if by is not None else ""
-        step = f"If we cannot agree{when}, I will ask {self.market} to step in."
+        found = self.agree_by()
+        if found is None:
+            step = f"If we cannot agree, I will ask {self.market} to step in."
+        elif found[1]:
+            step = f"If we cannot agree by {self.day(found[0])}, {self.market} will step in."
+        else:
+            step = (
+                f"If we cannot agree by {self.day(found[0])}, I will ask {self.market} to step in."
+            )
         return f"{question} {step}" if question else step
 
     def last_seller_offer(self) -> Proposal | None:

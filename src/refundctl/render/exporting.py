@@ -226,6 +226,7 @@ STATUS_COLUMNS = (
     "binds",
     "action",
     "overdue",
+    "if_missed",
 )
 CHECK_COLUMNS = (
     "kind",
@@ -237,6 +238,7 @@ CHECK_COLUMNS = (
     "binds",
     "action",
     "overdue",
+    "if_missed",
 )
 
 
@@ -249,6 +251,7 @@ def _deadline_cells(deadline: Deadline | None, now: datetime) -> dict[str, Any]:
         "binds": str(deadline.binds),
         "action": deadline.action,
         "overdue": deadline.overdue(now),
+        "if_missed": str(deadline.if_missed),
     }
 
 
@@ -304,6 +307,7 @@ def check_rows(items: Iterable[CheckItem], now: datetime) -> list[dict[str, Any]
             "binds": item.binds,
             "action": item.action,
             "overdue": item.overdue(now),
+            "if_missed": item.if_missed,
         }
         for item in items
     ]

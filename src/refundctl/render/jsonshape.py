@@ -16,7 +16,7 @@ from refundctl.money import to_json
 from refundctl.timeparse import iso
 
 if TYPE_CHECKING:  # `check --json` renders without loading the domain model
-    from refundctl.deadlines import Deadline
+    from refundctl.deadlines import Deadline, Earliest
     from refundctl.domain import Event, EvidenceRecord, Order, Proposal
     from refundctl.due import CheckItem
     from refundctl.views import DisputeView, OrderView
@@ -37,8 +37,17 @@ def deadline(d: Deadline | None, now: datetime) -> JSON | None:
         "binds": str(d.binds),
         "action": d.action,
         "overdue": d.overdue(now),
+        "if_missed": str(d.if_missed),
         "rule": d.rule.as_json(),
     }
+
+
+def _earliest_at(e: Earliest | None) -> str | None:
+    return None if e is None else iso(e.at)
+
+
+def _earliest_rule(e: Earliest | None) -> JSON | None:
+    return None if e is None else e.rule.as_json()
 
 
 def dispute(view: DisputeView, now: datetime, *, detail: bool = False) -> JSON:
@@ -66,6 +75,8 @@ def dispute(view: DisputeView, now: datetime, *, detail: bool = False) -> JSON:
         "policy": view.policy.name,
         "deadline": deadline(view.next, now),
         "deadlines": [deadline(x, now) for x in view.deadlines],
+        "can_escalate_from": _earliest_at(earliest := view.can_escalate_from()),
+        "can_escalate_rule": _earliest_rule(earliest),
     }
     if detail:
         shape["description"] = record.description
@@ -116,6 +127,8 @@ def _event(e: Event) -> JSON:
         "credit": e.credit,
         "retracts": e.retracts,
         "evidence_id": e.evidence_id,
+        "deadline": e.deadline,
+        "due": _time(e.due),
     }
 
 
@@ -146,6 +159,8 @@ def order_with_deadlines(view: OrderView, now: datetime) -> JSON:
         "policy": view.policy.name,
         "deadline": deadline(view.next, now),
         "deadlines": [deadline(x, now) for x in view.deadlines],
+        "can_open_from": _earliest_at(view.can_open_from),
+        "can_open_rule": _earliest_rule(view.can_open_from),
     }
 
 
@@ -176,14 +191,16 @@ def check(items: Iterable[CheckItem], now: datetime, label: str) -> Iterator[str
     separator = "\n"
     at = now.timestamp()
     # Unpacked rather than read by attribute: this loop runs once per item of a long list.
-    for kind, dispute_id, _, order_no, marketplace, name, due_at, due, binds, action, rule in items:
+    for item in items:
+        kind, dispute_id, _, order_no, marketplace, name, due_at, due, binds, action, rule, _ = item
         yield (
             f'{separator}{{"kind": {_text(kind)}, '
             f'"id": {"null" if dispute_id is None else dispute_id}, '
             f'"order": {_text(order_no)}, "marketplace": {_text(marketplace)}, '
             f'"deadline": {{"name": {_text(name)}, "due": "{due}", '
             f'"binds": {_text(binds)}, "action": {_text(action)}, '
-            f'"overdue": {"true" if due_at <= at else "false"}, "rule": {rule}}}}}'
+            f'"overdue": {"true" if due_at <= at else "false"}, '
+            f'"if_missed": {_text(item.if_missed)}, "rule": {rule}}}}}'
         )
         separator = ",\n"
     yield "\n]}\n" if separator != "\n" else "]}\n"

@@ -77,18 +77,19 @@ def detail(policy: Policy) -> RenderableType:
     table.add_column("Rule", no_wrap=True)
     table.add_column("Time", no_wrap=True)
     table.add_column("Counts from", overflow="fold")
-    table.add_column("Binds", no_wrap=True)
+    table.add_column("Binds", no_wrap=True)  # or "earliest": the first moment to act
     table.add_column("From", no_wrap=True)
     for name in RuleName:
         resolved = resolve(policy, name)
         if resolved is None:
             table.add_row(name.value, "—", Text("no such step", style="dim"), "", "")
             continue
+        kind = RULE_KINDS[name]
         table.add_row(
             name.value,
             str(resolved.rule),
             ", else ".join(str(a) for a in resolved.anchors),
-            str(RULE_KINDS[name].binds),
+            "earliest" if kind.binds is None else str(kind.binds),
             str(resolved.origin),
         )
     return Group(head, *(Text(f) for f in facts), Text(""), table)
@@ -99,8 +100,9 @@ def policy_json(policy: Policy) -> dict[str, Any]:
     for name in RuleName:
         resolved = resolve(policy, name)
         kind = RULE_KINDS[name]
+        binds = None if kind.binds is None else str(kind.binds)
         if resolved is None:
-            rules.append({"name": name.value, "present": False, "binds": str(kind.binds)})
+            rules.append({"name": name.value, "present": False, "binds": binds})
             continue
         rule = resolved.rule
         rules.append(
@@ -111,8 +113,13 @@ def policy_json(policy: Policy) -> dict[str, Any]:
                 "upto": None if rule.upto is None else str(rule.upto),
                 "applied": str(resolved.duration),
                 "counts_from": [str(a) for a in resolved.anchors],
-                "binds": str(kind.binds),
-                "action": kind.action,
+                "sooner": None if rule.sooner is None else str(rule.sooner),
+                "binds": binds,
+                "earliest": kind.binds is None,
+                "action": kind.task.replace("{market}", policy.market)
+                if kind.binds is None
+                else resolved.action,
+                "if_missed": None if kind.binds is None else str(resolved.if_missed),
                 "origin": str(resolved.origin),
                 "assumed": resolved.assumed,
                 "source": resolved.source,

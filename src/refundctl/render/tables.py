@@ -16,10 +16,11 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from refundctl.deadlines import Deadline
+from refundctl.deadlines import Deadline, Earliest
 from refundctl.domain import DisputeRecord, Order
 from refundctl.money import format_money
 from refundctl.render.fmt import clean, short_date, tail, when
+from refundctl.render.text import deadline_to_do
 from refundctl.timeparse import humanize
 from refundctl.views import DisputeView, OrderView
 
@@ -58,12 +59,18 @@ def _who(order: Order) -> str:
     return f"{order.marketplace} · {seller}" if seller else order.marketplace
 
 
-def _deadline_cell(deadline: Deadline | None, now: datetime, zone: tzinfo) -> Text:
+def _deadline_cell(
+    deadline: Deadline | None,
+    now: datetime,
+    zone: tzinfo,
+    dispute_id: int | None = None,
+    marketplace: str = "",
+) -> Text:
     if deadline is None:
         return Text("—", style="dim")
     first = time_left(deadline, now)
     first.append(f" · {short_date(deadline.due, zone, now)}", style="dim")
-    return _lines(first, Text(deadline.action))
+    return _lines(first, Text(deadline_to_do(deadline, now, dispute_id, marketplace)))
 
 
 def _money_cell(record: DisputeRecord) -> Text:
@@ -146,7 +153,7 @@ def disputes_table(views: Sequence[DisputeView], now: datetime, zone: tzinfo) ->
             _lines(tail(order.order_no), Text(_who(order), style="dim")),
             _lines(str(record.reason), Text(str(record.dispute.state), style="bold")),
             _money_cell(record),
-            _deadline_cell(view.next, now, zone),
+            _deadline_cell(view.next, now, zone, record.id, order.marketplace),
         )
     return table
 
@@ -235,6 +242,7 @@ def order_detail(view: OrderView, zone: tzinfo, now: datetime) -> RenderableType
             ("Expected by", when(order.expected_by, zone, now)),
             ("Received", when(order.received, zone, now)),
             ("Protection ends", when(order.protection_ends, zone, now)),
+            ("Can open from", _earliest(view.can_open_from, zone, now)),
         ]
     )
     parts: list[RenderableType] = [facts]
@@ -247,7 +255,24 @@ def _policy_note(generic: bool) -> str:
     return " (no policy known: generic, assumed deadlines)" if generic else ""
 
 
-def deadlines_table(deadlines: Sequence[Deadline], now: datetime, zone: tzinfo) -> Table:
+def _earliest(earliest: Earliest | None, zone: tzinfo, now: datetime) -> Text | str:
+    """``Dec 04 09:00 (opening ... + 7 days)``, or that the moment has come."""
+    if earliest is None:
+        return ""
+    text = Text(when(earliest.at, zone, now))
+    if earliest.at <= now:
+        text.append(" (passed: you may act now)", style="green")
+    text.append(f"\n{earliest.rule.described}", style="dim")
+    return text
+
+
+def deadlines_table(
+    deadlines: Sequence[Deadline],
+    now: datetime,
+    zone: tzinfo,
+    dispute_id: int | None = None,
+    marketplace: str = "",
+) -> Table:
     table = Table(
         title="Open deadlines", title_justify="left", title_style="bold", box=box.SIMPLE_HEAD
     )
@@ -263,7 +288,7 @@ def deadlines_table(deadlines: Sequence[Deadline], now: datetime, zone: tzinfo) 
             when(deadline.due, zone, now),
             time_left(deadline, now),
             _lines(
-                Text(deadline.action),
+                Text(deadline_to_do(deadline, now, dispute_id, marketplace)),
                 Text(why, style="dim"),
                 *([Text(rule.source, style="dim")] if rule.source else []),
             ),
@@ -298,12 +323,13 @@ def dispute_detail(view: DisputeView, zone: tzinfo, now: datetime) -> Renderable
             ("Refundable", money(record.refundable)),
             ("Return tracking", clean(d.tracking)),
             ("Opened", when(d.opened_at, zone, now)),
+            ("Can escalate from", _earliest(view.can_escalate_from(), zone, now)),
             ("Description", clean(record.description)),
         ]
     )
     parts: list[RenderableType] = [facts, Text("")]
     if view.deadlines:
-        parts.append(deadlines_table(view.deadlines, now, zone))
+        parts.append(deadlines_table(view.deadlines, now, zone, record.id, order.marketplace))
     else:
         parts.append(Text("No open deadlines.", style="dim"))
     parts += [
