@@ -58,7 +58,7 @@ import zlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from pathlib import Path
 
@@ -360,7 +360,16 @@ class Builder:
                         i for i, st in enumerate(s.steps) if st.kind in (Move.OPEN, Move.COUNTER)
                     )
             case State.AWAITING_BUYER:
-                s.rule = RuleName.BUYER_RESPONSE
+                policy = policy_for(marketplace)
+                answer = resolve(policy, RuleName.BUYER_RESPONSE)
+                # Without a buyer_response (AliExpress), or with one only while an offer is on
+                # the table (PayPal), the limit from the opening is the deadline to aim.
+                fallback = (
+                    RuleName.ESCALATE_BY
+                    if self.escalates[marketplace]
+                    else RuleName.NEGOTIATION_ENDS
+                )
+                s.rule = RuleName.BUYER_RESPONSE if answer is not None else fallback
                 if rng.random() < 0.2:
                     offered = offer()
                     asked = rng.randint(offered + 1, requested) if offered < requested else offered
@@ -388,6 +397,11 @@ class Builder:
                                 gap=rng.uniform(60, 3600),
                             )
                         )
+                declined = any(st.kind in (Move.SELLER_REJECTS, Move.DECLINE) for st in s.steps)
+                if answer is not None and answer.rule.offer_only and declined:
+                    s.rule = fallback
+                if s.rule is fallback:
+                    s.anchor = 0  # counted from the opening
             case State.ESCALATED:
                 before = rng.random()
                 if before < 0.4:
@@ -515,6 +529,24 @@ class Builder:
         return [float(int(t)) for t in times]
 
 
+def _claim_on_target(
+    order: Order, dispute: domain.Dispute, reason: Reason, target: float, zone: tzinfo
+) -> Order:
+    """Where the marketplace's outer claim limit, counted from the estimated delivery, comes
+    before the story's deadline (Amazon, Etsy), it is the next deadline: move the estimate so
+    that the limit falls on the target instead (never before the payment)."""
+    policy = policy_for(order.marketplace)
+    deadline = next_deadline(dispute_deadlines(dispute, order, reason, policy, zone))
+    if deadline is None or deadline.name != RuleName.CLAIM_BY or order.expected_by is None:
+        return order
+    if deadline.rule.counts_from != "expected delivery":
+        return order
+    moved = order.expected_by + timedelta(seconds=target - deadline.due.timestamp())
+    if order.ordered is not None:
+        moved = max(moved, order.ordered)
+    return replace(order, expected_by=moved.replace(microsecond=0))
+
+
 def recorded_at(at: float, as_of: float, rng: random.Random) -> float:
     """When the buyer typed it: a little after it happened, never after "now" if it could."""
     later = at + rng.uniform(0, 6 * HOUR)
@@ -581,10 +613,14 @@ def build(out: Path, orders: int, as_of: datetime, seed: int) -> Report:
             events = _events(story, times, currency, builder.event_id)
             dispute = domain.replay(events)
             assert dispute.state is state, (index, state, dispute.state)
+            reason = Reason.NOT_RECEIVED if not_received else Reason(str(pick(rng, REASONS)))
             if (order.marketplace, story.rule) in builder.business_days:
                 policy = policy_for(order.marketplace)
                 for _ in range(2):
-                    deadline = next_deadline(dispute_deadlines(dispute, policy, zone))
+                    # The order has no dates yet: no outer claim limit counts from them.
+                    deadline = next_deadline(
+                        dispute_deadlines(dispute, order, reason, policy, zone)
+                    )
                     assert deadline is not None, (index, state)
                     shift = target - deadline.due.timestamp()
                     if abs(shift) < 60:
@@ -594,7 +630,7 @@ def build(out: Path, orders: int, as_of: datetime, seed: int) -> Report:
             builder.event_id += len(story.steps)
             report.after_as_of += times[-1] > builder.as_of
             order = builder.order_times(order, times[0], not_received)
-            reason = Reason.NOT_RECEIVED if not_received else Reason(str(pick(rng, REASONS)))
+            order = _claim_on_target(order, dispute, reason, target, zone)
             given = frozenset(
                 {
                     "marketplace",
@@ -823,12 +859,17 @@ def validate(
         for dispute_id in chosen:
             record = ledger.dispute(dispute_id, check_files=False)
             policy = policy_for(record.order.marketplace)
-            deadline = next_deadline(dispute_deadlines(record.dispute, policy, UTC))
+            deadline = next_deadline(
+                dispute_deadlines(record.dispute, record.order, record.reason, policy, UTC)
+            )
             if not record.dispute.active or deadline is None:
                 problems.append(f"dispute {dispute_id} is not active or has no deadline")
                 continue
             expected[dispute_id] = (record.dispute.state.value, iso(deadline.due))
-            offsets.append((deadline.due - as_of) / timedelta(days=1))
+            # PayPal's 180 days from payment stay open while a refund is on its way: a next
+            # deadline far past the spread that the story did not aim at.
+            if deadline.name != "claim_by" or deadline.rule.counts_from != "payment":
+                offsets.append((deadline.due - as_of) / timedelta(days=1))
     outside = sum(1 for days in offsets if not -30.5 <= days <= 90.5)
     if outside > len(offsets) * 0.01:
         problems.append(f"{outside} of {len(offsets)} next deadlines fall outside the spread")
