@@ -63,14 +63,14 @@ from decimal import Decimal
 from pathlib import Path
 
 from refundctl import domain
-from refundctl.deadlines import dispute_deadlines, next_deadline
+from refundctl.deadlines import Deadline, dispute_deadlines
 from refundctl.domain import Actor, Event, EventKind, Item, Move, OfferKind, Order, Reason, State
 from refundctl.importing import ImportedOrder
 from refundctl.ledger.connection import Settings
 from refundctl.ledger.evidence import evidence_dir
 from refundctl.ledger.store import Ledger
 from refundctl.money import from_minor, to_minor
-from refundctl.policies import Policy, RuleName, policy_for, resolve
+from refundctl.policies import Binds, Policy, RuleName, policy_for, resolve
 from refundctl.timeparse import Unit, iso, parse_when
 
 DEFAULT_AS_OF = "2026-11-26T12:00:00+00:00"
@@ -529,6 +529,14 @@ class Builder:
         return [float(int(t)) for t in times]
 
 
+def _aimed(deadlines: Sequence[Deadline]) -> Deadline | None:
+    """The deadline a story puts on its target: the earliest that binds the buyer, else the
+    earliest (the spread of due times is what the benchmark needs, whatever ranks first)."""
+    ordered = sorted(deadlines, key=lambda deadline: deadline.due)
+    buyer = [d for d in ordered if d.binds is Binds.BUYER]
+    return (buyer or ordered or [None])[0]
+
+
 def _claim_on_target(
     order: Order, dispute: domain.Dispute, reason: Reason, target: float, zone: tzinfo
 ) -> Order:
@@ -536,7 +544,7 @@ def _claim_on_target(
     before the story's deadline (Amazon, Etsy), it is the next deadline: move the estimate so
     that the limit falls on the target instead (never before the payment)."""
     policy = policy_for(order.marketplace)
-    deadline = next_deadline(dispute_deadlines(dispute, order, reason, policy, zone))
+    deadline = _aimed(dispute_deadlines(dispute, order, reason, policy, zone))
     if deadline is None or deadline.name != RuleName.CLAIM_BY or order.expected_by is None:
         return order
     if deadline.rule.counts_from != "expected delivery":
@@ -618,9 +626,7 @@ def build(out: Path, orders: int, as_of: datetime, seed: int) -> Report:
                 policy = policy_for(order.marketplace)
                 for _ in range(2):
                     # The order has no dates yet: no outer claim limit counts from them.
-                    deadline = next_deadline(
-                        dispute_deadlines(dispute, order, reason, policy, zone)
-                    )
+                    deadline = _aimed(dispute_deadlines(dispute, order, reason, policy, zone))
                     assert deadline is not None, (index, state)
                     shift = target - deadline.due.timestamp()
                     if abs(shift) < 60:
@@ -859,7 +865,7 @@ def validate(
         for dispute_id in chosen:
             record = ledger.dispute(dispute_id, check_files=False)
             policy = policy_for(record.order.marketplace)
-            deadline = next_deadline(
+            deadline = _aimed(
                 dispute_deadlines(record.dispute, record.order, record.reason, policy, UTC)
             )
             if not record.dispute.active or deadline is None:

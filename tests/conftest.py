@@ -91,6 +91,20 @@ def ledger_path(isolated: Path) -> Path:
     return isolated
 
 
+@pytest.fixture
+def empty_ledger(isolated: Path) -> Path:
+    """A ledger that exists and holds nothing yet (a read of a missing one is refused)."""
+    from datetime import UTC
+
+    from refundctl.ledger.connection import Settings
+    from refundctl.ledger.store import Ledger
+    from refundctl.policies import policy_for
+
+    with Ledger.open(isolated, Settings(zone=UTC, policy_for=policy_for), write=True):
+        pass
+    return isolated
+
+
 def row_order(conn: sqlite3.Connection, table: str) -> str:
     """How to read a table's rows in a stable order: by rowid, or by the primary key of a
     WITHOUT ROWID table (the deadline index)."""

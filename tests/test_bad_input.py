@@ -76,9 +76,9 @@ def ledger(template: Path, ledger_path: Path, tmp_path: Path, cli: Cli) -> Cli:
     return cli
 
 
-def error_line(run: Run) -> str:
+def error_line(run: Run, code: int = 2) -> str:
     """The single line a refused command prints: checks the whole contract but the wording."""
-    assert run.exit_code == 2, (run.exit_code, run.stdout, run.stderr)
+    assert run.exit_code == code, (run.exit_code, run.stdout, run.stderr)
     lines = run.stderr.splitlines()
     assert len(lines) == 1, run.stderr
     assert lines[0].startswith("error: "), run.stderr
@@ -728,41 +728,84 @@ def test_another_programs_database_is_not_taken_over(
 # -- read-only commands on a ledger that is not there yet ---------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("args", "code"),
-    [
-        pytest.param(("status",), 0, id="status"),
-        pytest.param(("status", "--json"), 0, id="status --json"),
-        pytest.param(("status", "--all", "--limit", "0"), 0, id="status --all"),
-        pytest.param(("check",), 0, id="check"),
-        pytest.param(("check", "--json"), 0, id="check --json"),
-        pytest.param(("order", "list"), 0, id="order list"),
-        pytest.param(("order", "list", "--json"), 0, id="order list --json"),
-        pytest.param(("order", "show", ORDER), 2, id="order show"),
-        pytest.param(("status", "1"), 2, id="status 1"),
-    ],
-)
-def test_reading_a_ledger_that_is_not_there_creates_nothing(
-    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], code: int
+READS = [
+    ("status",),
+    ("status", "--json"),
+    ("status", "--all", "--limit", "0"),
+    ("check",),
+    ("check", "--json"),
+    ("check", "--within", "30d", "--format", "csv"),
+    ("order", "list"),
+    ("order", "list", "--json"),
+    ("order", "show", ORDER),
+    ("status", "1"),
+    ("export",),
+    ("verify",),
+    ("draft", "1"),
+]
+
+
+@pytest.mark.parametrize("args", READS, ids=" ".join)
+def test_reading_a_ledger_that_is_not_there_is_exit_3_and_creates_nothing(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
 ) -> None:
+    # Issue 9: a mistyped ledger path once answered "Nothing is due" and exit 0, every day.
     ledger = tmp_path / "new-machine" / "ledger.db"
     monkeypatch.setenv("REFUNDCTL_DB", str(ledger))
     run = cli(*args)
-    assert run.exit_code == code, run.stderr
-    if code == 2:
-        error_line(run)
+    assert run.exit_code == 3, run.stderr
+    assert run.stdout == ""
+    line = error_line(run, 3)
+    assert f"no ledger at {ledger}" in line
+    assert "create one with 'refundctl order add'" in line
     assert not ledger.parent.exists()
 
 
-def test_status_json_on_a_new_machine_is_empty_not_an_error(
+def test_a_mistyped_ledger_path_names_the_ledger_it_may_have_meant(
+    cli: Cli, tmp_path: Path
+) -> None:
+    real = tmp_path / "refunds.db"
+    assert (
+        cli("--db", str(real), "order", "add", "X-1", "-m", "ebay", "--total", "5").exit_code == 0
+    )
+    typo = tmp_path / "refnds.db"
+    run = cli("--db", str(typo), "check")
+    assert f"no ledger at {typo} (did you mean {real}?)" in error_line(run, 3)
+    assert not typo.exists()
+
+
+def test_a_write_makes_no_folder_the_user_named(cli: Cli, tmp_path: Path) -> None:
+    ledger = tmp_path / "tpyo" / "ledger.db"
+    run = cli("--db", str(ledger), "order", "add", "X-1", "-m", "ebay", "--total", "5")
+    assert run.exit_code == 2
+    assert f"there is no folder {ledger.parent}" in error_line(run)
+    assert not ledger.parent.exists()
+
+
+def test_the_default_ledgers_folder_is_made_by_the_first_write(
     cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ledger = tmp_path / "fresh.db"
-    monkeypatch.setenv("REFUNDCTL_DB", str(ledger))
-    shape = cli("status", "--json").json()
-    assert shape["disputes"] == [] and shape["orders"] == []
-    assert cli("--db", str(ledger), "order", "list", "--json").json() == {"orders": []}
-    assert not ledger.exists()
+    monkeypatch.delenv("REFUNDCTL_DB")
+    data = tmp_path / "home" / "data" / "refundctl"
+    assert not data.exists()
+    assert cli("status").exit_code == 3  # nothing yet
+    assert cli("order", "add", "X-1", "-m", "ebay", "--total", "5").exit_code == 0
+    assert (data / "ledger.db").is_file()
+
+
+def test_a_config_file_that_refundctl_config_names_must_exist(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ledger_path: Path
+) -> None:
+    missing = tmp_path / "confg.toml"
+    monkeypatch.setenv("REFUNDCTL_CONFIG", str(missing))
+    for args in (("status",), ("order", "add", "X-1", "-m", "ebay", "--total", "5")):
+        run = cli(*args)
+        assert run.exit_code == 2
+        assert f"REFUNDCTL_CONFIG names {missing}, which does not exist" in error_line(run)
+    assert not ledger_path.exists()
+    # No variable and no default file is fine.
+    monkeypatch.delenv("REFUNDCTL_CONFIG")
+    assert cli("order", "add", "X-1", "-m", "ebay", "--total", "5").exit_code == 0
 
 
 @pytest.mark.parametrize("command", [["backup"], ["restore"], ["attach", "1"], ["order", "import"]])

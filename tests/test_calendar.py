@@ -156,7 +156,9 @@ def test_export_is_read_only(ledger: Cli, tmp_path: Path, ledger_path: Path) -> 
     assert snapshot(ledger_path) == before
 
 
-def test_an_empty_ledger_exports_an_empty_calendar(cli: Cli, tmp_path: Path) -> None:
+def test_an_empty_ledger_exports_an_empty_calendar(
+    cli: Cli, tmp_path: Path, empty_ledger: Path
+) -> None:
     assert events(ok(cli("export", "--format", "ics")).stdout) == []
     assert export(cli, tmp_path / "refunds.ics") == []
 

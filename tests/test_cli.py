@@ -692,16 +692,34 @@ def test_undo_reopens_a_dispute_closed_by_mistake(story: Cli) -> None:
 
 
 def test_check_exits_1_when_something_is_due_within_the_window(story: Cli) -> None:
-    due = sh(story, "check --within 3d")
+    # The story's order window closes Dec 5 (a deadline of the buyer's): due within 9d.
+    ok(sh(story, "order add 8109876543210987 -m aliexpress --total 23.40 --received 2026-11-20"))
+    due = sh(story, "check --within 9d")
     assert due.exit_code == 1
     assert due.stdout == (
+        "order: aliexpress …9876543210987: dispute_window in 8d 12h (Dec 05 00:00): "
+        "open a dispute by then, or lose the right to one\n"
+    )
+    quiet = sh(story, "check --within 3d")
+    assert quiet.exit_code == 0
+    assert quiet.stdout == "Nothing is due in this window.\n"
+
+
+def test_check_exits_1_only_for_what_needs_the_buyer(story: Cli) -> None:
+    # Issue 9: the seller has till Nov 29 (2d 12h): nothing for the buyer to do yet.
+    waiting = sh(story, "check --within 3d")
+    assert (waiting.exit_code, waiting.stdout) == (0, "Nothing is due in this window.\n")
+    # --all lists the other side's running deadline too, and still exits 0.
+    shown = sh(story, "check --within 3d --all")
+    assert shown.exit_code == 0
+    assert shown.stdout == (
         "dispute 1: aliexpress …1234567890123: seller_response in 2d 12h (Nov 29 00:00): "
         "the seller answers by then; after it, AliExpress steps in by itself\n"
     )
-    assert story("check").exit_code == 1  # the default window is 3d
-    quiet = sh(story, "check --within 48h")
-    assert quiet.exit_code == 0
-    assert quiet.stdout == "Nothing is due in this window.\n"
+    # Once it has passed, the buyer may act: exit 1, whatever the window.
+    late = sh(story, "--as-of 2026-11-29T01:00 check --within 1h")
+    assert late.exit_code == 1
+    assert "seller_response overdue 1h" in late.stdout
 
 
 def test_check_exits_1_for_anything_overdue_whatever_the_window(story: Cli) -> None:
@@ -720,7 +738,7 @@ def test_check_json_shape(story: Cli) -> None:
             ),
         )
     )
-    run = sh(story, "check --within 3d --json")
+    run = sh(story, "check --within 3d --all --json")
     assert run.exit_code == 1
     report = run.json()
     assert set(report) == {"as_of", "within", "items"}
@@ -733,7 +751,7 @@ def test_check_json_shape(story: Cli) -> None:
     assert check_contract(report) == 2
 
 
-def test_check_on_a_quiet_ledger_exits_0(cli: Cli) -> None:
+def test_check_on_a_quiet_ledger_exits_0(cli: Cli, empty_ledger: Path) -> None:
     run = sh(cli, "check --json")
     assert run.exit_code == 0
     assert run.json()["items"] == []
@@ -867,8 +885,9 @@ def busy(cli: Cli) -> Cli:
 
 
 def test_status_limit_says_how_many_more(busy: Cli) -> None:
+    # eBay's seller had 3 business days from Nov 22: up on Nov 25, so the buyer may act now.
     limited = ok(sh(busy, "status --limit 1")).stdout
-    assert "A-1" in limited and "E-1" not in limited and "T-1" not in limited
+    assert "E-1" in limited and "A-1" not in limited and "T-1" not in limited
     assert "… and 2 more disputes; --limit 0 shows all" in limited
     everything = ok(sh(busy, "status --limit 0")).stdout
     assert all(number in everything for number in ("A-1", "E-1", "T-1"))

@@ -165,11 +165,13 @@ def test_a_torn_journal_is_ignored_and_the_last_commit_stands(
     assert cli("order", "add", "AFTER", "-m", "ebay", "--total", "1").exit_code == 0
 
 
-def test_an_empty_file_is_a_new_ledger_to_write_and_nothing_to_read(
+def test_an_empty_file_is_a_new_ledger_to_write_and_not_one_to_read(
     cli: Cli, ledger_path: Path
 ) -> None:
     ledger_path.touch()
-    assert cli("status", "--json").json()["disputes"] == []
+    run = cli("status", "--json")
+    assert run.exit_code == 3
+    assert f"{ledger_path} is an empty file, not a ledger yet" in run.stderr
     assert ledger_path.stat().st_size == 0  # reading wrote nothing
     assert cli("order", "add", "FIRST", "-m", "ebay", "--total", "1").exit_code == 0
     assert len(cli("order", "list", "--json").json()["orders"]) == 1

@@ -284,7 +284,7 @@ def test_a_platform_request_gives_the_buyer_an_info_due() -> None:
     info = deadlines[0]
     assert info.due == at(26, 15)
     assert info.binds is Binds.BUYER
-    assert next_deadline(deadlines) == info
+    assert next_deadline(deadlines, at(24)) == info
 
 
 def test_a_buyer_message_answers_the_info_request() -> None:
@@ -547,27 +547,35 @@ def test_paypals_20_days_across_both_zones_clock_changes_end_on_the_exact_hour()
 # -- next deadline and timing warnings -----------------------------------------------------------
 
 
-def test_the_next_deadline_is_the_buyers_even_when_the_sellers_comes_first() -> None:
+def test_the_next_deadline_is_the_soonest_while_nothing_has_passed() -> None:
     deadlines = deadlines_of(Story().dispute, GENERIC, UTC)
-    assert deadlines[0].binds is Binds.SELLER
-    chosen = next_deadline(deadlines)
-    assert chosen is not None
-    assert chosen.name == "escalate_by"
+    assert _names(deadlines) == ["seller_response", "escalate_by"]
+    chosen = next_deadline(deadlines, OPENED + timedelta(days=1))
+    assert chosen is not None and chosen.name == "seller_response"
 
 
-def test_without_a_buyer_deadline_the_next_is_the_earliest() -> None:
-    deadlines = deadlines_of(Story().dispute, ALIEXPRESS, UTC)
-    assert next_deadline(deadlines) == deadlines[0]
+def test_once_the_sellers_time_is_up_it_comes_before_the_buyers_far_deadline() -> None:
+    # Issue 9: a seller 6 days overdue (you may escalate now) ranks above your 20 days.
+    deadlines = deadlines_of(Story().dispute, GENERIC, UTC)
+    chosen = next_deadline(deadlines, OPENED + timedelta(days=13))
+    assert chosen is not None and chosen.name == "seller_response"
+
+
+def test_an_overdue_deadline_of_the_buyers_comes_first_of_all() -> None:
+    story = Story().then(Move.SELLER_OFFERS, at(21), "8.00")
+    deadlines = deadlines_of(story.dispute, GENERIC, UTC)
+    chosen = next_deadline(deadlines, at(25))
+    assert chosen is not None and chosen.name == "buyer_response"
 
 
 def test_no_deadlines_no_next_deadline() -> None:
-    assert next_deadline([]) is None
+    assert next_deadline([], OPENED) is None
 
 
 def test_next_deadline_sorts_what_it_is_given() -> None:
     story = Story().then(Move.ESCALATE, at(21)).then(Move.PLATFORM_REQUESTS_INFO, at(23))
     deadlines = deadlines_of(story.dispute, GENERIC, UTC)
-    assert next_deadline(reversed(deadlines)) == _one(deadlines, "info_due")
+    assert next_deadline(reversed(deadlines), at(24)) == _one(deadlines, "info_due")
 
 
 def test_a_deadline_is_overdue_from_its_due_time() -> None:

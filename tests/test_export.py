@@ -200,14 +200,15 @@ def test_json_export_is_the_same_however_it_is_asked_for(demo: Cli, tmp_path: Pa
     assert target.read_text(encoding="utf-8") == plain
 
 
-def test_an_empty_ledger_exports_an_empty_document_and_creates_nothing(
-    cli: Cli, ledger_path: Path
+def test_an_empty_ledger_exports_an_empty_document_and_writes_nothing(
+    cli: Cli, empty_ledger: Path
 ) -> None:
+    before = snapshot(empty_ledger)
     document = ok(cli("export")).json()
     assert (document["orders"], document["disputes"]) == ([], [])
     assert ok(cli("export", "-f", "csv")).stdout == ",".join(ORDER_COLUMNS) + "\n"
     assert ok(cli("export", "-f", "jsonl", "--what", "events")).stdout == ""
-    assert not ledger_path.exists()
+    assert snapshot(empty_ledger) == before
 
 
 # -- flat tables -------------------------------------------------------------------------------

@@ -162,13 +162,14 @@ def test_disputes_sort_by_their_next_deadline() -> None:
     buyer_overdue = record(3, (Move.OPEN, NOW - h(24 * 6)), (Move.SELLER_REJECTS, NOW - h(80)))
     views = [dispute_view(r, lambda _m: GENERIC, UTC, NOW) for r in (seller_overdue, buyer_soon)]
     views.append(dispute_view(buyer_overdue, lambda _m: GENERIC, UTC, NOW))
-    # The seller-overdue dispute's next deadline is its (buyer) escalate_by, 12 days off.
+    # The seller-overdue dispute is shown by its passed seller_response (you may escalate
+    # now), not by its escalate_by 12 days off, and ranks above the buyer's deadline in 12h.
     assert [v.next.name for v in views if v.next] == [
-        "escalate_by",
+        "seller_response",
         "buyer_response",
         "buyer_response",
     ]
-    assert [v.id for v in by_urgency(views, NOW)] == [3, 2, 1]
+    assert [v.id for v in by_urgency(views, NOW)] == [3, 1, 2]
 
 
 def order_view(number: str, left: timedelta, refundable: str) -> OrderView:

@@ -74,11 +74,19 @@ def demo_ledger_path() -> Path:
 
 
 def load_config(path: Path | None = None) -> Config:
-    """Read the config file; a missing file is an empty config, a bad one is refused whole."""
+    """Read the config file; a bad one is refused whole. No default file is an empty config,
+    but a file ``REFUNDCTL_CONFIG`` names must be there: a mistyped name silently ignored
+    would have every deadline counted with rules the buyer thinks they changed."""
+    named = path is None and bool(os.environ.get("REFUNDCTL_CONFIG"))
     path = path or config_path()
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
+        if named:
+            raise BadInput(
+                f"REFUNDCTL_CONFIG names {path}, which does not exist; "
+                "create it, or unset REFUNDCTL_CONFIG to use the default config file"
+            ) from None
         return Config()
     except OSError as error:
         raise BadInput(f"cannot read config file {path}: {error.strerror}") from None

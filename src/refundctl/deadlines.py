@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
+from decimal import Decimal
 from typing import NamedTuple
 
 from refundctl.domain import ACTIVE, Dispute, Move, Order, Reason, State
@@ -516,13 +517,32 @@ def live(deadlines: Iterable[Deadline], now: datetime, *, active: bool) -> tuple
     return kept
 
 
-def next_deadline(deadlines: Iterable[Deadline]) -> Deadline | None:
-    """The earliest deadline that binds the buyer, else the earliest one."""
-    ordered = sorted(deadlines, key=lambda deadline: deadline.due)
-    for deadline in ordered:
-        if deadline.binds is Binds.BUYER:
-            return deadline
-    return ordered[0] if ordered else None
+Urgency = tuple[int, int, Decimal, datetime]
+_LAST: Urgency = (3, 0, Decimal(0), datetime.max.replace(tzinfo=UTC))
+
+
+def urgency(deadline: Deadline | None, at_stake: Decimal, now: datetime) -> Urgency:
+    """The sort key of docs/urgency.md, smaller is more urgent: an overdue deadline of the
+    buyer's, then one of the other side's (the buyer may act now), then by whole days left;
+    then the money at stake, largest first; then the due time. Nothing due sorts last."""
+    if deadline is None:
+        return _LAST
+    left = (deadline.due - now).total_seconds()
+    if left <= 0:
+        group = 0 if deadline.binds is Binds.BUYER else 1
+        return (group, 0, -at_stake, deadline.due)
+    return (2, int(left // 86400), -at_stake, deadline.due)
+
+
+def next_deadline(deadlines: Iterable[Deadline], now: datetime) -> Deadline | None:
+    """The most urgent deadline at ``now`` (``urgency``): what a dispute or an order is
+    ranked and shown by, in ``status`` as in ``check``. So a seller's passed deadline (you
+    may escalate now) comes before a deadline of yours weeks away."""
+    return min(
+        deadlines,
+        key=lambda deadline: urgency(deadline, Decimal(0), now),
+        default=None,
+    )
 
 
 BUYER_MOVES = frozenset(

@@ -36,6 +36,21 @@ class LedgerUnusable(RefundctlError):
     exit_code = 3
 
 
+class LedgerDamaged(LedgerUnusable):
+    """A ledger whose file reads, but whose rows do not make sense (a flipped byte): exit 3,
+    with what to do. ``where`` is the file, where the layer that noticed knows it."""
+
+    def __init__(self, detail: str, where: object | None = None) -> None:
+        self.detail = detail
+        self.where = where
+        name = "the ledger" if where is None else str(where)
+        super().__init__(
+            f"{name} is damaged ({detail}); nothing was written to it. Restore your last "
+            "backup with 'refundctl restore ARCHIVE --force' (the damaged file is kept aside); "
+            "'refundctl verify' shows what is wrong"
+        )
+
+
 class LedgerLocked(RefundctlError):
     """Another refundctl held the ledger past the timeout: exit 75, try again."""
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 
 from refundctl.deadlines import (
@@ -26,6 +26,7 @@ from refundctl.deadlines import (
     live,
     next_deadline,
     order_deadlines,
+    urgency,
 )
 from refundctl.domain import DisputeRecord, Order
 from refundctl.domain import at_stake as domain_at_stake
@@ -92,7 +93,7 @@ def dispute_view(
     d, order = record.dispute, record.order
     found = dispute_deadlines(d, order, record.reason, policy, zone) if stored is None else stored
     shown = live(found, now, active=d.active)
-    return DisputeView(record, policy, shown, next_deadline(shown), zone, tuple(found))
+    return DisputeView(record, policy, shown, next_deadline(shown, now), zone, tuple(found))
 
 
 def order_view(
@@ -118,24 +119,9 @@ def order_view(
         refundable,
         policy,
         deadlines,
-        next_deadline(deadlines),
+        next_deadline(deadlines, now),
         can_open_from(order, policy, zone),
     )
-
-
-Urgency = tuple[int, int, Decimal, datetime]
-_LAST: Urgency = (3, 0, Decimal(0), datetime.max.replace(tzinfo=UTC))
-
-
-def urgency(deadline: Deadline | None, at_stake: Decimal, now: datetime) -> Urgency:
-    """The sort key of docs/urgency.md: smaller is more urgent."""
-    if deadline is None:
-        return _LAST
-    left = (deadline.due - now).total_seconds()
-    if left <= 0:
-        group = 0 if deadline.binds is Binds.BUYER else 1
-        return (group, 0, -at_stake, deadline.due)
-    return (2, int(left // 86400), -at_stake, deadline.due)
 
 
 def at_stake(record: DisputeRecord) -> Decimal:
@@ -151,14 +137,29 @@ def orders_by_urgency(views: Iterable[OrderView], now: datetime) -> list[OrderVi
     return sorted(views, key=lambda v: (urgency(v.next, v.refundable, now), v.order.id))
 
 
+def needs_you(deadline: Deadline, now: datetime, horizon: datetime) -> bool:
+    """What ``check`` exits 1 for (docs/urgency.md): a deadline of the buyer's overdue or due
+    by ``horizon``, or one of the other side's that has passed (the buyer may act now)."""
+    if deadline.binds is Binds.BUYER:
+        return deadline.due <= horizon
+    return deadline.due <= now
+
+
 def check_items(
     disputes: Sequence[DisputeView],
     orders: Sequence[OrderView],
     now: datetime,
     within: timedelta,
+    *,
+    everything: bool = False,
 ) -> list[CheckItem]:
-    """Every open deadline that is overdue or due before ``now + within``, soonest first."""
+    """Every open deadline that needs the buyer by ``now + within`` (``needs_you``), most
+    urgent first; with ``everything``, the other side's still running within it too."""
     horizon = now + within
+
+    def shown(deadline: Deadline) -> bool:
+        return deadline.due <= horizon and (everything or needs_you(deadline, now, horizon))
+
     ranked = [
         (
             urgency(deadline, at_stake(view.record), now),
@@ -166,13 +167,13 @@ def check_items(
         )
         for view in disputes
         for deadline in view.deadlines
-        if deadline.due <= horizon
+        if shown(deadline)
     ]
     ranked += [
         (urgency(deadline, view.refundable, now), check_item("order", None, view.order, deadline))
         for view in orders
         for deadline in view.deadlines
-        if deadline.due <= horizon
+        if shown(deadline)
     ]
     ranked.sort(key=lambda pair: (pair[0], pair[1].dispute_id or 0, pair[1].order_id))
     return [item for _, item in ranked]

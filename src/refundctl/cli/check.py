@@ -9,10 +9,9 @@ does.
 # No `from __future__ import annotations` here: Typer reads these signatures on every run,
 # and string annotations would cost it an eval each.
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from datetime import timedelta
-from itertools import chain
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -53,10 +52,17 @@ def check(
     seller: SellerFilter = None,
     since: SinceFilter = None,
     until: UntilFilter = None,
+    everything: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Also list the other side's deadlines still running in the window."
+        ),
+    ] = False,
     format: FormatOption = None,
     as_json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
-    """Exit 1 if any deadline is overdue or due within the window (for cron), else 0."""
+    """Exit 1 if something needs you (for cron): a deadline of yours overdue or due within the
+    window, or the other side's time up; else 0."""
     e = env(ctx)
     chosen = output_format(as_json, format)
     try:
@@ -66,20 +72,38 @@ def check(
     filters = make_filters(
         e, marketplace=marketplace, states=state, seller=seller, since=since, until=until
     )
-    found = _from_stored(e, e.ledger_file(), chosen, filters, window, within_text)
+    shown = _Needs(e.now.timestamp())
+    found = _from_stored(e, e.ledger_file(), chosen, filters, window, within_text, everything)
     if found is None:
         # Stale stored deadlines, or none yet in a ledger just upgraded: the full ledger
         # stores those of an unfinished upgrade as it opens, and is then answered the same.
-        found = _from_stored(e, e.ledger(write=False), chosen, filters, window, within_text)
+        found = _from_stored(
+            e, e.ledger(write=False), chosen, filters, window, within_text, everything
+        )
     if found is None:  # computed with other policies: compute afresh, with the domain model
         from refundctl.cli.views import gather
         from refundctl.views import check_items
 
         disputes, orders = gather(e, filters=filters)
-        items = check_items(disputes, orders, e.now, window)
-        _print_check(e, chosen, items, within_text)
-        found = bool(items)
+        items = check_items(disputes, orders, e.now, window, everything=everything)
+        _print_check(e, chosen, shown.watch(items), within_text)
+        found = shown.any
     raise typer.Exit(1 if found else 0)
+
+
+class _Needs:
+    """Whether any item that went by needs the buyer: one of theirs, or the other side's
+    time up (what ``--all`` adds does not)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+        self.any = False
+
+    def watch(self, items: Iterable["CheckItem"]) -> Iterator["CheckItem"]:
+        for item in items:
+            if not self.any and (item.binds == "buyer" or item.due_at <= self.now):
+                self.any = True
+            yield item
 
 
 def _from_stored(
@@ -89,16 +113,19 @@ def _from_stored(
     filters: "Filters",
     window: timedelta,
     label: str,
+    everything: bool,
 ) -> bool | None:
-    """Print what is due from the stored deadlines and say whether anything was; None, having
-    printed nothing, when they were computed with other policies than those in effect."""
+    """Print what is due from the stored deadlines and say whether any of it needs the
+    buyer; None, having printed nothing, when they were computed with other policies than
+    those in effect."""
     with opened as ledger, ledger.snapshot():
         if not ledger.index_current:
             return None
-        due = ledger.due(e.now, e.now + window, filters)
-        first = next(due, None)  # the exit code: is anything due at all?
-        _print_check(e, chosen, due if first is None else chain((first,), due), label)
-        return first is not None
+        needs = _Needs(e.now.timestamp())
+        _print_check(
+            e, chosen, needs.watch(ledger.due(e.now, e.now + window, filters, everything)), label
+        )
+        return needs.any
 
 
 def _print_check(e: Env, chosen: OutputFormat, items: Iterable["CheckItem"], label: str) -> None:

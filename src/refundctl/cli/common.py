@@ -51,6 +51,9 @@ class Env(NamedTuple):  # not a dataclass: quicker to define (see due.Filters)
     now: datetime
     zone: tzinfo
     config: Config
+    # Neither --db nor REFUNDCTL_DB: the user data directory's ledger, whose folder a first
+    # write may create (a folder the user named must exist: a typo makes no new tree).
+    default_db: bool = False
 
     @classmethod
     def create(
@@ -71,6 +74,7 @@ class Env(NamedTuple):  # not a dataclass: quicker to define (see due.Filters)
             now=now,
             zone=zone,
             config=config,
+            default_db=db is None,
         )
 
     @property
@@ -103,10 +107,18 @@ class Env(NamedTuple):  # not a dataclass: quicker to define (see due.Filters)
         return None if text is None else self.when(text, option=option)
 
     @contextmanager
-    def ledger(self, *, write: bool, path: Path | None = None) -> Iterator[Ledger]:
+    def ledger(
+        self, *, write: bool, path: Path | None = None, missing_ok: bool = False
+    ) -> Iterator[Ledger]:
         from refundctl.ledger.store import Ledger
 
-        with Ledger.open(path or self.db, self.settings, write=write) as ledger:
+        with Ledger.open(
+            path or self.db,
+            self.settings,
+            write=write,
+            make_folder=path is not None or self.default_db,
+            missing_ok=missing_ok,
+        ) as ledger:
             yield ledger
 
     @contextmanager

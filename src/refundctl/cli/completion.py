@@ -41,7 +41,7 @@ def _from_ledger(read: Callable[[Any], list[tuple[str, str]]]) -> Callable[..., 
             if not path.exists():
                 return []
             settings = Settings(zone=UTC, policy_for=policy_for)
-            with Ledger.open(path, settings, write=False) as ledger:
+            with Ledger.open(path, settings, write=False, missing_ok=True) as ledger:
                 found = read(ledger)
         except Exception:  # a completion must never fail in the user's prompt
             return []

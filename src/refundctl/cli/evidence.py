@@ -17,7 +17,6 @@ import typer
 from refundctl.cli import app
 from refundctl.cli.common import JSON_OPTION, emit_json, env, say, warn
 from refundctl.cli.completion import complete_dispute
-from refundctl.errors import BadInput
 
 Json = Annotated[bool, JSON_OPTION]
 DisputeId = Annotated[
@@ -41,8 +40,6 @@ def verify(ctx: typer.Context, as_json: Json = False) -> None:
     from refundctl.render.verify import verify_json, verify_lines
 
     e = env(ctx)
-    if not e.db.exists():
-        raise BadInput(f"there is no ledger at {e.db}, so nothing to verify")
     with e.ledger(write=False) as ledger:
         report = ledger.verify()
     if as_json:

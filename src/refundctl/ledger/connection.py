@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Self
 
 from refundctl.due import CheckItem, Filters, basis
-from refundctl.errors import BadInput, LedgerLocked, LedgerUnusable
+from refundctl.errors import BadInput, LedgerDamaged, LedgerLocked, LedgerUnusable
 from refundctl.ledger import deadline_index
 from refundctl.ledger.health import refuse_damaged
 from refundctl.ledger.schema import MIGRATION_NAMES, MIGRATION_SET
@@ -67,19 +67,37 @@ class LedgerFile:
 
     @classmethod
     @contextmanager
-    def open(cls, path: Path, settings: Settings, *, write: bool) -> Iterator[Self]:
+    def open(
+        cls,
+        path: Path,
+        settings: Settings,
+        *,
+        write: bool,
+        make_folder: bool = False,
+        missing_ok: bool = False,
+    ) -> Iterator[Self]:
         """Open (creating and migrating as needed) the ledger at ``path``.
 
-        A read-only open of a ledger that does not exist yet (or is an empty file) gives an
-        empty in-memory one, so that ``status`` on a new machine neither fails nor leaves a file
-        behind. A write first has SQLite check the file, and refuses a damaged one.
+        A read of a ledger that does not exist (or is an empty file) is refused: answering
+        "nothing is due" from a mistyped path would be a false all-clear. Only ``missing_ok``
+        (shell completion, a dry run) reads it as an empty ledger, in memory, leaving no file.
+        A write creates the ledger, but its folder only where ``make_folder`` says (the
+        default data directory). A write first has SQLite check the file, and refuses a
+        damaged one.
         """
         with _translate_errors(path):
             if not write and _nothing_at(path):
+                if not missing_ok:
+                    raise LedgerUnusable(no_ledger_message(path))
                 conn = _empty_ledger()
                 store_path = None
             else:
-                if write:
+                if write and not path.parent.is_dir():
+                    if not make_folder or path.parent.exists():
+                        raise BadInput(
+                            f"there is no folder {path.parent} for the ledger {path.name}: "
+                            "create it first, or check --db / REFUNDCTL_DB"
+                        )
                     path.parent.mkdir(parents=True, exist_ok=True)
                 conn = _connect(path)
                 if write:
@@ -139,11 +157,17 @@ class LedgerFile:
         if self._stale():
             self.index_current = False
 
-    def due(self, now: datetime, horizon: datetime, filters: Filters | None) -> Iterator[CheckItem]:
-        """Every deadline overdue or due by ``horizon``, most urgent first, from the index.
-        Iterate it inside ``snapshot()``."""
+    def due(
+        self,
+        now: datetime,
+        horizon: datetime,
+        filters: Filters | None,
+        everything: bool = False,
+    ) -> Iterator[CheckItem]:
+        """What needs the buyer by ``horizon`` (``deadline_index.due``), most urgent first,
+        from the index. Iterate it inside ``snapshot()``."""
         assert self.index_current
-        return deadline_index.due(self.conn, now, horizon, filters)
+        return deadline_index.due(self.conn, now, horizon, filters, everything=everything)
 
 
 def lock_timeout() -> float:
@@ -158,6 +182,32 @@ def lock_timeout() -> float:
     if not 0 <= seconds <= 86400:  # also refuses nan
         raise BadInput(f"REFUNDCTL_LOCK_TIMEOUT must be a number of seconds, got {text!r}")
     return seconds
+
+
+def no_ledger_message(path: Path) -> str:
+    """Why a read found no ledger, with the ledgers it may have meant."""
+    from refundctl.config import default_ledger_path
+
+    if path.exists():
+        where = f"{path} is an empty file, not a ledger yet"
+    elif not path.parent.is_dir():
+        where = f"no ledger at {path} (there is no folder {path.parent})"
+    else:
+        where = f"no ledger at {path}"
+    near = []
+    if path.parent.is_dir():
+        import difflib
+
+        try:
+            names = [p.name for p in path.parent.iterdir() if p.suffix == ".db" and p != path]
+        except OSError:
+            names = []
+        near = [str(path.parent / n) for n in difflib.get_close_matches(path.name, names, 3, 0.6)]
+    default = default_ledger_path()
+    if default != path and default.is_file() and str(default) not in near:
+        near.append(str(default))
+    hint = f" (did you mean {' or '.join(near)}?)" if near else ""
+    return f"{where}{hint}; create one with 'refundctl order add'"
 
 
 def _nothing_at(path: Path) -> bool:
@@ -280,8 +330,14 @@ def _translate_errors(path: Path) -> Iterator[None]:
     """SQLite's own errors, in the words and exit codes of DESIGN.md."""
     try:
         yield
+    except LedgerDamaged as error:
+        if error.where is None:  # noticed by a layer that did not know the file
+            raise LedgerDamaged(error.detail, path) from None
+        raise
     except sqlite3.OperationalError as error:
         text = str(error)
+        if "Could not decode" in text:  # a text column whose bytes a flipped bit broke
+            raise LedgerDamaged(text.split(" with text ")[0], path) from None
         if "locked" in text or "busy" in text:
             raise LedgerLocked(
                 f"the ledger {path} is locked by another refundctl; try again"

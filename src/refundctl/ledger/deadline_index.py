@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from refundctl.due import CheckItem, Filters
+from refundctl.errors import LedgerDamaged
 from refundctl.ledger.schema import insert_sql
 from refundctl.timeparse import iso
 
@@ -54,7 +55,7 @@ _URGENCY = f"""
 # the same order, with plain columns for SQLite's sorter to compare (a tenth faster).
 _OVERDUE_URGENCY = "d.buyer DESC, coalesce(d.stake, 0) DESC, d.due_at"
 COLUMNS = (
-    *("due_at", "order_id", "dispute_id", "position", "is_next", "name", "buyer", "binds"),
+    *("due_at", "order_id", "dispute_id", "position", "name", "buyer", "binds"),
     *("action", "rule", "stake", "lapses", "order_no", "marketplace", "if_missed"),
     *("lapse_at", "first_lapse"),
 )
@@ -72,10 +73,8 @@ def rows_for(
 ) -> list[tuple[object, ...]]:
     """The index rows of one dispute's (or one order's) deadlines, earliest first;
     ``order_id`` stands in for ``order.id`` while an order is being inserted."""
-    from refundctl.deadlines import next_deadline
     from refundctl.policies import Binds, IfMissed
 
-    chosen = next_deadline(deadlines)
     losing = [d for d in deadlines if d.binds is Binds.BUYER and d.if_missed is IfMissed.YOU_LOSE]
     # deadlines.live: the first deadline that loses the case (deadlines come earliest first).
     first = losing[0] if losing and dispute_id else None
@@ -88,7 +87,6 @@ def rows_for(
             order.id if order_id is None else order_id,
             dispute_id or 0,
             position,
-            int(d is chosen),
             d.name,
             int(d.binds is Binds.BUYER),
             str(d.binds),
@@ -143,8 +141,8 @@ def stored(conn: sqlite3.Connection, column: str, ids: Sequence[int]) -> dict[in
         f"WHERE {column} IN ({', '.join('?' for _ in ids)}){scope} ORDER BY {column}, position",
         ids,
     ):
-        found.setdefault(key, []).append(
-            Deadline(
+        try:
+            deadline = Deadline(
                 name,
                 datetime.fromtimestamp(due_at, UTC),
                 Binds(binds),
@@ -152,7 +150,9 @@ def stored(conn: sqlite3.Connection, column: str, ids: Sequence[int]) -> dict[in
                 RuleRef.from_json(rule),
                 IfMissed(if_missed),
             )
-        )
+        except (ValueError, KeyError, TypeError, OverflowError, OSError) as error:
+            raise LedgerDamaged(f"a stored deadline does not read: {error}") from None
+        found.setdefault(key, []).append(deadline)
     return found
 
 
@@ -217,32 +217,34 @@ _JOINS = (
 
 
 def due(
-    conn: sqlite3.Connection, now: datetime, horizon: datetime, filters: Filters | None
+    conn: sqlite3.Connection,
+    now: datetime,
+    horizon: datetime,
+    filters: Filters | None,
+    *,
+    everything: bool = False,
 ) -> Iterator[CheckItem]:
-    """Every deadline overdue or due by ``horizon``, most urgent first (``views.check_items``).
+    """What needs the buyer by ``horizon``, most urgent first (``views.check_items``): every
+    deadline of theirs overdue or due by then, and every deadline of the other side that has
+    passed (they may act now); with ``everything``, the other side's still running too.
 
     An order's own window that has passed drops out once the order arrived or had a
     dispute (``lapses``), as in ``views.order_view``. The overdue ones come sorted from
     SQLite; the upcoming ones arrive in due order from the table's key and need sorting only
-    within each day, here, a day at a time.
+    within each day, here, a day at a time. A row that does not read (a flipped byte in its
+    rule) is damage, not an item.
     """
     where, params, joins = _filter_sql(filters)
     at = _seconds(now)
-    # The columns of CheckItem, in its order.
-    columns = (
-        "CASE WHEN d.dispute_id THEN 'dispute' ELSE 'order' END, nullif(d.dispute_id, 0), "
-        "d.order_id, d.order_no, d.marketplace, d.name, d.due_at, "
-        "strftime('%Y-%m-%dT%H:%M:%S+00:00', d.due_at, 'unixepoch'), d.binds, d.action, d.rule, "
-        "d.if_missed"
-    )
     tables = f"FROM deadlines d{_JOINS if joins else ''} WHERE"
     values = {"now": at, "horizon": _seconds(horizon), **params}
+    theirs = "" if everything else " AND d.buyer = 1"
     rows = conn.cursor()
     rows.row_factory = None  # plain tuples: this runs once per item of a long list
     yield from map(
-        CheckItem._make,
+        _item,
         rows.execute(
-            f"SELECT {columns} {tables} d.due_at <= :now AND d.due_at <= :horizon "
+            f"SELECT {_CHECK_COLUMNS} {tables} d.due_at <= :now AND d.due_at <= :horizon "
             f"AND d.lapses = 0{where}{_LIVE} ORDER BY {_OVERDUE_URGENCY}, d.dispute_id, "
             "d.order_id, d.position",
             values,
@@ -252,8 +254,8 @@ def due(
     end = None
     for row in rows.execute(
         # Then what the order within a day needs.
-        f"SELECT {columns}, d.stake, d.position {tables} d.due_at > :now "
-        f"AND d.due_at <= :horizon{where}{_LIVE} "
+        f"SELECT {_CHECK_COLUMNS}, d.stake, d.position {tables} d.due_at > :now "
+        f"AND d.due_at <= :horizon{theirs}{where}{_LIVE} "
         "ORDER BY d.due_at, d.order_id, d.dispute_id, d.position",
         values,
     ):
@@ -266,12 +268,46 @@ def due(
     yield from _day(day)
 
 
+# The columns of CheckItem, in its order, and whether the rule's JSON still reads.
+_CHECK_COLUMNS = (
+    "CASE WHEN d.dispute_id THEN 'dispute' ELSE 'order' END, nullif(d.dispute_id, 0), "
+    "d.order_id, d.order_no, d.marketplace, d.name, d.due_at, "
+    "strftime('%Y-%m-%dT%H:%M:%S+00:00', d.due_at, 'unixepoch'), d.binds, d.action, d.rule, "
+    "d.if_missed, json_valid(d.rule) AND d.binds IN ('buyer', 'seller', 'platform', 'payment')"
+)
+_FIELDS = len(CheckItem._fields)
+
+
+def _item(row: tuple[Any, ...]) -> CheckItem:
+    if not row[_FIELDS] or row[7] is None:
+        raise LedgerDamaged(f"the stored deadline {row[5]!r} of order {row[3]!r} does not read")
+    return CheckItem._make(row[:_FIELDS])
+
+
 def _day(rows: list[tuple[Any, ...]]) -> Iterator[CheckItem]:
     """One day's upcoming deadlines in urgency order: the money at stake, largest first,
     then the due time, then who they belong to."""
-    rows.sort(key=lambda r: (-r[12], r[6], r[1] or 0, r[2], r[13]))
+    rows.sort(key=lambda r: (-r[_FIELDS + 1], r[6], r[1] or 0, r[2], r[_FIELDS + 2]))
     for row in rows:
-        yield CheckItem._make(row[:12])
+        yield _item(row)
+
+
+# deadlines.next_deadline in SQL: each dispute's most urgent row at :now among those it shows
+# (deadlines.live) and that have not lapsed into history. Which one that is depends on now, so
+# it is chosen here rather than stored.
+_CHOSEN = f"""
+    (SELECT * FROM (
+        SELECT d.*, row_number() OVER (
+            PARTITION BY d.dispute_id ORDER BY
+            CASE WHEN d.due_at <= :now THEN 1 - d.buyer ELSE 2 END,
+            CASE WHEN d.due_at <= :now THEN 0
+                 ELSE CAST((d.due_at - :now) / 86400 AS INTEGER) END,
+            d.due_at, d.position
+        ) AS urgency_rank
+        FROM deadlines d
+        WHERE d.dispute_id > 0 AND NOT (d.lapses = 1 AND d.due_at <= :now){_LIVE}
+    ) WHERE urgency_rank = 1)
+"""
 
 
 def _dispute_scope(include_closed: bool, filters: Filters | None) -> tuple[str, dict[str, object]]:
@@ -280,61 +316,58 @@ def _dispute_scope(include_closed: bool, filters: Filters | None) -> tuple[str, 
     scope = "1" if include_closed else f"(s.state IN ({_active_sql()}) OR d.due_at > :now)"
     return (
         "FROM disputes s JOIN orders o ON o.id = s.order_id "
-        "LEFT JOIN deadlines d ON d.dispute_id = s.id AND d.is_next = 1 "
+        f"LEFT JOIN {_CHOSEN} d ON d.dispute_id = s.id "
         f"WHERE {scope}{where}",
         params,
     )
 
 
 def _walk(conn: sqlite3.Connection, kind: str, now: datetime, limit: int) -> list[int]:
-    """The ``limit`` most urgent next deadlines of disputes (``kind`` "dispute") or open
-    orders ("order"), read in urgency order from the indexes rather than sorted whole: the
-    overdue ones by the money at stake (``deadlines_next_*``), then day by day of the
-    clustered due times, each day sorted alone. What it reads grows with ``limit``, not
-    with the ledger."""
+    """The ``limit`` most urgent disputes (``kind`` "dispute") or open orders ("order"),
+    read row by row in urgency order from the indexes rather than sorted whole: the overdue
+    ones by the money at stake (``deadlines_urgent_*``), then day by day of the clustered due
+    times, each day sorted alone. A dispute's rank is that of its most urgent row, so it is
+    taken where its first row comes. What it reads grows with ``limit``, not the ledger."""
     if kind == "dispute":
-        key, index, where = "dispute_id", "deadlines_next_disputes", "d.dispute_id > 0"
+        key, index, where = "dispute_id", "deadlines_urgent_disputes", "d.dispute_id > 0"
     else:
-        key, index, where = "order_id", "deadlines_next_orders", "d.dispute_id = 0"
-    # A passed window of a received order, or a closed dispute's passed appeal window, is
-    # history: not shown.
-    overdue = " AND d.lapses = 0"
-    where += " AND d.is_next = 1"
+        key, index, where = "order_id", "deadlines_urgent_orders", "d.dispute_id = 0"
+    where += _LIVE
     at = _seconds(now)
-    found: list[int] = []
+    found: dict[int, None] = {}  # in the order found
     for buyer in (1, 0):
-        found += [
-            row[0]
-            for row in conn.execute(
-                f"SELECT d.{key} FROM deadlines d INDEXED BY {index} WHERE {where} "
-                f"AND d.buyer = ? AND d.due_at <= ?{overdue} "
-                f"ORDER BY d.stake DESC, d.due_at, d.{key} LIMIT ?",
-                (buyer, at, limit - len(found)),
-            )
-        ]
-        if len(found) >= limit:
-            return found
+        # A passed window of a received order, or a closed dispute's passed appeal window, is
+        # history: not shown.
+        for (value,) in conn.execute(
+            f"SELECT d.{key} FROM deadlines d INDEXED BY {index} WHERE {where} "
+            "AND d.buyer = :buyer AND d.due_at <= :now AND d.lapses = 0 "
+            f"ORDER BY d.stake DESC, d.due_at, d.{key}",
+            {"buyer": buyer, "now": at},
+        ):
+            found[value] = None
+            if len(found) >= limit:
+                return list(found)
     bound = at  # where the next day with rows is looked for
     while len(found) < limit:
         first = conn.execute(
-            f"SELECT min(d.due_at) FROM deadlines d WHERE {where} AND d.due_at > ? "
-            "AND d.due_at >= ?",
-            (at, bound),
+            f"SELECT min(d.due_at) FROM deadlines d WHERE {where} AND d.due_at > :now "
+            "AND d.due_at >= :bound",
+            {"now": at, "bound": bound},
         ).fetchone()[0]
         if first is None:
             break
         low = at + (first - at) // DAY * DAY  # the start of the whole day left it falls in
         bound = low + DAY
-        found += [
-            row[0]
-            for row in conn.execute(
-                f"SELECT d.{key} FROM deadlines d WHERE {where} AND d.due_at > ? "
-                f"AND d.due_at >= ? AND d.due_at < ? "
-                f"ORDER BY d.stake DESC, d.due_at, d.{key} LIMIT ?",
-                (at, low, bound, limit - len(found)),
-            )
-        ]
-    return found
+        for (value,) in conn.execute(
+            f"SELECT d.{key} FROM deadlines d WHERE {where} AND d.due_at > :now "
+            "AND d.due_at >= :low AND d.due_at < :high "
+            f"ORDER BY d.stake DESC, d.due_at, d.{key}",
+            {"now": at, "low": low, "high": bound},
+        ):
+            found[value] = None
+            if len(found) >= limit:
+                break
+    return list(found)
 
 
 def top_disputes(
@@ -378,7 +411,7 @@ def top_orders(
     how many open orders have a window on show."""
     if limit is not None and (filters is None or filters == Filters()):
         total = conn.execute(
-            "SELECT count(*) FROM deadlines d WHERE d.dispute_id = 0 AND d.is_next = 1 "
+            "SELECT count(*) FROM deadlines d WHERE d.dispute_id = 0 "
             "AND (d.lapses = 0 OR d.due_at > ?)",
             (_seconds(now),),
         ).fetchone()[0]
@@ -386,7 +419,7 @@ def top_orders(
     where, params, joins = _filter_sql(filters)
     scope = (
         f"FROM deadlines d{_JOINS if joins else ''} "
-        "WHERE d.dispute_id = 0 AND d.is_next = 1 AND (d.lapses = 0 OR d.due_at > :now)"
+        "WHERE d.dispute_id = 0 AND (d.lapses = 0 OR d.due_at > :now)"
         f"{where}"
     )
     return _sorted(conn, "d.order_id", scope, params, now, limit)

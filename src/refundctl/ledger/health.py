@@ -11,11 +11,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from refundctl.errors import LedgerUnusable
+from refundctl.errors import LedgerDamaged
 
 
 def refuse_damaged(conn: sqlite3.Connection, path: Path) -> None:
-    """Raise ``LedgerUnusable`` when SQLite finds the ledger's file damaged."""
+    """Raise ``LedgerDamaged`` when SQLite finds the ledger's file damaged."""
     try:
         rows = conn.execute("PRAGMA quick_check(3)").fetchall()
     except sqlite3.OperationalError:
@@ -27,8 +27,4 @@ def refuse_damaged(conn: sqlite3.Connection, path: Path) -> None:
     else:
         problems = [str(row[0]) for row in rows if row[0] != "ok"]
     if problems:
-        raise LedgerUnusable(
-            f"{path} is damaged ({problems[0]}); nothing was written to it. Restore your "
-            "last backup with 'refundctl restore ARCHIVE --force' (the damaged file is kept "
-            "aside); 'refundctl verify' shows what is wrong"
-        )
+        raise LedgerDamaged(problems[0], path)

@@ -217,17 +217,55 @@ def m002_create_deadline_index(db: Database) -> None:
 
 
 @migrations()
-def m003_add_entered_deadlines(db: Database) -> None:
+def m003_entered_deadlines_and_closed_orders(db: Database) -> None:
     # `refundctl due DISPUTE NAME WHEN` records the marketplace's own date for one deadline
     # as an event of kind 'due': the deadline's name, and the date (NULL: back to the rule).
     db.execute("ALTER TABLE events ADD COLUMN deadline TEXT")
     db.execute("ALTER TABLE events ADD COLUMN due TEXT")
-    # What happens when a stored deadline passes (you_lose, you_may_escalate,
-    # platform_steps_in, chase); and, on every row of a dispute, when its first deadline that
-    # loses the buyer the case falls due (NULL: it has none), with first_lapse set on that row:
-    # once it has passed, that row alone is shown (deadlines.live), read row by row. The rows
-    # are a cache: the first write after this upgrade recomputes them all (the deadline code's
-    # version is part of every basis).
-    db.execute("ALTER TABLE deadlines ADD COLUMN if_missed TEXT NOT NULL DEFAULT 'you_lose'")
-    db.execute("ALTER TABLE deadlines ADD COLUMN lapse_at INTEGER")
-    db.execute("ALTER TABLE deadlines ADD COLUMN first_lapse INTEGER NOT NULL DEFAULT 0")
+    # `order close` and `order remove`: why an order's windows no longer concern the buyer
+    # (arrived, gave-up, mistake, removed) and since when; NULL while it is open.
+    db.execute("ALTER TABLE orders ADD COLUMN closed TEXT")
+    db.execute("ALTER TABLE orders ADD COLUMN closed_at TEXT")
+    # The deadline index again, as a cache of the deadline model of this version: each row
+    # says what happens when it passes (if_missed) and, for a dispute, when its first deadline
+    # that loses the buyer the case falls due (lapse_at, on every row of the dispute; NULL when
+    # it has none), with first_lapse on that row: once it has passed, that row alone is shown.
+    # Which deadline of a dispute is the most urgent depends on "now", so no row is marked as
+    # its next any more: the queries rank every row. Its rows are computed again by the first
+    # command that opens the ledger (an empty basis, as m002 left it).
+    db.execute("DROP TABLE deadlines")
+    db.execute(
+        """
+        CREATE TABLE deadlines (
+            due_at INTEGER NOT NULL,
+            order_id INTEGER NOT NULL REFERENCES orders(id),
+            dispute_id INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            buyer INTEGER NOT NULL,
+            binds TEXT NOT NULL,
+            action TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            stake REAL NOT NULL,
+            lapses INTEGER NOT NULL,
+            order_no TEXT NOT NULL,
+            marketplace TEXT NOT NULL,
+            if_missed TEXT NOT NULL,
+            lapse_at INTEGER,
+            first_lapse INTEGER NOT NULL,
+            PRIMARY KEY (due_at, order_id, dispute_id, position)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX deadlines_dispute ON deadlines (dispute_id)")
+    db.execute("CREATE INDEX deadlines_order ON deadlines (order_id)")
+    # The most urgent overdue rows first, for `status`: its few rows without a sort.
+    db.execute(
+        "CREATE INDEX deadlines_urgent_disputes ON deadlines (buyer, stake DESC, due_at, "
+        "dispute_id) WHERE dispute_id > 0"
+    )
+    db.execute(
+        "CREATE INDEX deadlines_urgent_orders ON deadlines (buyer, stake DESC, due_at, order_id) "
+        "WHERE dispute_id = 0"
+    )
+    db.execute("UPDATE deadline_basis SET basis = ''")

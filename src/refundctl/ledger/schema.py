@@ -12,7 +12,7 @@ MIGRATION_SET = "refundctl"
 MIGRATION_NAMES = (
     "m001_create_tables",
     "m002_create_deadline_index",
-    "m003_add_entered_deadlines",
+    "m003_entered_deadlines_and_closed_orders",
 )
 
 

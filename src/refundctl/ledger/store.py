@@ -47,7 +47,7 @@ from refundctl.domain import (
     State,
 )
 from refundctl.due import Filters
-from refundctl.errors import BadInput, LedgerUnusable, ManyProblems
+from refundctl.errors import BadInput, LedgerDamaged, LedgerUnusable, ManyProblems
 from refundctl.ledger import deadline_index
 from refundctl.ledger.connection import LedgerFile, Settings, count_commit
 from refundctl.ledger.health import refuse_damaged
@@ -504,11 +504,16 @@ class Ledger(LedgerFile):
     def _order_from_row(
         self, row: sqlite3.Row, item_rows: Sequence[sqlite3.Row] | None = None
     ) -> Order:
-        currency = row["currency"]
         if item_rows is None:
             item_rows = self.conn.execute(
                 "SELECT * FROM order_items WHERE order_id = ? ORDER BY position", (row["id"],)
             ).fetchall()
+        with _decoding(f"order {row['id']}"):
+            return self._decode_order(row, item_rows)
+
+    @staticmethod
+    def _decode_order(row: sqlite3.Row, item_rows: Sequence[sqlite3.Row]) -> Order:
+        currency = row["currency"]
         items = tuple(
             Item(
                 item["name"],
@@ -1301,10 +1306,8 @@ class Ledger(LedgerFile):
         return [_event(row, currency) for row in rows]
 
     def _replay(self, dispute_id: int, currency: str) -> Dispute:
-        try:
+        with _decoding(f"dispute {dispute_id}"):
             return domain.replay(self._events(dispute_id, currency))
-        except ValueError as error:
-            raise LedgerUnusable(f"dispute {dispute_id} is damaged: {error}") from None
 
     def _record(self, dispute_id: int) -> DisputeRecord:
         # A number past SQLite's integer range cannot name a dispute (and would overflow).
@@ -1357,11 +1360,10 @@ class Ledger(LedgerFile):
                 continue
             order = orders[row["order_id"]]
             currency = order.currency
-            history = [_event(e, currency) for e in events.get(dispute_id, [])]
-            try:
+            with _decoding(f"dispute {dispute_id}"):
+                history = [_event(e, currency) for e in events.get(dispute_id, [])]
                 dispute = domain.replay(history)
-            except ValueError as error:
-                raise LedgerUnusable(f"dispute {dispute_id} is damaged: {error}") from None
+                reason = Reason(row["reason"])
             taken = sum(
                 (
                     _took(other["state"], other["agreed"], other["refunded"], currency)
@@ -1375,16 +1377,23 @@ class Ledger(LedgerFile):
                     id=dispute_id,
                     order=order,
                     item=row["item"],
-                    reason=Reason(row["reason"]),
+                    reason=reason,
                     case_ref=row["case_ref"],
                     description=row["description"],
                     dispute=dispute,
                     events=tuple(history),
-                    evidence=tuple(_evidence(e) for e in evidence.get(dispute_id, [])),
+                    evidence=self._evidence_of(dispute_id, evidence),
                     refundable=_left(order, taken, row["item"]),
                 )
             )
         return records
+
+    @staticmethod
+    def _evidence_of(
+        dispute_id: int, evidence: dict[int, list[sqlite3.Row]]
+    ) -> tuple[EvidenceRecord, ...]:
+        with _decoding(f"the evidence of dispute {dispute_id}"):
+            return tuple(_evidence(e) for e in evidence.get(dispute_id, []))
 
     def _orders_where(self, condition: str, params: Sequence[object]) -> list[Order]:
         """The orders matching a condition on ``orders``, with their items, in id order."""
@@ -1558,6 +1567,16 @@ def _order_window_rows(
     # disputed (views.order_view).
     lapses = order.received is not None or taken.disputed
     return deadline_index.rows_for(order, None, found, undisputed, lapses=lapses, order_id=order_id)
+
+
+@contextmanager
+def _decoding(what: str) -> Iterator[None]:
+    """Rows that SQLite reads but that do not make sense (a flipped byte, a stored date that
+    is no date) are damage, exit 3: not a bug of refundctl's."""
+    try:
+        yield
+    except (ValueError, KeyError, TypeError, ArithmeticError) as error:
+        raise LedgerDamaged(f"{what} does not read: {error}") from None
 
 
 def _in(column: str, values: Sequence[object]) -> str:
