@@ -46,10 +46,7 @@ def plain(
     ]
     orders = [
         v
-        for v in (
-            order_view(o.order, o.refundable, policy_for, settings.zone, now, disputed=o.disputed)
-            for o in ledger.open_orders()
-        )
+        for v in (order_view(o, policy_for, settings.zone, now) for o in ledger.open_orders())
         if v.deadlines and filters.order(v.order)
     ]
     return by_urgency(disputes, now), orders_by_urgency(orders, now)
@@ -82,15 +79,7 @@ def assert_index_agrees(path: Path, config: Config, now: datetime, filters: list
                             for r, found in every
                         ] == disputes
                         assert [
-                            order_view(
-                                o.order,
-                                o.refundable,
-                                settings.policy_for,
-                                settings.zone,
-                                moment,
-                                disputed=o.disputed,
-                                stored=found,
-                            )
+                            order_view(o, settings.policy_for, settings.zone, moment, found)
                             for o, found in ledger.ranked_orders(moment, chosen)
                         ] == orders
                     for limit in (2, 1000):
@@ -111,13 +100,11 @@ def assert_index_agrees(path: Path, config: Config, now: datetime, filters: list
                             assert from_index == view, (moment, limit, chosen)
                         for shown_order, view in zip(top.orders, orders[:limit], strict=False):
                             from_index = order_view(
-                                shown_order.order,
-                                shown_order.refundable,
+                                shown_order,
                                 settings.policy_for,
                                 settings.zone,
                                 moment,
-                                disputed=shown_order.disputed,
-                                stored=top.order_deadlines.get(shown_order.order.id, []),
+                                top.order_deadlines.get(shown_order.order.id, []),
                             )
                             assert from_index == view, (moment, limit, chosen)
                         where = (moment, limit, include_closed, chosen)

@@ -20,6 +20,12 @@ def ok(run: Run) -> Run:
     return run
 
 
+def needs_you(run: Run) -> Run:
+    """A ``check`` that found something needing the buyer: exit 1."""
+    assert run.exit_code == 1, (run.exit_code, run.stdout, run.stderr)
+    return run
+
+
 def sh(cli: Cli, line: str) -> Run:
     return cli(*shlex.split(line))
 
@@ -343,7 +349,8 @@ def test_due_enters_the_marketplaces_date_and_clear_and_undo_go_back(cli: Cli) -
     ok(sh(cli, "--as-of 2026-11-11 open AE-4 --reason damaged --full --on 2026-11-11"))
     entered = ok(sh(cli, "--as-of 2026-11-12 due 1 negotiation-ends 2026-11-30 --json")).json()
     step_in = named(entered["deadlines"], "negotiation_ends")
-    assert step_in["due"] == "2026-11-30T00:00:00+00:00"
+    # A day named for the other side's deadline is all theirs: it ends as 30 November ends.
+    assert step_in["due"] == "2026-12-01T00:00:00+00:00"
     assert step_in["rule"]["origin"] == "entered"
     assert "the rule gives 2026-11-26 00:00 UTC" in step_in["rule"]["explanation"]
     assert entered["events"][-1]["kind"] == "due"
@@ -351,18 +358,64 @@ def test_due_enters_the_marketplaces_date_and_clear_and_undo_go_back(cli: Cli) -
     cleared = ok(sh(cli, "--as-of 2026-11-12 due 1 negotiation_ends --clear --json")).json()
     assert named(cleared["deadlines"], "negotiation_ends")["rule"]["origin"] == "built-in"
     undone = ok(sh(cli, "--as-of 2026-11-12 undo 1 --json")).json()
-    assert named(undone["deadlines"], "negotiation_ends")["due"] == "2026-11-30T00:00:00+00:00"
+    assert named(undone["deadlines"], "negotiation_ends")["due"] == "2026-12-01T00:00:00+00:00"
+    window = sh(cli, "--as-of 2026-11-12 due 1 dispute_window 2026-11-30")
+    assert window.exit_code == 2
+    assert "the order's window, not a deadline of the dispute" in window.stderr
+    assert "order update ORDER_NO --protection-ends" in window.stderr
+
+
+def test_a_day_entered_for_a_deadline_of_yours_starts_it(cli: Cli) -> None:
+    ok(sh(cli, "order add PP-9 -m paypal --total 40 --ordered 2026-11-01 --received 2026-11-10"))
+    ok(sh(cli, "--as-of 2026-11-11 open PP-9 --reason damaged --full --on 2026-11-11"))
+    entered = ok(sh(cli, "--as-of 2026-11-12 due 1 escalate_by 2026-11-28 --json")).json()
+    assert named(entered["deadlines"], "escalate_by")["due"] == "2026-11-28T00:00:00+00:00"
 
 
 def test_an_entered_date_goes_stale_when_the_rules_clock_starts_again(cli: Cli) -> None:
-    ok(sh(cli, "order add EB-2 -m ebay --total 50 --ordered 2026-11-01 --received 2026-11-10"))
-    ok(sh(cli, "--as-of 2026-11-16 open EB-2 --reason damaged --amount 20 --on 2026-11-16"))
+    ok(
+        sh(
+            cli,
+            "order add AE-2 -m aliexpress --total 50 --ordered 2026-11-01 --received 2026-11-10",
+        )
+    )
+    ok(sh(cli, "--as-of 2026-11-16 open AE-2 --reason damaged --amount 20 --on 2026-11-16"))
     ok(sh(cli, "--as-of 2026-11-16T12:00 due 1 seller_response 2026-11-25"))
     shown = dispute(cli, 1, "2026-11-17")
     assert named(shown["deadlines"], "seller_response")["rule"]["origin"] == "entered"
+    # AliExpress gives the seller its 5-7 days again for each revised ask.
     ok(sh(cli, "--as-of 2026-11-18 respond 1 counter 15 --on 2026-11-18"))
     again = named(dispute(cli, 1, "2026-11-18T12:00")["deadlines"], "seller_response")
-    assert again["rule"]["origin"] == "built-in"  # the new ask's 3 business days count
+    assert again["rule"]["origin"] == "built-in"
+    assert again["due"] == "2026-11-25T00:00:00+00:00"  # 7 days from the revised ask
+
+
+def test_a_revised_ask_restarts_the_sellers_clock_only_where_the_marketplace_does(
+    cli: Cli,
+) -> None:
+    ok(sh(cli, "order add EB-2 -m ebay --total 50 --ordered 2026-11-01 --received 2026-11-10"))
+    ok(sh(cli, "--as-of 2026-11-16 open EB-2 --reason damaged --amount 20 --on 2026-11-16"))
+    first = named(dispute(cli, 1, "2026-11-17")["deadlines"], "seller_response")
+    ok(sh(cli, "--as-of 2026-11-18 respond 1 counter 15 --on 2026-11-18"))
+    # eBay's 3 business days run from the request, however often the ask is revised.
+    assert named(dispute(cli, 1, "2026-11-18T12:00")["deadlines"], "seller_response") == first
+    # Once the seller has answered, the buyer's counter starts the seller's turn again.
+    ok(sh(cli, "--as-of 2026-11-19 respond 1 seller-offers 10 --on 2026-11-19"))
+    ok(sh(cli, "--as-of 2026-11-20 respond 1 counter 14 --on 2026-11-20"))
+    turn = named(dispute(cli, 1, "2026-11-20T12:00")["deadlines"], "seller_response")
+    assert turn["rule"]["from"] == "2026-11-20T00:00:00+00:00"
+
+
+def test_a_revised_ask_must_change_the_ask(cli: Cli, ledger_path: Path) -> None:
+    from tests.conftest import snapshot
+
+    ok(sh(cli, "order add AE-3 -m aliexpress --total 50 --ordered 2026-11-01"))
+    ok(sh(cli, "open AE-3 --reason damaged --amount 20 --on 2026-11-20"))
+    before = snapshot(ledger_path)
+    refused = sh(cli, "respond 1 counter 20")
+    assert refused.exit_code == 2
+    assert "you already ask $20.00" in refused.stderr
+    assert snapshot(ledger_path) == before
 
 
 def test_due_refuses_what_is_not_an_open_deadline(cli: Cli, ledger_path: Path) -> None:
@@ -414,3 +467,121 @@ def test_etsy_warns_of_an_order_over_its_protection(cli: Cli) -> None:
     assert "Etsy covers orders up to $250.00 ($500.00 for orders placed" in opened.stderr
     ok(sh(cli, "order add ET-4 -m etsy --total 320 --ordered 2026-11-05 --received 2026-11-10"))
     assert "covers orders" not in ok(sh(cli, "open ET-4 --reason damaged --full")).stderr
+
+
+# -- what a passed deadline says, and what an assumed one never claims --------------------------
+
+
+def test_after_the_sellers_answer_amazon_ebay_and_etsy_start_no_clock_of_yours(cli: Cli) -> None:
+    for market, number in (("amazon", "A-1"), ("ebay", "E-1"), ("etsy", "T-1")):
+        ok(
+            sh(
+                cli,
+                f"order add {number} -m {market} --total 30 --ordered 2026-11-01 "
+                "--expected-by 2026-11-10 --received 2026-11-12",
+            )
+        )
+    for d, number in ((1, "A-1"), (2, "E-1"), (3, "T-1")):
+        ok(sh(cli, f"--as-of 2026-11-14 open {number} --reason damaged --full --on 2026-11-14"))
+        ok(sh(cli, f"--as-of 2026-11-15 respond {d} seller-rejects --on 2026-11-15"))
+        shown = dispute(cli, d, "2026-11-20")
+        assert "buyer_response" not in names(shown), shown["policy"]
+        # Days after a 3-day guess would have passed, nothing says the case has closed.
+        assert "likely closed" not in ok(sh(cli, f"--as-of 2026-11-20 status {d}")).stdout
+
+
+def test_an_assumed_limit_that_passed_never_says_the_case_closed(cli: Cli) -> None:
+    # A marketplace refundctl has no rules for: generic's 3 days to answer are assumed.
+    ok(sh(cli, "order add PO-1 -m shopee --total 30 --ordered 2026-11-01 --received 2026-11-05"))
+    ok(sh(cli, "--as-of 2026-11-06 open PO-1 --reason damaged --full --on 2026-11-06"))
+    ok(sh(cli, "--as-of 2026-11-07 respond 1 seller-offers 5 --on 2026-11-07"))
+    shown = dispute(cli, 1, "2026-11-12")
+    answer = named(shown["deadlines"], "buyer_response")
+    assert answer["rule"]["assumed"] is True
+    assert len(shown["deadlines"]) > 1  # the case's other deadlines stay on show
+    line = needs_you(sh(cli, "--as-of 2026-11-12 check")).stdout
+    assert "this limit is assumed" in line
+    assert "refundctl due 1 buyer_response WHEN" in line
+    assert "likely closed" not in line
+
+
+def test_a_passed_deadline_of_the_other_side_says_what_you_may_do_now(cli: Cli) -> None:
+    ok(sh(cli, "order add E-2 -m ebay --total 30 --ordered 2026-11-01 --received 2026-11-05"))
+    ok(
+        sh(
+            cli,
+            "order add AE-9 -m aliexpress --total 30 --ordered 2026-11-01 --received 2026-11-05",
+        )
+    )
+    ok(sh(cli, "--as-of 2026-11-06 open E-2 --reason damaged --full --on 2026-11-06"))
+    ok(sh(cli, "--as-of 2026-11-06 open AE-9 --reason damaged --full --on 2026-11-06"))
+    ebay = needs_you(sh(cli, "--as-of 2026-11-20 check -m ebay")).stdout
+    assert "passed: you may escalate now ('refundctl escalate 1')" in ebay
+    ali = needs_you(sh(cli, "--as-of 2026-11-20 check -m aliexpress")).stdout
+    assert (
+        "AliExpress has likely stepped in; record it with 'refundctl escalate 2 --by platform'"
+        in ali
+    )
+    ok(sh(cli, "--as-of 2026-11-20 respond 1 seller-agrees --on 2026-11-07"))
+    late = needs_you(sh(cli, "--as-of 2026-12-20 check -m ebay")).stdout
+    assert "late: chase eBay and your bank" in late
+
+
+def test_the_claim_limit_stays_only_while_you_negotiate(cli: Cli) -> None:
+    ok(sh(cli, "order add A-2 -m amazon --total 30 --ordered 2026-11-01 --expected-by 2026-11-10"))
+    ok(sh(cli, "--as-of 2026-11-14 open A-2 --reason damaged --full --on 2026-11-14"))
+    assert "claim_by" in names(dispute(cli, 1, "2026-11-15"))
+    ok(sh(cli, "--as-of 2026-11-15 respond 1 seller-agrees --return --on 2026-11-15"))
+    shown = dispute(cli, 1, "2026-11-16")
+    assert shown["state"] == "return_to_ship"
+    assert "claim_by" not in names(shown)  # the return's own deadline takes over
+
+
+def test_without_an_estimate_the_claim_limit_counts_from_shipping_and_is_assumed(cli: Cli) -> None:
+    ok(sh(cli, "order add A-3 -m amazon --total 30 --ordered 2026-11-01 --shipped 2026-11-03"))
+    ok(sh(cli, "--as-of 2026-11-14 open A-3 --reason not-received --full --on 2026-11-14"))
+    limit = named(dispute(cli, 1, "2026-11-15")["deadlines"], "claim_by")
+    assert limit["rule"]["counts_from"] == "shipping"
+    assert limit["rule"]["assumed"] is True
+    assert limit["due"].startswith("2027-02-01")  # 90 days after 3 November, sooner than EDD's
+
+
+def test_a_case_that_has_likely_closed_offers_no_escalation_date(cli: Cli) -> None:
+    ok(sh(cli, "order add PP-2 -m paypal --total 30 --ordered 2026-11-01 --received 2026-11-05"))
+    ok(sh(cli, "--as-of 2026-11-09 open PP-2 --reason damaged --full --on 2026-11-09"))
+    assert dispute(cli, 1, "2026-11-20")["can_escalate_from"] is not None
+    closed = dispute(cli, 1, "2026-12-20")  # the 20 days to escalate have passed
+    assert [d["name"] for d in closed["deadlines"]] == ["escalate_by"]
+    assert closed["can_escalate_from"] is None
+    assert "Can escalate from" not in ok(sh(cli, "--as-of 2026-12-20 status 1")).stdout
+
+
+def test_the_timeline_says_what_was_undone_and_which_date_was_entered(cli: Cli) -> None:
+    ok(
+        sh(
+            cli,
+            "order add AE-7 -m aliexpress --total 30 --ordered 2026-11-01 --received 2026-11-05",
+        )
+    )
+    ok(sh(cli, "--as-of 2026-11-06 open AE-7 --reason damaged --full --on 2026-11-06"))
+    ok(sh(cli, "--as-of 2026-11-07 due 1 negotiation_ends 2026-11-25"))
+    ok(sh(cli, "--as-of 2026-11-08 respond 1 seller-offers 10 --on 2026-11-08"))
+    ok(sh(cli, "--as-of 2026-11-08 undo 1"))
+    text = ok(sh(cli, "--as-of 2026-11-09 status 1")).stdout
+    assert "seller-offers (undone)" in text
+    assert "negotiation_ends: Nov 26 00:00" in text
+
+
+def test_a_revised_ask_reads_as_one_in_the_draft(cli: Cli) -> None:
+    ok(
+        sh(
+            cli,
+            "order add AE-8 -m aliexpress --total 30 --ordered 2026-11-01 --received 2026-11-05",
+        )
+    )
+    ok(sh(cli, "--as-of 2026-11-06 open AE-8 --reason damaged --amount 20 --on 2026-11-06"))
+    ok(sh(cli, "--as-of 2026-11-07 respond 1 counter 15 --on 2026-11-07"))
+    ok(sh(cli, "--as-of 2026-11-20 escalate 1 --on 2026-11-20"))
+    text = ok(sh(cli, "--as-of 2026-11-20 draft 1")).stdout
+    assert "I changed my ask to $15.00" in text
+    assert "declined" not in text

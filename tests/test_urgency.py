@@ -174,7 +174,8 @@ def test_disputes_sort_by_their_next_deadline() -> None:
 
 def order_view(number: str, left: timedelta, refundable: str) -> OrderView:
     d = deadline(left, name="dispute_window")
-    return OrderView(order(number, refundable), Decimal(refundable), GENERIC, (d,), d)
+    money = Decimal(refundable)
+    return OrderView(order(number, refundable), money, GENERIC, (d,), d, money)
 
 
 def test_orders_and_check_items_follow_the_same_formula() -> None:

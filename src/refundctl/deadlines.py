@@ -18,7 +18,7 @@ from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import NamedTuple
 
-from refundctl.domain import ACTIVE, Dispute, Move, Order, Reason, State
+from refundctl.domain import Dispute, Move, Order, Reason, State
 from refundctl.money import format_money
 from refundctl.policies import (
     GENERIC,
@@ -93,9 +93,20 @@ class Deadline:
     def overdue(self, now: datetime) -> bool:
         return self.due <= now
 
+    @property
+    def closes_case(self) -> bool:
+        """Passing it closes the case against the buyer. Only a published rule (built-in or
+        the buyer's config) says so: an assumed deadline warns early but never declares a
+        case lost, since the marketplace may have no such limit at all."""
+        return (
+            self.binds is Binds.BUYER
+            and self.if_missed is IfMissed.YOU_LOSE
+            and not self.rule.assumed
+        )
+
     def lapsed(self, now: datetime) -> bool:
         """A window or case of the buyer's that has closed against them."""
-        return self.binds is Binds.BUYER and self.if_missed is IfMissed.YOU_LOSE and self.due <= now
+        return self.closes_case and self.due <= now
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,47 +384,98 @@ def dispute_deadlines(
     itself at a fixed moment (AliExpress: 15 days after opening), no other-side deadline is
     shown past it. A date entered with ``refundctl due`` replaces the rule's."""
     found: list[Deadline] = []
+    starts = _dispute_anchors(d, order)
 
-    def rule(name: RuleName, anchor: Anchor, start: datetime | None) -> None:
+    def rule(name: RuleName) -> None:
+        # Counted from the rule's own anchor, which a marketplace may set (eBay's return
+        # ships within 5 business days of opening the request, not of the agreement).
         resolved = resolve(policy, name)
-        if resolved is not None and start is not None:
-            found.append(_from_rule(resolved, anchor, start, zone))
+        if resolved is None:
+            return
+        anchor = resolved.anchors[0]
+        start = starts.get(anchor)
+        if anchor is Anchor.BUYER_MOVE and not resolved.rule.restarts_on_revision:
+            start = d.seller_turn_at or start
+        if start is None:
+            return
+        deadline = _from_rule(resolved, anchor, start, zone)
+        agreed = d.agreed_at
+        if name is RuleName.RETURN_SHIP_BY and agreed is not None and deadline.due <= agreed:
+            # Counted from opening (eBay), it may have passed before the return was agreed:
+            # the marketplace then gives time from the agreement ("we put the case on hold for
+            # a few days to give you time to ship"), so it counts from that.
+            deadline = _from_rule(resolved, Anchor.AGREEMENT, agreed, zone)
+        found.append(deadline)
 
     match d.state:
         case State.AWAITING_SELLER:
-            rule(RuleName.SELLER_RESPONSE, Anchor.BUYER_MOVE, d.last_buyer_move_at)
+            rule(RuleName.SELLER_RESPONSE)
         case State.AWAITING_BUYER:
             answer = resolve(policy, RuleName.BUYER_RESPONSE)
             if answer is not None and (d.offer is not None or not answer.rule.offer_only):
-                rule(RuleName.BUYER_RESPONSE, Anchor.SELLER_MOVE, d.last_seller_move_at)
+                rule(RuleName.BUYER_RESPONSE)
         case State.ESCALATED:
-            rule(RuleName.PLATFORM_DECISION, Anchor.ESCALATION, d.escalated_at)
-            rule(RuleName.CLAIM_RESPONSE, Anchor.ESCALATION, d.escalated_at)
-            rule(RuleName.INFO_DUE, Anchor.INFO_REQUEST, d.info_requested_at)
+            rule(RuleName.PLATFORM_DECISION)
+            rule(RuleName.CLAIM_RESPONSE)
+            rule(RuleName.INFO_DUE)
         case State.RETURN_TO_SHIP:
-            rule(RuleName.RETURN_SHIP_BY, Anchor.AGREEMENT, d.agreed_at)
+            rule(RuleName.RETURN_SHIP_BY)
         case State.RETURN_IN_TRANSIT:
             if d.return_delivered_at is None:
-                rule(RuleName.RETURN_DELIVERY, Anchor.RETURN_SHIPPED, d.return_shipped_at)
+                rule(RuleName.RETURN_DELIVERY)
             else:
-                rule(RuleName.RETURN_REFUND_DUE, Anchor.RETURN_DELIVERED, d.return_delivered_at)
+                rule(RuleName.RETURN_REFUND_DUE)
         case State.REFUND_PENDING:
-            rule(RuleName.REFUND_EXPECTED, Anchor.AGREEMENT, d.agreed_at)
+            rule(RuleName.REFUND_EXPECTED)
         case State.LOST:
             # Only a platform's decision can be appealed, and only once.
             if d.rejected_by_platform and not d.appealed:
-                rule(RuleName.APPEAL_BY, Anchor.CLOSING, d.closed_at)
+                rule(RuleName.APPEAL_BY)
         case State.REFUNDED | State.WITHDRAWN | State.CANCELLED:
             pass
     if d.state in NEGOTIATING:
-        rule(RuleName.ESCALATE_BY, Anchor.OPENING, d.opened_at)
-        rule(RuleName.NEGOTIATION_ENDS, Anchor.OPENING, d.opened_at)
-    if d.state in ACTIVE and d.state is not State.ESCALATED:
-        limit = _counted_window(order, policy, RuleName.CLAIM_BY, zone, estimate=False)
+        rule(RuleName.ESCALATE_BY)
+        rule(RuleName.NEGOTIATION_ENDS)
+        # The outer claim limit stays open while the buyer talks to the seller, however long
+        # that takes; once agreed, a return or a refund has deadlines of its own.
+        limit = _claim_limit(order, policy, zone)
         if limit is not None:
             found.append(limit)
     found = _within_step_in(found)
     return sorted(_with_entered(found, d, zone), key=lambda deadline: deadline.due)
+
+
+def _dispute_anchors(d: Dispute, order: Order) -> dict[Anchor, datetime | None]:
+    """When each thing a dispute's deadline may count from happened (None: not yet)."""
+    return {
+        Anchor.OPENING: d.opened_at,
+        Anchor.BUYER_MOVE: d.last_buyer_move_at,
+        Anchor.SELLER_MOVE: d.last_seller_move_at,
+        Anchor.ESCALATION: d.escalated_at,
+        Anchor.INFO_REQUEST: d.info_requested_at,
+        Anchor.AGREEMENT: d.agreed_at,
+        Anchor.RETURN_SHIPPED: d.return_shipped_at,
+        Anchor.RETURN_DELIVERED: d.return_delivered_at,
+        Anchor.CLOSING: d.closed_at,
+        **_order_anchors(order),
+    }
+
+
+def _claim_limit(order: Order, policy: Policy, zone: tzinfo) -> Deadline | None:
+    """The marketplace's outer claim limit (``claim_by``) from its own anchors; with none of
+    them entered (no estimated delivery, no receipt), the same span from shipping, else
+    payment: sooner than the real date, which counts from a later moment, so safe for the
+    buyer, and marked assumed."""
+    found = _counted_window(order, policy, RuleName.CLAIM_BY, zone, estimate=False)
+    resolved = resolve(policy, RuleName.CLAIM_BY)
+    if found is not None or resolved is None:
+        return found
+    known = _order_anchors(order)
+    for anchor in (Anchor.SHIPPING, Anchor.PAYMENT):
+        start = known[anchor]
+        if start is not None:
+            return _from_rule(resolved, anchor, start, zone, assumed=True)
+    return None
 
 
 def _within_step_in(found: list[Deadline]) -> list[Deadline]:
@@ -438,9 +500,9 @@ def _with_entered(found: list[Deadline], d: Dispute, zone: tzinfo) -> list[Deadl
                 rule=replace(
                     deadline.rule,
                     origin="entered",
-                    described=f"entered from the marketplace's own page on "
-                    f"{_when(entered.at, zone)} (the rule gives {_when(deadline.due, zone)}: "
-                    f"{deadline.rule.described})",
+                    described=f"entered on {_when(entered.at, zone)} from the marketplace's "
+                    f"own page; the rule gives {_when(deadline.due, zone)}: "
+                    f"{deadline.rule.described}",
                 ),
             )
         result.append(deadline)
@@ -469,7 +531,7 @@ def can_escalate_from(
         if after is not None:
             published = True
             anchor = after.anchors[0]
-            start = d.opened_at if anchor is Anchor.OPENING else _order_anchors(order).get(anchor)
+            start = _dispute_anchors(d, order).get(anchor)
             if start is not None:
                 at, rule = _ref(after, anchor, start, zone)
                 answered = d.first_seller_move_at

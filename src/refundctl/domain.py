@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import assert_never
+from typing import NamedTuple, assert_never
 
 from refundctl.errors import BadInput
 from refundctl.money import format_money, parse_amount
@@ -276,6 +276,9 @@ class Dispute:
     proposals: tuple[Proposal, ...] = field(default=())
     first_seller_move_at: datetime | None = None
     entered: tuple[Entered, ...] = ()
+    # When the seller's current turn began: the opening, or the buyer's counter that answered
+    # the seller. A revised ask within the turn leaves it (``last_buyer_move_at`` moves).
+    seller_turn_at: datetime | None = None
 
     def entered_for(self, name: str) -> Entered | None:
         return next((e for e in self.entered if e.name == name), None)
@@ -319,6 +322,7 @@ def start(event: Event) -> Dispute:
         opened_at=event.at,
         last_move_at=event.at,
         last_buyer_move_at=event.at,
+        seller_turn_at=event.at,
         proposals=(Proposal(event.at, Actor.BUYER, OfferKind.REFUND, event.amount, Outcome.OPEN),),
     )
 
@@ -403,6 +407,7 @@ def fold(d: Dispute, event: Event) -> Dispute:
                 offer=None,
                 offer_kind=None,
                 last_buyer_move_at=at,
+                seller_turn_at=d.seller_turn_at if d.state is State.AWAITING_SELLER else at,
                 proposals=(*proposals, ask),
             )
         case Move.RETURN_SHIPPED:
@@ -619,6 +624,11 @@ def check(
         if amount is None:
             raise MoveRefused(f"{_label(move)} needs an AMOUNT")
         check_amount(amount, ctx.refundable, ctx.currency)
+        if move is Move.COUNTER and d.state is State.AWAITING_SELLER and amount == d.requested:
+            raise MoveRefused(
+                f"cannot {_label(move)}: you already ask "
+                f"{format_money(amount, ctx.currency)}; a revised ask names another amount"
+            )
     elif amount is not None:
         raise MoveRefused(f"{_label(move)} takes no amount (got {amount})")
     # What is agreed can never exceed what is refundable (the order's total may have been
@@ -785,6 +795,16 @@ class EvidenceRecord:
     # ledger re-read the store (one dispute in full), ``None`` elsewhere and for links.
     present: bool | None = None
     intact: bool | None = None
+
+
+class OpenOrder(NamedTuple):
+    """An order as its own window sees it: what is still refundable on it, whether it ever
+    had a dispute, and how much of it no active dispute covers (what its window protects)."""
+
+    order: Order
+    refundable: Decimal
+    disputed: bool
+    undisputed: Decimal
 
 
 @dataclass(frozen=True, slots=True)

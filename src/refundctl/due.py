@@ -49,10 +49,17 @@ class CheckItem(NamedTuple):
     def overdue(self, now: datetime) -> bool:
         return self.due <= now
 
+    @property
+    def assumed(self) -> bool:
+        """The rule behind it is refundctl's assumption, not a published value."""
+        import json
+
+        return bool(json.loads(self.rule)["assumed"])
+
 
 # Bump when the code that computes deadlines changes what it computes: stored deadlines
 # computed by an older version are then recomputed (DESIGN.md: a stored deadline is a cache).
-DEADLINE_CODE_VERSION = "2"
+DEADLINE_CODE_VERSION = "3"
 
 
 def basis(policy: Policy, zone: tzinfo) -> str:

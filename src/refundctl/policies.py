@@ -250,6 +250,10 @@ class Rule:
     waived_by_answer: bool = False
     # ``claim_after``: only for a not-received dispute.
     not_received_only: bool = False
+    # ``seller_response``: a revised ask (a counter while the seller is still to answer)
+    # starts the seller's time again (AliExpress: "within 5-7 days of each request"); else it
+    # runs from the start of the seller's turn.
+    restarts_on_revision: bool = False
 
     def for_binds(self, binds: Binds | None) -> Duration:
         """The safe end of the range: low for the buyer, high for the other side (and for an
@@ -377,7 +381,9 @@ GENERIC = Policy(
         RuleName.PROTECTION_ENDS: _d(30),
         # A not-received dispute can be opened at any time where no wait is published.
         RuleName.OPEN_AFTER: None,
-        RuleName.SELLER_RESPONSE: _d(7),
+        # A revised ask gives the seller its time again: the later date, the safe side for a
+        # deadline of the other side's.
+        RuleName.SELLER_RESPONSE: _d(7, restarts_on_revision=True),
         # Without a published wait, the buyer may escalate once the seller's time is up.
         RuleName.ESCALATE_AFTER: None,
         RuleName.CLAIM_AFTER: None,
@@ -414,7 +420,9 @@ ALIEXPRESS = Policy(
         RuleName.DISPUTE_WINDOW: _d(15),
         RuleName.PROTECTION_ENDS: _d(15, counts_from=(Anchor.EXPECTED_DELIVERY,)),
         # The seller accepts or rejects within 5–7 days of each ask; if not, AliExpress steps in.
-        RuleName.SELLER_RESPONSE: _range(5, 7, if_missed=IfMissed.PLATFORM_STEPS_IN),
+        RuleName.SELLER_RESPONSE: _range(
+            5, 7, if_missed=IfMissed.PLATFORM_STEPS_IN, restarts_on_revision=True
+        ),
         # A claim to AliExpress from 3 days after the dispute was opened.
         RuleName.ESCALATE_AFTER: _d(3, note=ALIEXPRESS_STEPS),
         # An unresolved dispute goes to AliExpress by itself 15 days after it was opened,
@@ -460,10 +468,16 @@ EBAY = Policy(
         RuleName.ESCALATE_AFTER: _d(3, BD, note=EBAY_STEP_IN),
         # A request is closed after 21 business days with nobody asking eBay to step in.
         RuleName.ESCALATE_BY: _d(21, BD, note=EBAY_NOT_RECEIVED),
+        # The seller's answer starts no clock of the buyer's: those 21 days are the limit.
+        RuleName.BUYER_RESPONSE: None,
         RuleName.PLATFORM_DECISION: _d(48, HOURS, note=EBAY_STEP_IN),
-        # "Send the item back to the seller within 5 business days of starting your request".
+        # "Send the item back to the seller within 5 business days of starting your request":
+        # counted from opening the request, not from the seller's agreement.
         RuleName.RETURN_SHIP_BY: _d(
-            5, BD, note="https://pages.ebay.com/help/buy/contextual/shipping-returns.html"
+            5,
+            BD,
+            counts_from=(Anchor.OPENING,),
+            note="https://pages.ebay.com/help/buy/contextual/shipping-returns.html",
         ),
         # Ask eBay in once tracking shows the return delivered more than 2 business days ago.
         RuleName.RETURN_REFUND_DUE: _d(2, BD, note=EBAY_STEP_IN),
@@ -495,8 +509,10 @@ AMAZON = Policy(
         # The A-to-z claim itself is the limit: 90 days after the latest estimated delivery,
         # however long the talk with the seller took.
         RuleName.CLAIM_BY: _d(90, counts_from=(Anchor.EXPECTED_DELIVERY, Anchor.RECEIPT)),
-        # So there is no other escalate_by.
+        # So there is no other escalate_by, and the seller's answer starts no clock of the
+        # buyer's (no buyer_response).
         RuleName.ESCALATE_BY: None,
+        RuleName.BUYER_RESPONSE: None,
         # Amazon's 30-day appeal window is the seller's (Seller Central); a buyer's appeal
         # has no published number, so generic's assumed one applies.
     },
@@ -576,8 +592,10 @@ ETSY = Policy(
         RuleName.CLAIM_AFTER: _d(1),
         # The case itself is the limit, 100 days after the estimated delivery.
         RuleName.CLAIM_BY: _d(100, counts_from=(Anchor.EXPECTED_DELIVERY, Anchor.RECEIPT)),
-        # So there is no other escalate_by.
+        # So there is no other escalate_by, and the seller's answer starts no clock of the
+        # buyer's (no buyer_response).
         RuleName.ESCALATE_BY: None,
+        RuleName.BUYER_RESPONSE: None,
     },
 )
 

@@ -180,6 +180,14 @@ def parse_when(text: str, *, now: datetime, zone: tzinfo) -> datetime:
     return _parse_iso(_read_any_iso(stripped), stripped, zone)
 
 
+def names_a_day(text: str) -> bool:
+    """A WHEN that names a whole day (``2026-12-10``, ``today``), not a moment in it."""
+    cleaned = text.strip().lower()
+    return (
+        cleaned in _DAY_KEYWORDS or re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", cleaned) is not None
+    )
+
+
 def _parse_iso(parsed: datetime, text: str, zone: tzinfo) -> datetime:
     """The time ``text`` was read as, checked and in UTC; a time without an offset is in
     ``zone``."""

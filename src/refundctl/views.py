@@ -28,7 +28,7 @@ from refundctl.deadlines import (
     order_deadlines,
     urgency,
 )
-from refundctl.domain import DisputeRecord, Order
+from refundctl.domain import DisputeRecord, OpenOrder, Order
 from refundctl.domain import at_stake as domain_at_stake
 from refundctl.due import CheckItem
 from refundctl.policies import GENERIC, Binds, Policy
@@ -48,10 +48,15 @@ class DisputeView:
     zone: tzinfo
     # Every deadline the rules give, before ``live`` chose what to show.
     computed: tuple[Deadline, ...]
+    # A deadline that loses the case has passed: the marketplace has likely closed it.
+    likely_closed: bool = False
 
     def can_escalate_from(self) -> Earliest | None:
         """Computed when asked: a listing does not show it, and it may need the holiday
-        tables (business days), which a listing would otherwise never load."""
+        tables (business days), which a listing would otherwise never load. Nothing once
+        the case has likely closed: there is no escalating it any more."""
+        if self.likely_closed:
+            return None
         r = self.record
         return can_escalate_from(
             r.dispute, r.order, r.reason, self.policy, self.zone, self.computed
@@ -73,6 +78,9 @@ class OrderView:
     policy: Policy
     deadlines: tuple[Deadline, ...]
     next: Deadline | None
+    # What is refundable and under no active dispute: what the order's window protects, and
+    # the money its urgency weighs (a dispute on one item has its own rows).
+    undisputed: Decimal
     can_open_from: Earliest | None = None
 
     @property
@@ -93,33 +101,33 @@ def dispute_view(
     d, order = record.dispute, record.order
     found = dispute_deadlines(d, order, record.reason, policy, zone) if stored is None else stored
     shown = live(found, now, active=d.active)
-    return DisputeView(record, policy, shown, next_deadline(shown, now), zone, tuple(found))
+    closed = d.active and any(x.lapsed(now) for x in shown)
+    return DisputeView(record, policy, shown, next_deadline(shown, now), zone, tuple(found), closed)
 
 
 def order_view(
-    order: Order,
-    refundable: Decimal,
+    standing: OpenOrder,
     policy_for: PolicyFor,
     zone: tzinfo,
     now: datetime,
-    *,
-    disputed: bool = False,
     stored: Sequence[Deadline] | None = None,
 ) -> OrderView:
     """An order's windows (``stored`` ones from the ledger's current index, or computed
     here). Once a received order's window closes it is history; an order that never arrived,
     and was never disputed, keeps its passed deadline on show: it still needs the buyer to
     record its arrival or open a dispute."""
+    order = standing.order
     policy = policy_for(order.marketplace)
-    keep_overdue = order.received is None and not disputed
+    keep_overdue = order.received is None and not standing.disputed
     found = order_deadlines(order, policy, zone) if stored is None else stored
     deadlines = tuple(d for d in found if keep_overdue or not d.overdue(now))
     return OrderView(
         order,
-        refundable,
+        standing.refundable,
         policy,
         deadlines,
         next_deadline(deadlines, now),
+        standing.undisputed,
         can_open_from(order, policy, zone),
     )
 
@@ -134,7 +142,7 @@ def by_urgency(views: Iterable[DisputeView], now: datetime) -> list[DisputeView]
 
 
 def orders_by_urgency(views: Iterable[OrderView], now: datetime) -> list[OrderView]:
-    return sorted(views, key=lambda v: (urgency(v.next, v.refundable, now), v.order.id))
+    return sorted(views, key=lambda v: (urgency(v.next, v.undisputed, now), v.order.id))
 
 
 def needs_you(deadline: Deadline, now: datetime, horizon: datetime) -> bool:
@@ -170,7 +178,7 @@ def check_items(
         if shown(deadline)
     ]
     ranked += [
-        (urgency(deadline, view.refundable, now), check_item("order", None, view.order, deadline))
+        (urgency(deadline, view.undisputed, now), check_item("order", None, view.order, deadline))
         for view in orders
         for deadline in view.deadlines
         if shown(deadline)

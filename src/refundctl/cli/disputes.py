@@ -6,6 +6,7 @@ and the dispute after the move: a line for people, the dispute object with ``--j
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -67,7 +68,11 @@ class EscalatedBy(StrEnum):
     PLATFORM = "platform"
 
 
-def _report(e: Env, result: Result, before: State | None, as_json: bool) -> None:
+def _report(
+    e: Env, result: Result, before: State | None, as_json: bool, *, entered: str | None = None
+) -> None:
+    """What a write left: the dispute in JSON, or a line on the change and the next step;
+    ``entered`` names a deadline whose date was entered or cleared, to say where it stands."""
     from refundctl.views import dispute_view
 
     for line in result.warnings:
@@ -82,6 +87,8 @@ def _report(e: Env, result: Result, before: State | None, as_json: bool) -> None
 
     if before is None:
         say(text.opened(view, e.now, e.zone))
+    elif entered is not None:
+        say(text.entered_due(view, entered, e.now, e.zone))
     else:
         say(text.moved(before, view, e.now, e.zone))
 
@@ -444,12 +451,16 @@ def undo(ctx: typer.Context, dispute: DisputeId, as_json: Json = False) -> None:
     if not as_json:
         from refundctl.render.fmt import when
 
-        if retracted.deadline is not None:
-            what = f"the date entered for {retracted.deadline}"
+        if retracted.deadline is not None and retracted.due is None:
+            say(f"Took back clearing the date entered for {retracted.deadline}.")
+        elif retracted.deadline is not None:
+            say(
+                f"Took back the date entered for {retracted.deadline} "
+                f"({when(retracted.due, e.zone, e.now)})."
+            )
         else:
-            what = f"'{retracted.kind}'"
-        say(f"Took back {what} of {when(retracted.at, e.zone, e.now)}.")
-    _report(e, result, before, as_json)
+            say(f"Took back '{retracted.kind}' of {when(retracted.at, e.zone, e.now)}.")
+    _report(e, result, before, as_json, entered=retracted.deadline)
 
 
 @app.command()
@@ -480,11 +491,25 @@ def due(
             "or --clear to go back to the rule's"
         )
     deadline = _deadline_name(name)
-    at = None if when is None else e.when(when, option="WHEN")
+    at = None if when is None else _entered_due(e, deadline, when)
     with e.ledger(write=True) as ledger:
         before = ledger.dispute(dispute, check_files=False).dispute.state
         result = ledger.enter_due(dispute, deadline, at, e.now)
-    _report(e, result, before, as_json)
+    _report(e, result, before, as_json, entered=deadline)
+
+
+def _entered_due(e: Env, name: str, when: str) -> datetime:
+    """The moment an entered date stands for. A bare day is its first moment for a deadline
+    of yours (the safe side), and its end for the other side's: a seller "by 10 December" has
+    all of that day, so no escalation is suggested before it is over."""
+    from refundctl.policies import RULE_KINDS, Binds, RuleName
+    from refundctl.timeparse import names_a_day, start_of_day
+
+    at = e.when(when, option="WHEN")
+    if RULE_KINDS[RuleName(name)].binds is Binds.BUYER or not names_a_day(when):
+        return at
+    day = at.astimezone(e.zone).date() + timedelta(days=1)
+    return start_of_day(day, e.zone).astimezone(UTC)
 
 
 def _deadline_name(text: str) -> str:
@@ -492,7 +517,14 @@ def _deadline_name(text: str) -> str:
     from refundctl.policies import EARLIEST_RULES, RuleName
 
     wanted = text.strip().lower().replace("-", "_").replace(" ", "_")
-    names = [n.value for n in RuleName if n not in EARLIEST_RULES]
+    # An order's own windows are entered on the order ('order update --protection-ends').
+    windows = {RuleName.DISPUTE_WINDOW, RuleName.PROTECTION_ENDS}
+    names = [n.value for n in RuleName if n not in EARLIEST_RULES and n not in windows]
+    if wanted in windows:
+        raise BadInput(
+            f"{wanted} is the order's window, not a deadline of the dispute; enter the "
+            "marketplace's date with 'refundctl order update ORDER_NO --protection-ends WHEN'"
+        )
     if wanted not in names:
         raise BadInput(f"unknown deadline {text!r}; deadlines: {', '.join(names)}")
     return wanted

@@ -290,9 +290,7 @@ def _print_order(ctx: typer.Context, order: Order, as_json: bool, line: str | No
     e = env(ctx)
     with e.ledger(write=False) as ledger:
         standing = ledger.standing(order)
-    view = order_view(
-        order, standing.refundable, e.settings.policy_for, e.zone, e.now, disputed=standing.disputed
-    )
+    view = order_view(standing, e.settings.policy_for, e.zone, e.now)
     if standing.undisputed <= 0:
         # A dispute covers all of it: its deadlines are the ones that count, not the window.
         view = replace(view, deadlines=(), next=None)

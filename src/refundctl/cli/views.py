@@ -50,11 +50,10 @@ def gather(
         open_orders = ledger.open_orders()
     policy_for = e.settings.policy_for
     disputes = [dispute_view(r, policy_for, e.zone, e.now) for r in records]
-    disputes = [v for v in disputes if v.record.dispute.active or v.deadlines]
-    orders = [
-        order_view(o.order, o.refundable, policy_for, e.zone, e.now, disputed=o.disputed)
-        for o in open_orders
-    ]
+    if not include_closed:
+        # A closed dispute stays on show while a deadline of it is open (an appeal window).
+        disputes = [v for v in disputes if v.record.dispute.active or v.deadlines]
+    orders = [order_view(o, policy_for, e.zone, e.now) for o in open_orders]
     orders = [v for v in orders if v.deadlines]
     if filters is not None:
         disputes = [v for v in disputes if filters.dispute(v)]
@@ -127,15 +126,7 @@ def _status_json(e: Env, include_closed: bool, filters: Filters) -> None:
                         )
                     ),
                     (
-                        order_view(
-                            o.order,
-                            o.refundable,
-                            policy_for,
-                            zone,
-                            now,
-                            disputed=o.disputed,
-                            stored=stored,
-                        )
+                        order_view(o, policy_for, zone, now, stored)
                         for o, stored in ledger.ranked_orders(now, filters)
                     ),
                     now,
@@ -168,15 +159,7 @@ def _most_urgent(e: Env, limit: int, include_closed: bool, filters: Filters) -> 
             for r in top.records
         ]
         order_views = [
-            order_view(
-                o.order,
-                o.refundable,
-                policy_for,
-                e.zone,
-                e.now,
-                disputed=o.disputed,
-                stored=top.order_deadlines.get(o.order.id, []),
-            )
+            order_view(o, policy_for, e.zone, e.now, top.order_deadlines.get(o.order.id, []))
             for o in top.orders
         ]
         more = top.disputes - len(disputes), top.open_orders - len(order_views)

@@ -73,9 +73,9 @@ def rows_for(
 ) -> list[tuple[object, ...]]:
     """The index rows of one dispute's (or one order's) deadlines, earliest first;
     ``order_id`` stands in for ``order.id`` while an order is being inserted."""
-    from refundctl.policies import Binds, IfMissed
+    from refundctl.policies import Binds
 
-    losing = [d for d in deadlines if d.binds is Binds.BUYER and d.if_missed is IfMissed.YOU_LOSE]
+    losing = [d for d in deadlines if d.closes_case]
     # deadlines.live: the first deadline that loses the case (deadlines come earliest first).
     first = losing[0] if losing and dispute_id else None
     lapse_at = None if first is None else int(first.due.timestamp())

@@ -42,6 +42,7 @@ from refundctl.domain import (
     Move,
     MoveContext,
     OfferKind,
+    OpenOrder,
     Order,
     Reason,
     State,
@@ -95,16 +96,6 @@ class Result:
     warnings: tuple[str, ...] = ()
 
 
-class OpenOrder(NamedTuple):
-    """An order whose own window is on show: what is still refundable on it, whether it ever
-    had a dispute, and how much of it no active dispute covers (what its window protects)."""
-
-    order: Order
-    refundable: Decimal
-    disputed: bool
-    undisputed: Decimal
-
-
 class Taken(NamedTuple):
     """What an order's disputes hold of it, from the state the ledger keeps beside each."""
 
@@ -119,6 +110,9 @@ class Taken(NamedTuple):
     def undisputed(self, order: Order) -> Decimal:
         """What is refundable and under no active dispute: what the order's window is for."""
         return Decimal(0) if self.whole else max(self.left(order) - self.covered, Decimal(0))
+
+    def open_order(self, order: Order) -> OpenOrder:
+        return OpenOrder(order, self.left(order), self.disputed, self.undisputed(order))
 
 
 NOTHING_TAKEN = Taken(Decimal(0), False, Decimal(0), False)
@@ -394,7 +388,7 @@ class Ledger(LedgerFile):
         active dispute covers (its window is shown while that is more than nothing)."""
         with self._read():
             taken = self._taken(order)
-        return OpenOrder(order, taken.left(order), taken.disputed, taken.undisputed(order))
+        return taken.open_order(order)
 
     def open_orders(self) -> list[OpenOrder]:
         """Orders with something refundable that no active dispute covers: a whole-order
@@ -410,9 +404,7 @@ class Ledger(LedgerFile):
                 order = self._order_from_row(row)
                 taken = self._taken(order)
                 if taken.undisputed(order) > 0:
-                    found.append(
-                        OpenOrder(order, taken.left(order), taken.disputed, taken.undisputed(order))
-                    )
+                    found.append(taken.open_order(order))
             return found
 
     def _refuse_money_change(self, old: Order, changes: dict[str, Any]) -> None:
@@ -1094,14 +1086,7 @@ class Ledger(LedgerFile):
     def _open_orders(self, ids: Sequence[int]) -> list[OpenOrder]:
         """These orders, in this order, as ``open_orders`` gives them."""
         found = {o.id: o for o in self._orders_where(_in("id", ids), ids)} if ids else {}
-        shown = []
-        for order_id in ids:
-            order = found[order_id]
-            taken = self._taken(order)
-            shown.append(
-                OpenOrder(order, taken.left(order), taken.disputed, taken.undisputed(order))
-            )
-        return shown
+        return [self._taken(found[order_id]).open_order(found[order_id]) for order_id in ids]
 
     def _resolve_item(self, order: Order, name: str | None) -> str | None:
         if name is None:

@@ -362,6 +362,9 @@ def _timeline(record: DisputeRecord, zone: tzinfo) -> list[str]:
             notes.append(md(e.note))
         if e.tracking:
             notes.append(f"tracking {md(e.tracking)}")
+        if e.deadline is not None:
+            given = "back to the rule's" if e.due is None else stamp(e.due, zone)
+            notes.append(f"{md(e.deadline)}: {given}")
         if e.move is Move.REFUNDED and e.credit:
             notes.append("as store credit")
         if e.id in retracted:

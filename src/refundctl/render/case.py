@@ -11,7 +11,16 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
-from refundctl.domain import DisputeRecord, Event, EventKind, Item, Move, Reason, effective_events
+from refundctl.domain import (
+    Actor,
+    DisputeRecord,
+    Event,
+    EventKind,
+    Item,
+    Move,
+    Reason,
+    effective_events,
+)
 from refundctl.money import format_money
 from refundctl.policies import market_name
 from refundctl.render.fmt import clean
@@ -50,6 +59,7 @@ EVENT_WORDS: dict[str, str] = {
     EventKind.MESSAGE: "sent a message",
     EventKind.EVIDENCE: "attached evidence",
     EventKind.RETRACT: "took back an entry",
+    EventKind.DUE: "entered the marketplace's date for a deadline",
 }
 
 
@@ -104,6 +114,8 @@ def what_happened(record: DisputeRecord) -> list[tuple[Event, str]]:
     """The moves that still count, oldest first, each with a sentence for a reader."""
     currency = record.order.currency
     lines = []
+    # The seller's latest move since the buyer's latest ask: what a counter answers.
+    answer: Move | None = None
     for event in effective_events(record.events):
         move = event.move
         if move is None:
@@ -115,8 +127,12 @@ def what_happened(record: DisputeRecord) -> list[tuple[Event, str]]:
                 text = f"I asked the seller for a refund of {amount}"
             case Move.SELLER_OFFERS:
                 text = f"the seller offered {amount}"
-            case Move.COUNTER:
+            case Move.COUNTER if answer is None:
+                text = f"I changed my ask to {amount}"
+            case Move.COUNTER if answer is Move.SELLER_OFFERS:
                 text = f"I declined and asked for {amount}"
+            case Move.COUNTER:
+                text = f"I asked for {amount} instead"
             case Move.PLATFORM_AWARDS:
                 text = f"the marketplace awarded {amount}"
             case Move.REFUNDED:
@@ -126,6 +142,10 @@ def what_happened(record: DisputeRecord) -> list[tuple[Event, str]]:
         if event.tracking:
             text += f" (tracking {clean(event.tracking)})"
         lines.append((event, text))
+        if move in {Move.OPEN, Move.COUNTER}:
+            answer = None
+        elif event.actor is Actor.SELLER:
+            answer = move
     return lines
 
 

@@ -156,6 +156,7 @@ def order_with_deadlines(view: OrderView, now: datetime) -> JSON:
     return {
         **order(view.order),
         "refundable": to_json(view.refundable),
+        "undisputed": to_json(view.undisputed),
         "policy": view.policy.name,
         "deadline": deadline(view.next, now),
         "deadlines": [deadline(x, now) for x in view.deadlines],

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from refundctl.deadlines import Deadline, Earliest
-from refundctl.domain import DisputeRecord, Order
+from refundctl.domain import DisputeRecord, EventKind, Order
 from refundctl.money import format_money
 from refundctl.render.fmt import clean, short_date, tail, when
 from refundctl.render.text import deadline_to_do
@@ -408,18 +408,26 @@ def _timeline(record: DisputeRecord, zone: tzinfo, now: datetime) -> RenderableT
     table.add_column("Note", overflow="fold")
     retracted = {e.retracts for e in record.events if e.retracts is not None}
     evidence_names = {e.id: e.name for e in record.evidence}
-    for e in record.events:
-        what = Text(e.kind)
+    at = {e.id: e.at for e in record.events}
+    # In the order things happened (a move recorded late with --on sits where it belongs).
+    for e in sorted(record.events, key=lambda e: (e.at, e.id)):
+        # Each entry by the command that made it: the words the buyer typed.
+        what = Text("undo" if e.kind == EventKind.RETRACT else e.kind.replace("_", "-"))
         if e.id in retracted:
             what.stylize("strike dim")
+            what.append(" (undone)")  # in words too: strike-through is lost without colour
         note = clean(e.note)
         if e.retracts is not None:
-            note = f"took back event {e.retracts}"
+            undone = at.get(e.retracts)
+            note = "undid the entry" + ("" if undone is None else f" of {when(undone, zone, now)}")
         if e.evidence_id is not None:
             name = clean(evidence_names.get(e.evidence_id, ""))
             note = f"{name}: {note}" if note else name
         if e.tracking:
             note = f"{note} tracking {clean(e.tracking)}".strip()
+        if e.deadline is not None:
+            given = "back to the rule's date" if e.due is None else when(e.due, zone, now)
+            note = f"{note} {e.deadline}: {given}".strip()
         table.add_row(
             when(e.at, zone, now),
             str(e.actor),

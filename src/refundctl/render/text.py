@@ -20,23 +20,48 @@ if TYPE_CHECKING:  # `check` prints its lines without loading the domain model
 def to_do(
     action: str,
     *,
+    name: str,
     binds: str,
     if_missed: str,
+    assumed: bool,
     due: datetime,
     now: datetime,
     dispute_id: int | None,
     marketplace: str,
 ) -> str:
-    """What a deadline asks of the buyer now. Once a deadline whose passing closes a case has
-    passed, the case is likely closed at the marketplace: say so, and how to record it."""
-    if dispute_id is None or binds != "buyer" or if_missed != "you_lose" or due > now:
+    """What a deadline asks of the buyer now. Before it passes, its action; once passed, what
+    its passing means and the command that records or follows it: a case the marketplace has
+    likely closed, the marketplace stepping in by itself, an escalation the buyer may make,
+    someone to chase. An assumed limit closes nothing for sure: say where the real date is."""
+    if due > now or dispute_id is None:
         return action
-    from refundctl.policies import market_name
+    from refundctl.policies import RULE_KINDS, RuleName, market_name
 
-    return (
-        f"missed: {market_name(marketplace)} has likely closed the case; "
-        f"if so, record it with 'refundctl resolve {dispute_id} --lost'"
-    )
+    market = market_name(marketplace)
+    kind = RULE_KINDS[RuleName(name)]
+    match if_missed:
+        case "you_lose" if binds == "buyer" and assumed:
+            return (
+                f"passed, but this limit is assumed: if {market} still lets you act, do it now "
+                f"and enter its own date with 'refundctl due {dispute_id} {name} WHEN'"
+            )
+        case "you_lose" if binds == "buyer":
+            return (
+                f"missed: {market} has likely closed the case; "
+                f"if so, record it with 'refundctl resolve {dispute_id} --lost'"
+            )
+        case "you_may_escalate":
+            return f"passed: you may escalate now ('refundctl escalate {dispute_id}')"
+        case "platform_steps_in" if name == RuleName.CLAIM_RESPONSE:
+            return f"passed: {kind.steps_in.replace('{market}', market)}"
+        case "platform_steps_in":
+            return (
+                f"passed: {market} has likely stepped in; "
+                f"record it with 'refundctl escalate {dispute_id} --by platform'"
+            )
+        case "chase":
+            return f"late: chase {kind.whom.replace('{market}', market)}"
+    return action
 
 
 def deadline_to_do(
@@ -44,8 +69,10 @@ def deadline_to_do(
 ) -> str:
     return to_do(
         deadline.action,
+        name=deadline.name,
         binds=str(deadline.binds),
         if_missed=str(deadline.if_missed),
+        assumed=deadline.rule.assumed,
         due=deadline.due,
         now=now,
         dispute_id=dispute_id,
@@ -98,6 +125,21 @@ def moved(before: State, view: DisputeView, now: datetime, zone: tzinfo) -> str:
     )
 
 
+def entered_due(view: DisputeView, name: str, now: datetime, zone: tzinfo) -> str:
+    """Where a deadline stands once its date was entered or cleared: the date that counts
+    now and where it comes from."""
+    found = next((x for x in view.computed if x.name == name), None)
+    if found is None:
+        where = f"{name} is no longer an open deadline of dispute {view.id}"
+    elif found.rule.origin == "entered":
+        where = f"{name}: {when(found.due, zone, now)}, {found.rule.described}"
+    else:
+        where = f"{name}: {when(found.due, zone, now)}, by the rule ({found.rule.described})"
+    return f"Dispute {view.id}: {where}.\n" + next_step(
+        view.next, now, zone, view.id, view.record.order.marketplace
+    )
+
+
 def check_lines(items: Iterable[CheckItem], now: datetime, zone: tzinfo) -> Iterator[str]:
     """One line per deadline, for a terminal or a cron mail; plain text, as the items come."""
     empty = True
@@ -110,8 +152,10 @@ def check_lines(items: Iterable[CheckItem], now: datetime, zone: tzinfo) -> Iter
         who = f"dispute {item.dispute_id}" if item.dispute_id is not None else "order"
         action = to_do(
             item.action,
+            name=item.name,
             binds=item.binds,
             if_missed=item.if_missed,
+            assumed=item.assumed,
             due=item.due,
             now=now,
             dispute_id=item.dispute_id,
