@@ -122,7 +122,7 @@ def test_adding_a_received_order_starts_its_dispute_window(cli: Cli) -> None:
         )
     )
     assert run.stdout == (
-        f"Added order {ORDER} (aliexpress). Next: dispute_window in 8d 12h (Dec 05 00:00): "
+        f"Added order {ORDER} (aliexpress). Next: dispute window in 8d 12h (end of Dec 04): "
         "open a dispute by then, or lose the right to one.\n"
     )
     shown = ok(sh(cli, f"order show {ORDER} --json")).json()
@@ -187,7 +187,7 @@ def test_order_update_changes_only_what_is_given(cli: Cli) -> None:
 def test_order_receive_records_the_day_it_arrived(cli: Cli) -> None:
     add_order(cli, f"{ORDER} --ordered 2026-11-01", market="aliexpress", total="45.90")
     run = ok(sh(cli, f"order receive {ORDER} --on 2026-11-20"))
-    assert run.stdout.startswith(f"Order {ORDER} received. Next: dispute_window in 8d 12h")
+    assert run.stdout.startswith(f"Order {ORDER} received. Next: dispute window in 8d 12h")
     received = ok(sh(cli, f"order receive {ORDER} --on yesterday --json")).json()
     assert received["received"] == "2026-11-25T00:00:00+00:00"
 
@@ -258,7 +258,7 @@ def test_open_prints_the_dispute_number_and_the_next_step(cli: Cli) -> None:
     run = ok(sh(cli, (f"open {ORDER} --reason missing-parts --amount 12.50 --on 2026-11-22")))
     assert run.stdout == (
         f"Opened dispute 1 on order {ORDER} (aliexpress), asking $12.50 of $45.90.\n"
-        "Next: seller_response in 2d 12h (Nov 29 00:00): the seller answers by then; after "
+        "Next: seller's answer in 2d 12h (end of Nov 28): the seller answers by then; after "
         "it, AliExpress steps in by itself.\n"
     )
     assert run.stderr == ""
@@ -523,12 +523,12 @@ def test_every_respond_move(
 def test_respond_prints_the_change_and_the_next_step(story: Cli) -> None:
     run = ok(sh(story, "respond 1 seller-offers 8.00 --on 2026-11-24"))
     assert run.stdout == (
-        "Dispute 1: awaiting_seller → awaiting_buyer; offer on the table: $8.00.\n"
-        "Next: negotiation_ends in 10d 12h (Dec 07 00:00): settle with the seller by then; "
+        "Dispute 1: waiting for the seller → your move; offer on the table: $8.00.\n"
+        "Next: talks end in 10d 12h (end of Dec 06): settle with the seller by then; "
         "after it, AliExpress steps in by itself.\n"
     )
     same = ok(sh(story, "respond 1 decline --on 2026-11-25"))
-    assert same.stdout.startswith("Dispute 1: still awaiting_buyer.")
+    assert same.stdout.startswith("Dispute 1: still your move.")
 
 
 def test_offer_history_records_each_proposal_and_its_outcome(story: Cli) -> None:
@@ -570,7 +570,7 @@ def test_escalating_early_is_recorded_with_a_warning(story: Cli) -> None:
 def test_escalating_after_the_sellers_time_has_no_warning(story: Cli) -> None:
     run = ok(sh(story, "--as-of 2026-12-01 escalate 1"))
     assert run.stderr == ""
-    assert run.stdout.startswith("Dispute 1: awaiting_seller → escalated.")
+    assert run.stdout.startswith("Dispute 1: waiting for the seller → escalated.")
 
 
 def test_escalation_by_the_platform_is_recorded_as_the_platforms(story: Cli) -> None:
@@ -604,7 +604,7 @@ def test_resolve_refunded_keeps_what_arrived(story: Cli) -> None:
     ok(sh(story, "respond 1 seller-agrees --on 2026-11-24"))
     run = ok(sh(story, "resolve 1 --refunded 12.50"))
     assert run.stdout.startswith(
-        "Dispute 1: refund_pending → refunded; received $12.50.\nNo open deadline."
+        "Dispute 1: refund on its way → refunded; received $12.50.\nNo open deadline."
     )
     done = ok(sh(story, "status 1 --json")).json()
     assert (done["state"], done["refunded"], done["credit"]) == ("refunded", "12.50", False)
@@ -630,7 +630,7 @@ def test_resolve_lost_and_withdrawn(story: Cli) -> None:
 
 def test_cancel_before_the_seller_answers(story: Cli) -> None:
     run = ok(sh(story, "cancel 1 --note 'parcel turned up'"))
-    assert run.stdout.startswith("Dispute 1: awaiting_seller → cancelled.")
+    assert run.stdout.startswith("Dispute 1: waiting for the seller → cancelled.")
     assert "No active disputes." in ok(story("status")).stdout
     assert ok(sh(story, "status --json")).json()["disputes"] == []
     everything = ok(sh(story, "status --all --json")).json()
@@ -646,14 +646,14 @@ def test_undo_appends_a_retraction_and_goes_back_one_move(story: Cli) -> None:
     run = ok(sh(story, "undo 1"))
     took_back, moved = run.stdout.splitlines()[:2]
     assert took_back.startswith("Took back 'seller-offers' of ") and "Nov 24" in took_back
-    assert moved == "Dispute 1: awaiting_buyer → awaiting_seller."
+    assert moved == "Dispute 1: your move → waiting for the seller."
     dispute = ok(sh(story, "status 1 --json")).json()
     assert dispute["state"] == "awaiting_seller" and dispute["offer"] is None
     kinds = [e["kind"] for e in dispute["events"]]
     assert kinds == ["open", "seller-offers", "undo"]  # nothing deleted
     assert dispute["events"][2]["retracts"] == dispute["events"][1]["id"]
     assert dispute["events"][2]["recorded"] == NOW
-    assert "awaiting_seller" in ok(story("status")).stdout
+    assert "waiting for" in ok(story("status")).stdout
 
 
 def test_undo_twice_then_nothing_is_left_to_undo(story: Cli, ledger_path: Path) -> None:
@@ -697,7 +697,7 @@ def test_check_exits_1_when_something_is_due_within_the_window(story: Cli) -> No
     due = sh(story, "check --within 9d")
     assert due.exit_code == 1
     assert due.stdout == (
-        "order: aliexpress …9876543210987: dispute_window in 8d 12h (Dec 05 00:00): "
+        "order: aliexpress 8109876543210987: dispute window in 8d 12h (end of Dec 04): "
         "open a dispute by then, or lose the right to one\n"
     )
     quiet = sh(story, "check --within 3d")
@@ -713,19 +713,19 @@ def test_check_exits_1_only_for_what_needs_the_buyer(story: Cli) -> None:
     shown = sh(story, "check --within 3d --all")
     assert shown.exit_code == 0
     assert shown.stdout == (
-        "dispute 1: aliexpress …1234567890123: seller_response in 2d 12h (Nov 29 00:00): "
+        "dispute 1: aliexpress 8101234567890123: seller's answer in 2d 12h (end of Nov 28): "
         "the seller answers by then; after it, AliExpress steps in by itself\n"
     )
     # Once it has passed, the buyer may act: exit 1, whatever the window.
     late = sh(story, "--as-of 2026-11-29T01:00 check --within 1h")
     assert late.exit_code == 1
-    assert "seller_response overdue 1h" in late.stdout
+    assert "seller's answer overdue 1h" in late.stdout
 
 
 def test_check_exits_1_for_anything_overdue_whatever_the_window(story: Cli) -> None:
     late = sh(story, "--as-of 2026-11-30 check --within 1h")
     assert late.exit_code == 1
-    assert "seller_response overdue 1d" in late.stdout
+    assert "seller's answer overdue 1d" in late.stdout
 
 
 def test_check_json_shape(story: Cli) -> None:
@@ -764,13 +764,14 @@ def test_status_shows_the_dispute_and_its_next_deadline(story: Cli) -> None:
     text = ok(story("status")).stdout
     for words in (
         "Disputes",
-        "…1234567890123",
+        "8101234567890123",  # whole: it is what people paste into a search
         "aliexpress",
-        "missing-parts",
-        "awaiting_seller",
+        "missing parts",
+        "waiting for",  # the seller's turn, in words (the cell may wrap)
         "$12.50",
         "2d 12h left",
-        "Nov 29",
+        "end of Nov 28",  # a deadline at midnight is the end of the day before
+        "seller's answer",
     ):
         assert words in text, words
 
@@ -846,11 +847,12 @@ def test_status_of_one_dispute_as_text(story: Cli) -> None:
     text = ok(sh(story, "status 1")).stdout
     for words in (
         "#1 · missing-parts",
-        "awaiting_buyer",
-        "(waiting on you)",
+        "your move",
+        "(awaiting_buyer: waiting on you)",
         "$8.00",
         "Open deadlines",
-        "negotiation_ends",
+        "talks end",
+        "negotiation_ends",  # the key 'refundctl due' takes, beneath the words
         "AliExpress steps in by itself",
         "Can escalate from",
         "Offers",
@@ -941,7 +943,7 @@ def test_demo_builds_a_ledger_of_its_own(cli: Cli, ledger_path: Path, tmp_path: 
     demo = tmp_path / "demo" / "sample ledger.db"
     run = ok(cli("--db", str(demo), "demo"))
     assert "Disputes" in run.stdout
-    assert "awaiting_buyer" in run.stdout and "offer $8.00" in run.stdout  # a counter-offer
+    assert "your move" in run.stdout and "offer $8.00" in run.stdout  # a counter-offer
     assert "This is a demo ledger, of its own file." in run.stdout
     assert f'  refundctl --db "{demo}" status 1\n' in run.stdout
     assert demo.exists() and not ledger_path.exists()  # the buyer's own ledger is untouched

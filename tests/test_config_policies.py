@@ -90,7 +90,7 @@ def test_an_aliexpress_override_shows_on_the_very_next_read_only_command(
     assert shown["rule"]["duration"] == "10d"
     assert shown["rule"]["origin"] == "config"
     assert shown["rule"]["assumed"] is False
-    assert "Nov 30" in ok(cli("order", "show", "A1")).stdout
+    assert "end of Nov 29" in ok(cli("order", "show", "A1")).stdout
     status = ok(cli("status", "--json")).json()["orders"][0]
     assert status["deadline"]["due"] == "2026-11-30T00:00:00+00:00"
     assert named(status["deadlines"], "dispute_window")["rule"]["origin"] == "config"
@@ -189,7 +189,7 @@ def test_a_new_marketplace_from_the_config_works_end_to_end(cli: Cli) -> None:
     assert dispute["deadline"]["name"] == "seller_response"
     assert ok(cli("check", "--within", "4d")).stdout == "Nothing is due in this window.\n"
     listed = ok(cli("check", "--within", "4d", "--all")).stdout
-    assert listed.startswith("dispute 1: shopee S1: seller_response in 3d 8h (Nov 29 20:00)")
+    assert listed.startswith("dispute 1: shopee S1: seller's answer in 3d 8h (Nov 29 20:00)")
 
     shopee = policy(cli, "shopee")
     assert shopee["timezone"] == "Asia/Singapore"

@@ -70,7 +70,7 @@ def test_amazon_a_to_z_limit_stays_after_contacting_the_seller(cli: Cli) -> None
     assert limit["rule"]["counts_from"] == "expected delivery"
     check = sh(cli, "--as-of 2026-03-09 check --within 1d")
     assert check.exit_code == 1
-    assert "claim_by in 23h (Mar 09 23:00): escalate to Amazon by then" in check.stdout
+    assert "claim limit in 23h (Mar 09 23:00): escalate to Amazon by then" in check.stdout
     # Amazon takes the claim 48 hours after the seller was contacted.
     assert shown["can_escalate_from"] == "2026-03-07T00:00:00+00:00"
 
@@ -318,7 +318,7 @@ def test_a_lost_return_surfaces(cli: Cli) -> None:
     assert arrival["if_missed"] == "chase" and arrival["rule"]["assumed"]
     late = sh(cli, "--as-of 2026-12-14 check")
     assert late.exit_code == 1
-    assert "return_delivery overdue" in late.stdout
+    assert "return delivery (assumed) overdue" in late.stdout
     assert "chase the carrier and AliExpress" in late.stdout
 
 

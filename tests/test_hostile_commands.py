@@ -93,6 +93,7 @@ class Order:
     number: str
     currency: str
     total: Decimal
+    received: bool = False
 
 
 @dataclass(frozen=True)
@@ -328,7 +329,13 @@ class HostileCommands(RuleBasedStateMachine):
     @rule(number=st.sampled_from([*NUMBERS, "NOPE"]), on=WHENS)
     def order_receive(self, number: str, on: str | None) -> None:
         args = ["order", "receive", number, *(["--on", on] if on else [])]
-        self.attempt(args, self.find(number, None) is not None and on is None)
+        order = self.find(number, None)
+        # A second receipt moves the window: only --on, a correction, may.
+        allowed = order is not None and on is None and not order.received
+        self.attempt(args, allowed)
+        if allowed:
+            assert order is not None
+            self.orders[(order.marketplace, order.number)] = replace(order, received=True)
 
     # -- disputes ------------------------------------------------------------------------------
 
@@ -420,6 +427,8 @@ class HostileCommands(RuleBasedStateMachine):
             return None
         if move in {"accept", "decline"} and d.offer is None:
             return None
+        if move == "counter" and d.state == "awaiting_seller" and value == d.requested:
+            return None  # a revised ask names another amount
         # What is agreed is at most what is refundable (the total may have been lowered since).
         agreeing = {"seller-agrees": d.requested, "accept": d.offer}.get(move)
         if agreeing is not None and agreeing > self.refundable(d.order, d.id):

@@ -117,6 +117,7 @@ class Model:
     seller_has_moved: bool = False
     lost_to_platform: bool = False
     appealed: bool = False
+    requested: Decimal = Decimal(0)  # the buyer's ask: a revised ask must change it
 
 
 # Amounts: valid ones (1 cent to the whole total), none, and a few kinds of wrong.
@@ -235,7 +236,7 @@ class RandomMoves(RuleBasedStateMachine):
             "--on", iso(OPENED),
         )  # fmt: skip
         assert opened.exit_code == 0, opened.stderr
-        self.model = Model(state="awaiting_seller", last_move_at=OPENED)
+        self.model = Model(state="awaiting_seller", last_move_at=OPENED, requested=Decimal(asked))
         self.has_appeals = marketplace != "aliexpress"  # generic has appeals, AliExpress none
 
     @rule(
@@ -270,6 +271,12 @@ class RandomMoves(RuleBasedStateMachine):
             return None
         if move in {"accept", "decline"} and m.offer_kind is None:
             return None
+        if (
+            move == "counter"
+            and m.state == "awaiting_seller"
+            and Decimal(amount or 0) == m.requested
+        ):
+            return None  # a revised ask names another amount
         seller = {"seller_has_moved": True} if move in SELLER_MOVES else {}
         agreed = "return_to_ship" if flag == "--return" else "refund_pending"
         match move:
@@ -286,7 +293,10 @@ class RandomMoves(RuleBasedStateMachine):
             case "decline":
                 return self.moved("awaiting_buyer", moment, offer_kind=None)
             case "counter":
-                return self.moved("awaiting_seller", moment, offer_kind=None)
+                assert amount is not None
+                return self.moved(
+                    "awaiting_seller", moment, offer_kind=None, requested=Decimal(amount)
+                )
             case "return-shipped":
                 return self.moved("return_in_transit", moment)
             case "return-delivered":

@@ -30,7 +30,7 @@ from refundctl.policies import (
     RuleName,
     resolve,
 )
-from refundctl.timeparse import Duration, Unit, add, add_exact, iso, zone_named
+from refundctl.timeparse import Duration, Unit, add, add_exact, iso, local_text, zone_named
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,10 +174,7 @@ def _reading(
     return chosen
 
 
-def _when(moment: datetime, zone: tzinfo) -> str:
-    """``2026-11-10 00:00 PST``: what ``%Y-%m-%d %H:%M %Z`` gives, without strftime."""
-    local = moment.astimezone(zone)
-    return f"{local.isoformat(' ', 'minutes')[:16]} {local.tzname() or ''}".rstrip()
+_when = local_text
 
 
 def _ref(

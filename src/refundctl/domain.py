@@ -279,6 +279,8 @@ class Dispute:
     # When the seller's current turn began: the opening, or the buyer's counter that answered
     # the seller. A revised ask within the turn leaves it (``last_buyer_move_at`` moves).
     seller_turn_at: datetime | None = None
+    # What is agreed was the platform's decision (an award), not the seller's agreement.
+    decided_by_platform: bool = False
 
     def entered_for(self, name: str) -> Entered | None:
         return next((e for e in self.entered if e.name == name), None)
@@ -354,6 +356,7 @@ def fold(d: Dispute, event: Event) -> Dispute:
                 agreed=d.requested,
                 agreed_kind=kind,
                 agreed_at=at,
+                decided_by_platform=False,
                 proposals=_settle(d.proposals, Actor.BUYER, Outcome.ACCEPTED),
             )
         case Move.SELLER_OFFERS:
@@ -384,6 +387,7 @@ def fold(d: Dispute, event: Event) -> Dispute:
                 agreed=d.offer,
                 agreed_kind=d.offer_kind,
                 agreed_at=at,
+                decided_by_platform=False,
                 offer=None,
                 offer_kind=None,
                 proposals=_settle(d.proposals, Actor.SELLER, Outcome.ACCEPTED),
@@ -427,6 +431,7 @@ def fold(d: Dispute, event: Event) -> Dispute:
                 agreed=event.amount,
                 agreed_kind=kind,
                 agreed_at=at,
+                decided_by_platform=True,
                 info_requested_at=None,
                 offer=None,
                 offer_kind=None,
@@ -698,6 +703,15 @@ class Item:
         return None if self.price is None else self.price * self.quantity
 
 
+class CloseReason(StrEnum):
+    """Why an order's windows no longer need watching."""
+
+    ARRIVED = "arrived"  # it came after all, and nothing is wrong with it
+    GAVE_UP = "gave-up"  # the buyer lets it go
+    MISTAKE = "mistake"  # recorded by mistake, or twice
+    REMOVED = "removed"  # ``order remove``: hidden from the lists too, kept in history
+
+
 @dataclass(frozen=True, slots=True)
 class Order:
     """An order as the buyer recorded it. Times are aware UTC datetimes."""
@@ -716,6 +730,10 @@ class Order:
     protection_ends: datetime | None = None
     payment: str | None = None
     id: int = 0
+    # Since when the order's windows no longer concern the buyer (``order close``, ``order
+    # remove``), and why; None while it is open.
+    closed_at: datetime | None = None
+    closed: CloseReason | None = None
 
     def item(self, name: str) -> Item | None:
         wanted = name.strip().casefold()
@@ -795,6 +813,15 @@ class EvidenceRecord:
     # ledger re-read the store (one dispute in full), ``None`` elsewhere and for links.
     present: bool | None = None
     intact: bool | None = None
+
+
+class OrderEvent(NamedTuple):
+    """One entry of an order's history: what was done (added, imported, updated, received,
+    closed, reopened, removed), the fields it set (as JSON values), and when."""
+
+    kind: str
+    changes: dict[str, object]
+    at: datetime
 
 
 class OpenOrder(NamedTuple):

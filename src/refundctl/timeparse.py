@@ -372,6 +372,13 @@ def humanize(delta: timedelta) -> str:
     return f"{minutes}m"
 
 
+def local_text(moment: datetime, zone: tzinfo) -> str:
+    """``2026-11-10 00:00 PST``: a moment in ``zone``, with the zone said (no strftime,
+    whose ``%Z`` depends on the C library)."""
+    local = moment.astimezone(zone)
+    return f"{local.isoformat(' ', 'minutes')[:16]} {local.tzname() or ''}".rstrip()
+
+
 def iso(moment: datetime) -> str:
     """The one textual form of a time in the ledger and in JSON: UTC, seconds, with offset."""
     if moment.tzinfo is UTC and not moment.microsecond:

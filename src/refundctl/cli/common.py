@@ -164,8 +164,15 @@ def show(renderable: RenderableType) -> None:
 
     from rich.console import Console
 
-    piped = not sys.stdout.isatty() and not os.environ.get("COLUMNS")
-    Console(highlight=False, width=PIPED_WIDTH if piped else None).print(renderable)
+    if sys.stdout.isatty():
+        Console(highlight=False).print(renderable)
+        return
+    # Piped: plain text without the spaces a table pads its cells with to the right edge.
+    width = None if os.environ.get("COLUMNS") else PIPED_WIDTH
+    console = Console(highlight=False, width=width)
+    with console.capture() as captured:
+        console.print(renderable)
+    sys.stdout.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
 
 
 def say(text: str) -> None:

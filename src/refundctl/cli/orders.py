@@ -1,4 +1,4 @@
-"""``refundctl order ...``: add, update, receive, list and show orders."""
+"""``refundctl order ...``: add, update, receive, close, reopen, remove, list and show orders."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import contextlib
 import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -33,7 +34,7 @@ from refundctl.cli.common import (
     warn,
 )
 from refundctl.cli.completion import complete_marketplace, complete_order
-from refundctl.domain import Order, parse_item
+from refundctl.domain import CloseReason, Order, parse_item
 from refundctl.errors import BadInput, ManyProblems
 from refundctl.ledger.store import OrderRef
 from refundctl.money import parse_amount, parse_currency
@@ -130,7 +131,7 @@ def add(
     # Without --ordered, the order was paid no later than anything else we were told.
     paid = (
         e.when(ordered, option="--ordered")
-        if ordered
+        if ordered is not None
         else min(moment for moment in (e.now, shipped_at, received_at) if moment is not None)
     )
     order = Order(
@@ -231,13 +232,100 @@ def receive(
     on: Annotated[str | None, typer.Option(metavar="WHEN", help="When it arrived.")] = None,
     as_json: Json = False,
 ) -> None:
-    """Record that an order arrived: the dispute window starts."""
+    """Record that an order arrived: the dispute window starts. Once received, only --on
+    changes the date (a correction)."""
     e = env(ctx)
     with e.ledger(write=True) as ledger:
         stored = ledger.receive_order(
-            OrderRef(_order_no(order_no), marketplace_option(marketplace)), e.when(on), e.now
+            OrderRef(_order_no(order_no), marketplace_option(marketplace)),
+            e.when(on),
+            e.now,
+            correction=on is not None,
         )
     _print_order(ctx, stored, as_json, f"Order {stored.order_no} received.")
+
+
+class Why(StrEnum):
+    ARRIVED = "arrived"
+    GAVE_UP = "gave-up"
+    MISTAKE = "mistake"
+
+
+@order_app.command("close")
+def close(
+    ctx: typer.Context,
+    order_no: OrderNo,
+    marketplace: Marketplace = None,
+    reason: Annotated[
+        Why | None,
+        typer.Option(
+            case_sensitive=False,
+            metavar="WHY",
+            help="arrived (it came, all is well), gave-up, or mistake.",
+        ),
+    ] = None,
+    on: Annotated[str | None, typer.Option(metavar="WHEN", help="When (default now).")] = None,
+    as_json: Json = False,
+) -> None:
+    """Stop watching an order's windows: status and check leave it out (its disputes stay)."""
+    e = env(ctx)
+    why = None if reason is None else CloseReason(reason.value)
+    with e.ledger(write=True) as ledger:
+        stored = ledger.close_order(
+            OrderRef(_order_no(order_no), marketplace_option(marketplace)), why, e.when(on), e.now
+        )
+    _print_order(
+        ctx,
+        stored,
+        as_json,
+        f"Closed order {stored.order_no}: its windows are no longer watched; "
+        f"'refundctl order reopen {_quoted(stored.order_no)}' takes it back.",
+    )
+
+
+@order_app.command("reopen")
+def reopen(
+    ctx: typer.Context, order_no: OrderNo, marketplace: Marketplace = None, as_json: Json = False
+) -> None:
+    """Watch a closed or removed order's windows again."""
+    e = env(ctx)
+    with e.ledger(write=True) as ledger:
+        stored = ledger.reopen_order(
+            OrderRef(_order_no(order_no), marketplace_option(marketplace)), e.now
+        )
+    _print_order(ctx, stored, as_json, f"Reopened order {stored.order_no}.")
+
+
+@order_app.command("remove")
+def remove(
+    ctx: typer.Context, order_no: OrderNo, marketplace: Marketplace = None, as_json: Json = False
+) -> None:
+    """Remove an order added by mistake (only one without disputes): it leaves every list but
+    stays in the ledger's history; 'order reopen' brings it back."""
+    e = env(ctx)
+    with e.ledger(write=True) as ledger:
+        stored = ledger.close_order(
+            OrderRef(_order_no(order_no), marketplace_option(marketplace)),
+            CloseReason.REMOVED,
+            e.now,
+            e.now,
+        )
+    _print_order(
+        ctx,
+        stored,
+        as_json,
+        f"Removed order {stored.order_no}; "
+        f"'refundctl order reopen {_quoted(stored.order_no)}' brings it back.",
+    )
+
+
+def _quoted(order_no: str) -> str:
+    """An order number as a shell takes it in a command to copy."""
+    import shlex
+
+    from refundctl.render.fmt import clean
+
+    return shlex.quote(clean(order_no))
 
 
 @order_app.command("list")
@@ -247,6 +335,9 @@ def list_orders(
     seller: SellerFilter = None,
     since: SinceFilter = None,
     until: UntilFilter = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Include the orders removed with 'order remove'.")
+    ] = False,
     format: FormatOption = None,
     as_json: Json = False,
 ) -> None:
@@ -255,7 +346,11 @@ def list_orders(
     chosen = output_format(as_json, format)
     filters = make_filters(e, marketplace=marketplace, seller=seller, since=since, until=until)
     with e.ledger(write=False) as ledger:
-        orders = [o for o in ledger.orders() if filters.order(o)]
+        orders = [
+            o
+            for o in ledger.orders()
+            if filters.order(o) and (show_all or o.closed is not CloseReason.REMOVED)
+        ]
     if chosen is OutputFormat.JSON:
         from refundctl.render import jsonshape
 
@@ -290,9 +385,10 @@ def _print_order(ctx: typer.Context, order: Order, as_json: bool, line: str | No
     e = env(ctx)
     with e.ledger(write=False) as ledger:
         standing = ledger.standing(order)
+        history = ledger.order_events(order) if line is None else []
     view = order_view(standing, e.settings.policy_for, e.zone, e.now)
-    if standing.undisputed <= 0:
-        # A dispute covers all of it: its deadlines are the ones that count, not the window.
+    if standing.undisputed <= 0 or order.closed_at is not None:
+        # A dispute covers all of it, or the buyer closed it: no window is watched.
         view = replace(view, deadlines=(), next=None)
     if as_json:
         from refundctl.render import jsonshape
@@ -302,11 +398,15 @@ def _print_order(ctx: typer.Context, order: Order, as_json: bool, line: str | No
     if line is not None:
         from refundctl.render.text import next_step
 
-        say(line + " " + next_step(view.next, e.now, e.zone))
+        say(
+            line
+            + " "
+            + next_step(view.next, e.now, e.zone, None, order.marketplace, order.order_no)
+        )
         return
     from refundctl.render.tables import order_detail
 
-    show(order_detail(view, e.zone, e.now))
+    show(order_detail(view, history, e.zone, e.now))
 
 
 def _order_no(text: str) -> str:

@@ -32,6 +32,7 @@ from refundctl.deadlines import (
 )
 from refundctl.domain import (
     Actor,
+    CloseReason,
     Dispute,
     DisputeRecord,
     Event,
@@ -44,6 +45,7 @@ from refundctl.domain import (
     OfferKind,
     OpenOrder,
     Order,
+    OrderEvent,
     Reason,
     State,
 )
@@ -55,7 +57,7 @@ from refundctl.ledger.health import refuse_damaged
 from refundctl.ledger.schema import insert_sql
 from refundctl.money import from_minor, parse_amount, percent_of, to_minor
 from refundctl.policies import has_appeals
-from refundctl.timeparse import from_iso, iso
+from refundctl.timeparse import from_iso, iso, local_text
 
 if TYPE_CHECKING:  # only the commands that use them import these: `check` stays quick
     from refundctl.importing import ImportedOrder
@@ -94,6 +96,12 @@ class Result:
 
     record: DisputeRecord
     warnings: tuple[str, ...] = ()
+
+
+def _closed_words(order: Order) -> str:
+    if order.closed is CloseReason.REMOVED:
+        return "removed"
+    return "closed" if order.closed is None else f"closed ({order.closed})"
 
 
 class Taken(NamedTuple):
@@ -194,7 +202,8 @@ class Ledger(LedgerFile):
             if existing:
                 raise BadInput(
                     f"order {order.order_no} on {order.marketplace} exists already; "
-                    "change it with 'refundctl order update'"
+                    "change it with 'refundctl order update' (or, if you closed or removed "
+                    "it, bring it back with 'refundctl order reopen')"
                 )
             order_id = self._insert_order(order, now, "added")
             return self._order_by_id(order_id)
@@ -234,12 +243,91 @@ class Ledger(LedgerFile):
             _refuse_problems(new, now)
             return self._store_order_change(old, new, "updated", now, now)
 
-    def receive_order(self, ref: OrderRef, at: datetime, now: datetime) -> Order:
+    def receive_order(
+        self, ref: OrderRef, at: datetime, now: datetime, *, correction: bool = False
+    ) -> Order:
+        """Record the order's arrival; a second one only as a ``correction`` of the date
+        (``--on`` given), never by accident: it would move the window."""
         with self._write():
             old = self._find_order(ref)
+            if old.received is not None and not correction:
+                raise BadInput(
+                    f"order {old.order_no} was received already, on "
+                    f"{local_text(old.received, self.settings.zone)}; to correct the date, "
+                    f"give it: 'refundctl order receive {old.order_no} --on WHEN'"
+                )
             new = replace(old, received=at)
             _refuse_problems(new, now)
             return self._store_order_change(old, new, "received", at, now)
+
+    def close_order(
+        self, ref: OrderRef, reason: CloseReason | None, at: datetime, now: datetime
+    ) -> Order:
+        """Stop watching an order's windows (its disputes keep theirs); ``order reopen``
+        takes it back. ``REMOVED`` hides it from the lists too, for an order with no dispute."""
+        with self._write():
+            old = self._find_order(ref)
+            if old.closed_at is not None:
+                raise BadInput(
+                    f"order {old.order_no} is {_closed_words(old)} already; "
+                    f"'refundctl order reopen {old.order_no}' opens it again"
+                )
+            if reason is CloseReason.REMOVED:
+                disputes = self._dispute_numbers(old.id)
+                if disputes:
+                    raise BadInput(
+                        f"order {old.order_no} has disputes ({disputes}), which keep it on "
+                        f"record; stop watching its window with 'refundctl order close "
+                        f"{old.order_no}' instead"
+                    )
+            if at < (old.ordered or at):
+                raise BadInput("--on is before the order was placed")
+            kind = "removed" if reason is CloseReason.REMOVED else "closed"
+            return self._set_closed(old, reason, at, kind, now)
+
+    def reopen_order(self, ref: OrderRef, now: datetime) -> Order:
+        with self._write():
+            old = self._find_order(ref)
+            if old.closed_at is None:
+                raise BadInput(f"order {old.order_no} is open; nothing to reopen")
+            return self._set_closed(old, None, None, "reopened", now)
+
+    def _set_closed(
+        self,
+        old: Order,
+        reason: CloseReason | None,
+        at: datetime | None,
+        kind: str,
+        now: datetime,
+    ) -> Order:
+        self.conn.execute(
+            "UPDATE orders SET closed = ?, closed_at = ?, updated = ? WHERE id = ?",
+            (None if reason is None else str(reason), _ts(at), iso(now), old.id),
+        )
+        changes = {"closed": None if reason is None else str(reason)}
+        self._order_event(old.id, kind, changes, at or now, now)
+        stored = self._order_by_id(old.id)
+        self._index_order(stored)
+        return stored
+
+    def _dispute_numbers(self, order_id: int) -> str:
+        rows = self.conn.execute(
+            "SELECT id FROM disputes WHERE order_id = ? ORDER BY id", (order_id,)
+        ).fetchall()
+        return ", ".join(str(row[0]) for row in rows)
+
+    def order_events(self, order: Order) -> list[OrderEvent]:
+        """What was recorded of an order, oldest first."""
+        with self._read():
+            rows = self.conn.execute(
+                "SELECT kind, changes, at FROM order_events WHERE order_id = ? ORDER BY at, id",
+                (order.id,),
+            ).fetchall()
+        with _decoding(f"the history of order {order.id}"):
+            return [
+                OrderEvent(row["kind"], json.loads(row["changes"] or "{}"), from_iso(row["at"]))
+                for row in rows
+            ]
 
     def order(self, ref: OrderRef) -> Order:
         with self._read():
@@ -395,8 +483,9 @@ class Ledger(LedgerFile):
         dispute replaces the order's window, a dispute on one item leaves it for the rest."""
         with self._read():
             rows = self.conn.execute(
-                "SELECT * FROM orders WHERE id NOT IN (SELECT order_id FROM disputes "
-                f"WHERE item IS NULL AND state IN ({_placeholders(domain.ACTIVE)})) ORDER BY id",
+                "SELECT * FROM orders WHERE closed_at IS NULL AND id NOT IN (SELECT order_id "
+                f"FROM disputes WHERE item IS NULL AND state IN ({_placeholders(domain.ACTIVE)})) "
+                "ORDER BY id",
                 tuple(domain.ACTIVE),
             ).fetchall()
             found = []
@@ -525,6 +614,8 @@ class Ledger(LedgerFile):
             items=items,
             payment=row["payment"],
             **{name: _t(row[name]) for name in _ORDER_TIMES},
+            closed_at=_t(row["closed_at"]),
+            closed=None if row["closed"] is None else CloseReason(row["closed"]),
         )
 
     # -- disputes: writes ----------------------------------------------------------------------
@@ -549,6 +640,11 @@ class Ledger(LedgerFile):
         _refuse_future(at, now, self.settings.zone)
         with self._write():
             order = self._find_order(ref)
+            if order.closed_at is not None:
+                raise BadInput(
+                    f"order {order.order_no} is {_closed_words(order)}; reopen it first with "
+                    f"'refundctl order reopen {order.order_no}'"
+                )
             item_name = self._resolve_item(order, item)
             self._refuse_overlap(order, item_name)
             if order.ordered is not None and at < order.ordered:
@@ -1545,7 +1641,7 @@ def _order_window_rows(
     """An order's own window, while part of what is refundable is under no active dispute
     (``taken``); ``order_id`` for an order just inserted (``order.id`` is not set yet)."""
     undisputed = taken.undisputed(order)
-    if undisputed <= 0:
+    if undisputed <= 0 or order.closed_at is not None:
         return []
     found = order_deadlines(order, settings.policy_for(order.marketplace), settings.zone)
     # A passed window stays on show only for an order that never arrived and was never

@@ -15,7 +15,7 @@ from refundctl import __version__
 from refundctl.deadlines import Deadline
 from refundctl.domain import Order
 from refundctl.money import format_money
-from refundctl.render.fmt import clean
+from refundctl.render.fmt import clean, deadline_words
 from refundctl.views import DisputeView, OrderView, at_stake
 
 EVENT_LENGTH = timedelta(minutes=15)
@@ -50,9 +50,10 @@ def feed(disputes: Sequence[DisputeView], orders: Sequence[OrderView], now: date
 
     def add(order: Order, dispute_id: int | None, deadline: Deadline, stake: str) -> None:
         who = f"dispute {dispute_id}" if dispute_id is not None else "order"
-        summary = f"{order.marketplace} {clean(order.order_no)}: {deadline.action}"
+        name = deadline_words(deadline.name, deadline.rule.assumed)
+        summary = f"{order.marketplace} {clean(order.order_no)}: {name}: {deadline.action}"
         lines = [
-            f"{deadline.name} ({who}), binds the {deadline.binds}.",
+            f"{name}, {deadline.name} ({who}), binds the {deadline.binds}.",
             f"Why this date: {deadline.rule.described}"
             + (" (assumed)" if deadline.rule.assumed else "")
             + ".",

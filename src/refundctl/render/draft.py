@@ -107,6 +107,9 @@ _KIND_WORDS: dict[str, str] = {
 }
 
 
+_AGREED = frozenset({State.REFUND_PENDING, State.RETURN_TO_SHIP, State.RETURN_IN_TRANSIT})
+
+
 def choose(view: DisputeView, to: Recipient | None) -> tuple[DraftKind, Recipient]:
     """Which message fits the dispute now; ``BadInput`` when there is nothing to write."""
     record = view.record
@@ -117,7 +120,11 @@ def choose(view: DisputeView, to: Recipient | None) -> tuple[DraftKind, Recipien
     ):
         raise BadInput(f"dispute {record.id} is closed ({d.state}); there is nothing left to ask")
     if to is None:
-        to = Recipient.PLATFORM if d.state in {State.ESCALATED, State.LOST} else Recipient.SELLER
+        # After the platform's decision, it is the platform that sees it carried out.
+        platform = d.state in {State.ESCALATED, State.LOST} or (
+            d.decided_by_platform and d.state in _AGREED
+        )
+        to = Recipient.PLATFORM if platform else Recipient.SELLER
     if to is Recipient.PLATFORM:
         return DraftKind.ESCALATION, to
     if d.state in {State.ESCALATED, State.LOST}:
@@ -411,14 +418,19 @@ class _Writer:
         d = self.d
         agreed = self.money(d.agreed) if d.agreed is not None else "the refund"
         since = f" on {self.day(d.agreed_at)}" if d.agreed_at is not None else ""
+        # Who settled it: the seller agreed, or the marketplace decided.
+        thanks = (
+            f"{self.market} decided{since} that {agreed} is to be refunded for {self.order_ref}"
+            if d.decided_by_platform
+            else f"Thank you for agreeing{since} to refund {agreed} for {self.order_ref}"
+        )
         due = {x.name: x.due for x in self.view.deadlines}
         body: list[str | None]
         match d.state:
             case State.RETURN_TO_SHIP:
                 ship_by = due.get("return_ship_by")
                 body = [
-                    f"Thank you for agreeing{since} to refund {agreed} for {self.order_ref} "
-                    "once the item is back with you.",
+                    f"{thanks} once the item is back with you.",
                     "Could you please send me the return address, or a return label? "
                     + (
                         f"I will ship the item by {self.day(ship_by)}."
@@ -437,13 +449,18 @@ class _Writer:
                 )
                 body = [
                     f"I shipped the return for {self.order_ref} on {shipped}{tracking}.{delivered}",
-                    f"Could you please send the refund of {agreed} we agreed{since}?",
+                    f"Could you please send the refund of {agreed} "
+                    + (
+                        f"{self.market} decided{since}?"
+                        if d.decided_by_platform
+                        else f"we agreed{since}?"
+                    ),
                     self._refund_step(due.get("return_refund_due")),
                 ]
                 subject = "refund for the returned item"
             case _:
                 body = [
-                    f"Thank you for agreeing{since} to refund {agreed} for {self.order_ref}.",
+                    f"{thanks}.",
                     "The refund has not reached me yet. Could you please check that it has "
                     "been sent, and tell me when it was?",
                     self._refund_step(due.get("refund_expected")),
@@ -458,21 +475,23 @@ class _Writer:
         )
 
     def _refund_step(self, due: datetime | None) -> str:
+        # After its decision, the marketplace is asked to see it carried out, not to step in.
+        ask = "to enforce its decision" if self.d.decided_by_platform else "to step in"
         if due is None:
-            return f"If it does not arrive soon, I will ask {self.market} to step in."
+            return f"If it does not arrive soon, I will ask {self.market} {ask}."
         if due <= self.now:
-            return f"It was due by {self.day(due)}; I will now ask {self.market} to step in."
-        return f"If it has not arrived by {self.day(due)}, I will ask {self.market} to step in."
+            return f"It was due by {self.day(due)}; I will now ask {self.market} {ask}."
+        return f"If it has not arrived by {self.day(due)}, I will ask {self.market} {ask}."
 
     def escalation_ask(self) -> str:
         """What the marketplace is asked for: the refund asked, or the one agreed and unpaid."""
         d = self.d
-        agreed_states = {State.REFUND_PENDING, State.RETURN_TO_SHIP, State.RETURN_IN_TRANSIT}
-        if d.state in agreed_states and d.agreed is not None:
+        if d.state in _AGREED and d.agreed is not None:
             since = f" on {self.day(d.agreed_at)}" if d.agreed_at is not None else ""
+            settled = "decided" if d.decided_by_platform else "agreed"
             return (
-                f"A refund of {self.money(d.agreed)} was agreed{since} and has not reached me. "
-                f"I ask {self.market} to make sure it is paid."
+                f"A refund of {self.money(d.agreed)} was {settled}{since} and has not reached "
+                f"me. I ask {self.market} to make sure it is paid."
             )
         return self.ask(d.requested, lead="I ask for")
 
@@ -485,6 +504,12 @@ class _Writer:
             opening = (
                 f"I am appealing the decision{when} on my dispute about {self.order_ref}"
                 f"{seller}{case}, and ask {self.market} to review it again."
+            )
+        elif d.decided_by_platform and d.state in _AGREED:
+            when = f" of {self.day(d.agreed_at)}" if d.agreed_at else ""
+            opening = (
+                f"I am writing about {self.market}'s decision{when} on my dispute about "
+                f"{self.order_ref}{seller}{case}, which has not been carried out."
             )
         else:
             opening = (
@@ -508,7 +533,12 @@ class _Writer:
         return self.build(
             DraftKind.ESCALATION,
             Recipient.PLATFORM,
-            f"{self.subject_ref}: please review my dispute{case}",
+            f"{self.subject_ref}: "
+            + (
+                f"your decision{case} has not been carried out"
+                if d.decided_by_platform and d.state in _AGREED
+                else f"please review my dispute{case}"
+            ),
             f"Hello {self.market} team," if self.market != order.marketplace else "Hello,",
             [
                 opening,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 ORDER_WIDTH = 14
 
@@ -45,3 +45,66 @@ def short_date(moment: datetime, zone: tzinfo, now: datetime) -> str:
     if local.year != now.astimezone(zone).year:
         return f"{local:%Y-%m-%d}"
     return f"{local:%b %d}"
+
+
+def due_when(moment: datetime, zone: tzinfo, now: datetime) -> str:
+    """When a deadline falls, as the buyer reads it: one at midnight is the end of the day
+    before (``end of Dec 19``), the last day they have, not the day it looks like."""
+    local = moment.astimezone(zone)
+    if (local.hour, local.minute, local.second) != (0, 0, 0):
+        return when(moment, zone, now)
+    return "end of " + last_day(moment, zone, now)
+
+
+def last_day(moment: datetime, zone: tzinfo, now: datetime) -> str:
+    """The last day a deadline leaves, ``Dec 19`` (with the year when not this year's)."""
+    local = moment.astimezone(zone)
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        local -= timedelta(days=1)
+    if local.year != now.astimezone(zone).year:
+        return f"{local:%Y-%m-%d}"
+    return f"{local:%b %d}"
+
+
+# Deadlines and states in the words people read; JSON and the commands keep the keys.
+DEADLINE_WORDS = {
+    "dispute_window": "dispute window",
+    "protection_ends": "protection ends",
+    "seller_response": "seller's answer",
+    "escalate_by": "last day to escalate",
+    "claim_by": "claim limit",
+    "negotiation_ends": "talks end",
+    "buyer_response": "your answer",
+    "platform_decision": "marketplace's decision",
+    "claim_response": "seller's answer to the claim",
+    "info_due": "information asked for",
+    "return_ship_by": "ship the return",
+    "return_delivery": "return delivery",
+    "return_refund_due": "refund after the return",
+    "refund_expected": "refund arrives",
+    "appeal_by": "appeal",
+}
+
+STATE_WORDS = {
+    "awaiting_seller": "waiting for the seller",
+    "awaiting_buyer": "your move",
+    "escalated": "escalated",
+    "return_to_ship": "return to ship",
+    "return_in_transit": "return on its way",
+    "refund_pending": "refund on its way",
+    "refunded": "refunded",
+    "lost": "lost",
+    "withdrawn": "withdrawn",
+    "cancelled": "cancelled",
+}
+
+
+def deadline_words(name: str, assumed: bool = False) -> str:
+    """``seller's answer``, and ``(assumed)`` after a rule the marketplace publishes no
+    number for."""
+    words = DEADLINE_WORDS.get(name, name.replace("_", " "))
+    return f"{words} (assumed)" if assumed else words
+
+
+def state_words(state: str) -> str:
+    return STATE_WORDS.get(state, state.replace("_", " "))

@@ -149,6 +149,8 @@ def order(o: Order) -> JSON:
         "received": _time(o.received),
         "protection_ends": _time(o.protection_ends),
         "payment": o.payment,
+        "closed": None if o.closed_at is None else (o.closed or "closed"),
+        "closed_at": _time(o.closed_at),
     }
 
 

@@ -2,8 +2,9 @@
 
 Pure: views in, renderables out; nothing here prints or touches the ledger. Every piece of user
 text (seller names, notes, file names) goes in as ``Text`` after ``clean``, so it is never read
-as Rich markup nor reaches the terminal as a control code. Tables are laid out for 80 columns:
-two-line cells instead of many columns, and a long order number keeps its tail.
+as Rich markup nor reaches the terminal as a control code. An order number, an amount or a
+deadline is never cut: words wrap, and where the table cannot fit the terminal (60 columns)
+the same rows are stacked instead (``Adaptive``).
 """
 
 from __future__ import annotations
@@ -12,14 +13,22 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
 from rich import box
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, JustifyMethod, RenderableType, RenderResult
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from refundctl.deadlines import Deadline, Earliest
-from refundctl.domain import DisputeRecord, EventKind, Order
+from refundctl.domain import DisputeRecord, EventKind, Order, OrderEvent
 from refundctl.money import format_money
-from refundctl.render.fmt import clean, short_date, tail, when
+from refundctl.render.fmt import (
+    clean,
+    deadline_words,
+    due_when,
+    short_date,
+    state_words,
+    when,
+)
 from refundctl.render.text import deadline_to_do
 from refundctl.timeparse import humanize
 from refundctl.views import DisputeView, OrderView
@@ -59,18 +68,70 @@ def _who(order: Order) -> str:
     return f"{order.marketplace} · {seller}" if seller else order.marketplace
 
 
+class Adaptive:
+    """Rows as a table where it fits, else stacked one under another: an identifier, an
+    amount or a deadline is never cut to fit a narrow terminal. ``fixed`` are the widths
+    of every column but the last, which takes the rest, down to ``_ACTION_WIDTH``."""
+
+    def __init__(
+        self,
+        title: str,
+        headers: Sequence[tuple[str, JustifyMethod]],
+        fixed: Sequence[tuple[int, int]],
+        rows: Sequence[Sequence[RenderableType]],
+        stacked: RenderableType,
+        least: int = 0,
+    ) -> None:
+        """``fixed``: each column's narrowest and natural width (that of its longest line)
+        but the last's, which takes the rest; ``least`` the narrowest it may be."""
+        self.title, self.headers, self.fixed, self.rows = title, headers, fixed, rows
+        self.stacked, self.least = stacked, least or _ACTION_WIDTH
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        widths = [narrowest for narrowest, _ in self.fixed]
+        # What the table adds around its cells (padding, the space between columns), as Rich
+        # measures it with the last column one character wide.
+        around = console.measure(self._table(widths, 1), options=options).maximum - sum(widths) - 1
+        rest = options.max_width - sum(widths) - around
+        if rest < self.least:
+            yield self.stacked
+            return
+        # Room to spare goes to the other columns first, up to their natural widths, while
+        # the last keeps a comfortable line.
+        for index, (narrowest, natural) in reversed(list(enumerate(self.fixed))):
+            extra = min(natural - narrowest, max(rest - _COMFORTABLE, 0))
+            widths[index] += extra
+            rest -= extra
+        table = self._table(widths, rest)
+        for row in self.rows:
+            table.add_row(*row)
+        yield table
+
+    def _table(self, widths: Sequence[int], last: int) -> Table:
+        table = _table(self.title)
+        for (header, justify), width in zip(self.headers, [*widths, last], strict=True):
+            table.add_column(header, justify=justify, width=width, overflow="fold")
+        return table
+
+
 def _deadline_cell(
     deadline: Deadline | None,
     now: datetime,
     zone: tzinfo,
     dispute_id: int | None = None,
     marketplace: str = "",
+    order_no: str = "",
 ) -> Text:
+    """``2d 4h left · Dec 03 10:00``, short enough never to wrap; then the deadline in words
+    and what to do."""
     if deadline is None:
         return Text("—", style="dim")
     first = time_left(deadline, now)
-    first.append(f" · {short_date(deadline.due, zone, now)}", style="dim")
-    return _lines(first, Text(deadline_to_do(deadline, now, dispute_id, marketplace)))
+    first.append(f" · {due_when(deadline.due, zone, now)}", style="dim")
+    action = deadline_to_do(deadline, now, zone, dispute_id, marketplace, order_no)
+    second = Text(f"{deadline_words(deadline.name, deadline.rule.assumed)} — ", style="bold")
+    second.append(action, style="")
+    return _lines(first, second)
 
 
 def _money_cell(record: DisputeRecord) -> Text:
@@ -129,85 +190,161 @@ def _more(count: int, what: str) -> Text:
     return Text(f"… and {count:,} more {what}{plural}; --limit 0 shows all", style="dim")
 
 
-def disputes_table(views: Sequence[DisputeView], now: datetime, zone: tzinfo) -> Table:
-    table = Table(
-        title="Disputes",
+# The narrowest a "what to do" column may be before the rows are stacked instead: wide
+# enough for "2d 11h left · Dec 04 11:25" on one line (longer ones wrap at a " · ").
+_ACTION_WIDTH = 26
+# ...and the width it keeps before the other columns widen to their natural widths.
+_COMFORTABLE = 56
+
+
+def _table(title: str) -> Table:
+    return Table(
+        title=title,
         title_justify="left",
         title_style="bold",
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,
         padding=(0, 1, 0, 0),
-        expand=False,
     )
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("Order", no_wrap=True, overflow="ellipsis", max_width=16)
-    table.add_column("Claim", no_wrap=True, overflow="ellipsis", max_width=17)
-    table.add_column("Asked", justify="right", max_width=13)
-    table.add_column("Next deadline", min_width=24, ratio=1)
+
+
+def _stacked(title: str, blocks: Sequence[tuple[Text, Sequence[Text]]]) -> RenderableType:
+    """Rows one under another: a head line, then its lines indented."""
+    parts: list[RenderableType] = [Text(title, style="bold")]
+    for head, lines in blocks:
+        parts += [head, Padding(Group(*lines), (0, 0, 0, 2))]
+    return Group(*parts)
+
+
+def _widest(texts: Sequence[str], floor: int = 1) -> int:
+    return max([floor, *(len(line) for text in texts for line in text.split("\n"))])
+
+
+def _order_cell(order: Order) -> Text:
+    return _lines(clean(order.order_no), Text(_who(order), style="dim"))
+
+
+def disputes_table(views: Sequence[DisputeView], now: datetime, zone: tzinfo) -> RenderableType:
+    rows: list[list[Text]] = []
+    blocks = []
     for view in views:
         record = view.record
         order = record.order
-        table.add_row(
-            str(record.id),
-            _lines(tail(order.order_no), Text(_who(order), style="dim")),
-            _lines(str(record.reason), Text(str(record.dispute.state), style="bold")),
-            _money_cell(record),
-            _deadline_cell(view.next, now, zone, record.id, order.marketplace),
+        claim = Text(str(record.reason).replace("-", " "))
+        state = Text(state_words(record.dispute.state), style="bold")
+        money = _money_cell(record)
+        deadline = _deadline_cell(view.next, now, zone, record.id, order.marketplace)
+        rows.append(
+            [Text(str(record.id)), _order_cell(order), _lines(claim, state), money, deadline]
         )
-    return table
-
-
-def orders_table(views: Sequence[OrderView], now: datetime, zone: tzinfo) -> Table:
-    table = Table(
-        title="Orders: time left to open a dispute",
-        title_justify="left",
-        title_style="bold",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-        padding=(0, 1, 0, 0),
+        head = Text(f"#{record.id} ", style="bold")
+        head.append(clean(order.order_no))
+        head.append(f" · {_who(order)}", style="dim")
+        facts = Text(f"{claim.plain} · ")
+        facts.append(state)
+        facts.append(" · asked " + money.plain.replace("\n", " · ").rstrip(" ·"))
+        blocks.append((head, [facts, deadline]))
+    ids = _widest([str(v.id) for v in views])
+    numbers = _widest([clean(v.record.order.order_no) for v in views], floor=16)
+    claims = _widest([row[2].plain for row in rows], floor=5)
+    amounts = _widest([row[3].plain for row in rows], floor=5)
+    fixed = [
+        (ids, ids),
+        # The order number whole; the marketplace and seller beneath it wrap.
+        (numbers, max(numbers, _widest([row[1].plain for row in rows]))),
+        # "waiting for the seller" may wrap between words.
+        (min(claims, 14), claims),
+        (amounts, amounts),
+    ]
+    headers: list[tuple[str, JustifyMethod]] = [
+        ("#", "right"),
+        ("Order", "left"),
+        ("Claim", "left"),
+        ("Asked", "right"),
+    ]
+    return Adaptive(
+        "Disputes",
+        [*headers, ("Next deadline", "left")],
+        fixed,
+        rows,
+        _stacked("Disputes", blocks),
     )
-    table.add_column("Order", no_wrap=True, overflow="ellipsis", max_width=16)
-    table.add_column("Title", overflow="ellipsis", no_wrap=True, max_width=18)
-    table.add_column("Total", justify="right", no_wrap=True)
-    table.add_column("Window closes", min_width=22, ratio=1)
+
+
+def orders_table(views: Sequence[OrderView], now: datetime, zone: tzinfo) -> RenderableType:
+    title = "Orders: time left to open a dispute"
+    rows: list[list[Text]] = []
+    blocks = []
     for view in views:
         order = view.order
-        table.add_row(
-            _lines(tail(order.order_no), Text(_who(order), style="dim")),
-            Text(clean(order.title)),
-            format_money(order.total, order.currency),
-            _deadline_cell(view.next, now, zone),
-        )
-    return table
+        total = format_money(order.total, order.currency)
+        deadline = _deadline_cell(view.next, now, zone, None, order.marketplace, order.order_no)
+        rows.append([_order_cell(order), Text(clean(order.title)), Text(total), deadline])
+        head = Text(clean(order.order_no))
+        head.append(f" · {_who(order)}", style="dim")
+        facts = Text(" · ".join(x for x in (clean(order.title), total) if x))
+        blocks.append((head, [facts, deadline]))
+    numbers = _widest([clean(v.order.order_no) for v in views], floor=16)
+    titles = _widest([row[1].plain for row in rows], floor=5)
+    totals = _widest([row[2].plain for row in rows], floor=5)
+    fixed = [
+        (numbers, max(numbers, _widest([row[0].plain for row in rows]))),
+        (min(titles, 16), min(titles, 30)),
+        (totals, totals),
+    ]
+    headers: list[tuple[str, JustifyMethod]] = [
+        ("Order", "left"),
+        ("Title", "left"),
+        ("Total", "right"),
+        ("Window closes", "left"),
+    ]
+    return Adaptive(title, headers, fixed, rows, _stacked(title, blocks))
 
 
 def order_list(orders: Sequence[Order], zone: tzinfo, now: datetime) -> RenderableType:
     if not orders:
         return Text("No orders yet. Add one with 'refundctl order add'.", style="dim")
-    table = Table(
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-        padding=(0, 1, 0, 0),
-        title="Orders",
-        title_justify="left",
-    )
-    table.add_column("Order", no_wrap=True, overflow="ellipsis", max_width=20)
-    table.add_column("Title", overflow="ellipsis", no_wrap=True, max_width=22)
-    table.add_column("Total", justify="right", no_wrap=True)
-    table.add_column("Ordered", no_wrap=True)
-    table.add_column("Received", no_wrap=True)
+    rows: list[list[Text]] = []
+    blocks = []
     for order in orders:
-        table.add_row(
-            _lines(tail(order.order_no), Text(_who(order), style="dim")),
-            Text(clean(order.title)),
-            format_money(order.total, order.currency),
-            when(order.ordered, zone, now),
-            when(order.received, zone, now) or Text("not yet", style="dim"),
+        total = format_money(order.total, order.currency)
+        arrived = when(order.received, zone, now)
+        received = Text(arrived) if arrived else Text("not yet", style="dim")
+        if order.closed_at is not None:
+            received = _lines(received, Text(order.closed or "closed", style="dim"))
+        ordered = when(order.ordered, zone, now)
+        rows.append(
+            [_order_cell(order), Text(total), Text(ordered), received, Text(clean(order.title))]
         )
-    return table
+        head = Text(clean(order.order_no))
+        head.append(f" · {_who(order)}", style="dim")
+        facts = [clean(order.title), total, f"ordered {ordered}"]
+        facts.append(f"received {arrived}" if arrived else "not received yet")
+        if order.closed_at is not None:
+            facts.append(order.closed or "closed")
+        blocks.append((head, [Text(" · ".join(x for x in facts if x))]))
+    numbers = _widest([clean(o.order_no) for o in orders], floor=16)
+    fixed = [
+        (numbers, max(numbers, _widest([row[0].plain for row in rows]))),
+        *(
+            (width, width)
+            for width in (
+                _widest([row[1].plain for row in rows], floor=5),
+                _widest([row[2].plain for row in rows], floor=7),
+                _widest([row[3].plain for row in rows], floor=8),
+            )
+        ),
+    ]
+    headers: list[tuple[str, JustifyMethod]] = [
+        ("Order", "left"),
+        ("Total", "right"),
+        ("Ordered", "left"),
+        ("Received", "left"),
+    ]
+    return Adaptive(
+        "Orders", [*headers, ("Title", "left")], fixed, rows, _stacked("Orders", blocks), least=12
+    )
 
 
 def _facts(rows: Sequence[tuple[str, str | Text]]) -> Table:
@@ -220,7 +357,9 @@ def _facts(rows: Sequence[tuple[str, str | Text]]) -> Table:
     return grid
 
 
-def order_detail(view: OrderView, zone: tzinfo, now: datetime) -> RenderableType:
+def order_detail(
+    view: OrderView, history: Sequence[OrderEvent], zone: tzinfo, now: datetime
+) -> RenderableType:
     order = view.order
     items = ", ".join(
         f"{clean(i.name)} x{i.quantity}"
@@ -243,12 +382,70 @@ def order_detail(view: OrderView, zone: tzinfo, now: datetime) -> RenderableType
             ("Received", when(order.received, zone, now)),
             ("Protection ends", when(order.protection_ends, zone, now)),
             ("Can open from", _earliest(view.can_open_from, zone, now)),
+            ("Closed", _closed(order, zone, now)),
         ]
     )
     parts: list[RenderableType] = [facts]
     if view.deadlines:
-        parts += [Text(""), deadlines_table(view.deadlines, now, zone)]
+        parts += [Text(""), deadlines_table(view.deadlines, now, zone, order_no=order.order_no)]
+    if history:
+        parts += [Text(""), _order_history(history, order.currency, zone, now)]
     return Group(*parts)
+
+
+def _closed(order: Order, zone: tzinfo, now: datetime) -> Text | str:
+    if order.closed_at is None:
+        return ""
+    why = "removed" if order.closed == "removed" else order.closed or "closed"
+    text = Text(f"{why}, {when(order.closed_at, zone, now)}")
+    text.append("\nits windows are not watched; 'refundctl order reopen' takes it back", "dim")
+    return text
+
+
+# The order's facts as its history names them, in words.
+_FIELD_WORDS = {
+    "expected_by": "expected by",
+    "protection_ends": "protection ends",
+}
+
+
+def _order_history(
+    history: Sequence[OrderEvent], currency: str, zone: tzinfo, now: datetime
+) -> Table:
+    table = Table(title="History", title_justify="left", title_style="bold", box=box.SIMPLE_HEAD)
+    table.add_column("When", no_wrap=True)
+    table.add_column("What", no_wrap=True)
+    table.add_column("Changed", overflow="fold")
+    for event in history:
+        # What an order was added or imported with is its facts above; later entries say
+        # what they set.
+        changed = (
+            ""
+            if event.kind in {"added", "imported"}
+            else "; ".join(
+                _change(name, value, currency, zone, now)
+                for name, value in sorted(event.changes.items())
+            )
+        )
+        table.add_row(when(event.at, zone, now), event.kind, Text(changed))
+    return table
+
+
+def _change(name: str, value: object, currency: str, zone: tzinfo, now: datetime) -> str:
+    label = _FIELD_WORDS.get(name, name)
+    if value is None:
+        return f"{label}: none" if name != "closed" else "closed: no reason given"
+    if name in {"ordered", "shipped", "expected_by", "received", "protection_ends"}:
+        from refundctl.timeparse import from_iso
+
+        return f"{label}: {when(from_iso(str(value)), zone, now)}"
+    if name == "total":
+        from decimal import Decimal
+
+        return f"{label}: {format_money(Decimal(str(value)), currency)}"
+    if name == "items" and isinstance(value, list):
+        return f"{label}: {len(value)}"
+    return f"{label}: {clean(str(value))}"
 
 
 def _policy_note(generic: bool) -> str:
@@ -272,23 +469,25 @@ def deadlines_table(
     zone: tzinfo,
     dispute_id: int | None = None,
     marketplace: str = "",
+    order_no: str = "",
 ) -> Table:
+    """Every open deadline in words, with its key (what 'refundctl due' takes) beneath."""
     table = Table(
         title="Open deadlines", title_justify="left", title_style="bold", box=box.SIMPLE_HEAD
     )
-    table.add_column("Deadline", no_wrap=True)
+    table.add_column("Deadline", overflow="fold")
     table.add_column("Due", no_wrap=True)
     table.add_column("Left", no_wrap=True)
-    table.add_column("What to do, and why", overflow="fold")
+    table.add_column("What to do, and why", overflow="fold", ratio=1, min_width=24)
     for deadline in deadlines:
         rule = deadline.rule
         why = rule.described + (" (assumed)" if rule.assumed else "")
         table.add_row(
-            deadline.name,
-            when(deadline.due, zone, now),
+            _lines(deadline_words(deadline.name, rule.assumed), Text(deadline.name, style="dim")),
+            due_when(deadline.due, zone, now),
             time_left(deadline, now),
             _lines(
-                Text(deadline_to_do(deadline, now, dispute_id, marketplace)),
+                Text(deadline_to_do(deadline, now, zone, dispute_id, marketplace, order_no)),
                 Text(why, style="dim"),
                 *([Text(rule.source, style="dim")] if rule.source else []),
             ),
@@ -304,9 +503,10 @@ def dispute_detail(view: DisputeView, zone: tzinfo, now: datetime) -> Renderable
         return "" if value is None else format_money(value, currency)  # type: ignore[arg-type]
 
     waiting = d.state.waiting_on
-    state = Text(str(d.state), style="bold")
+    state = Text(state_words(d.state), style="bold")
     if waiting:
-        state.append(f"  (waiting on {'you' if waiting == 'buyer' else waiting})", style="dim")
+        who = "you" if waiting == "buyer" else waiting
+        state.append(f"  ({d.state}: waiting on {who})", style="dim")
     facts = _facts(
         [
             ("Dispute", f"#{record.id} · {record.reason}"),

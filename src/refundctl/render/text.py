@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from refundctl.money import format_money
-from refundctl.render.fmt import clean, tail, when
+from refundctl.render.fmt import clean, deadline_words, due_when, last_day, state_words
 from refundctl.timeparse import humanize
 
 if TYPE_CHECKING:  # `check` prints its lines without loading the domain model
@@ -26,18 +26,23 @@ def to_do(
     assumed: bool,
     due: datetime,
     now: datetime,
+    zone: tzinfo,
     dispute_id: int | None,
+    order_no: str,
     marketplace: str,
 ) -> str:
     """What a deadline asks of the buyer now. Before it passes, its action; once passed, what
     its passing means and the command that records or follows it: a case the marketplace has
     likely closed, the marketplace stepping in by itself, an escalation the buyer may make,
-    someone to chase. An assumed limit closes nothing for sure: say where the real date is."""
-    if due > now or dispute_id is None:
+    someone to chase, an order's window missed. An assumed limit closes nothing for sure:
+    say where the real date is."""
+    if due > now:
         return action
     from refundctl.policies import RULE_KINDS, RuleName, market_name
 
     market = market_name(marketplace)
+    if dispute_id is None:
+        return _order_missed(name, assumed, due, now, zone, order_no, market)
     kind = RULE_KINDS[RuleName(name)]
     match if_missed:
         case "you_lose" if binds == "buyer" and assumed:
@@ -64,8 +69,34 @@ def to_do(
     return action
 
 
+def _order_missed(
+    name: str, assumed: bool, due: datetime, now: datetime, zone: tzinfo, order_no: str, market: str
+) -> str:
+    """An order's window that passed while it never arrived: what happened, and the two
+    commands that end the alarm."""
+    import shlex
+
+    number = shlex.quote(clean(order_no))
+    if assumed:
+        return (
+            f"passed, but this window is assumed: enter {market}'s own date with "
+            f"'refundctl order update {number} --protection-ends WHEN', or stop watching it "
+            f"with 'refundctl order close {number}'"
+        )
+    return (
+        f"missed on {last_day(due, zone, now)}: {market}'s protection has likely ended; "
+        f"if it came, 'refundctl order receive {number}', else "
+        f"'refundctl order close {number} --reason gave-up'"
+    )
+
+
 def deadline_to_do(
-    deadline: Deadline, now: datetime, dispute_id: int | None, marketplace: str
+    deadline: Deadline,
+    now: datetime,
+    zone: tzinfo,
+    dispute_id: int | None,
+    marketplace: str,
+    order_no: str = "",
 ) -> str:
     return to_do(
         deadline.action,
@@ -75,9 +106,16 @@ def deadline_to_do(
         assumed=deadline.rule.assumed,
         due=deadline.due,
         now=now,
+        zone=zone,
         dispute_id=dispute_id,
+        order_no=order_no,
         marketplace=marketplace,
     )
+
+
+def left_text(due: datetime, now: datetime) -> str:
+    delta = due - now
+    return f"overdue {humanize(delta)}" if delta.total_seconds() <= 0 else f"in {humanize(delta)}"
 
 
 def next_step(
@@ -86,13 +124,16 @@ def next_step(
     zone: tzinfo,
     dispute_id: int | None = None,
     marketplace: str = "",
+    order_no: str = "",
 ) -> str:
     if deadline is None:
         return "No open deadline."
-    delta = deadline.due - now
-    left = f"overdue {humanize(delta)}" if delta.total_seconds() <= 0 else f"in {humanize(delta)}"
-    action = deadline_to_do(deadline, now, dispute_id, marketplace)
-    return f"Next: {deadline.name} {left} ({when(deadline.due, zone, now)}): {action}."
+    action = deadline_to_do(deadline, now, zone, dispute_id, marketplace, order_no)
+    name = deadline_words(deadline.name, deadline.rule.assumed)
+    return (
+        f"Next: {name} {left_text(deadline.due, now)} "
+        f"({due_when(deadline.due, zone, now)}): {action}."
+    )
 
 
 def opened(view: DisputeView, now: datetime, zone: tzinfo) -> str:
@@ -112,7 +153,11 @@ def moved(before: State, view: DisputeView, now: datetime, zone: tzinfo) -> str:
 
     d = view.record.dispute
     currency = view.record.order.currency
-    change = f"{before} → {d.state}" if before is not d.state else f"still {d.state}"
+    change = (
+        f"{state_words(before)} → {state_words(d.state)}"
+        if before is not d.state
+        else f"still {state_words(d.state)}"
+    )
     money = ""
     if d.offer is not None:
         money = f"; offer on the table: {format_money(d.offer, currency)}"
@@ -129,41 +174,43 @@ def entered_due(view: DisputeView, name: str, now: datetime, zone: tzinfo) -> st
     """Where a deadline stands once its date was entered or cleared: the date that counts
     now and where it comes from."""
     found = next((x for x in view.computed if x.name == name), None)
+    words = deadline_words(name)
     if found is None:
-        where = f"{name} is no longer an open deadline of dispute {view.id}"
+        where = f"{words} ({name}) is no longer an open deadline of dispute {view.id}"
     elif found.rule.origin == "entered":
-        where = f"{name}: {when(found.due, zone, now)}, {found.rule.described}"
+        where = f"{words}: {due_when(found.due, zone, now)}, {found.rule.described}"
     else:
-        where = f"{name}: {when(found.due, zone, now)}, by the rule ({found.rule.described})"
+        where = f"{words}: {due_when(found.due, zone, now)}, by the rule ({found.rule.described})"
     return f"Dispute {view.id}: {where}.\n" + next_step(
         view.next, now, zone, view.id, view.record.order.marketplace
     )
 
 
 def check_lines(items: Iterable[CheckItem], now: datetime, zone: tzinfo) -> Iterator[str]:
-    """One line per deadline, for a terminal or a cron mail; plain text, as the items come."""
+    """One line per deadline, for a terminal or a cron mail; plain text, as the items come.
+    The order number is whole: it is what people paste into the marketplace's search."""
     empty = True
     for item in items:
         empty = False
-        delta = item.due - now
-        left = (
-            f"overdue {humanize(delta)}" if delta.total_seconds() <= 0 else f"in {humanize(delta)}"
-        )
+        assumed = item.assumed
         who = f"dispute {item.dispute_id}" if item.dispute_id is not None else "order"
         action = to_do(
             item.action,
             name=item.name,
             binds=item.binds,
             if_missed=item.if_missed,
-            assumed=item.assumed,
+            assumed=assumed,
             due=item.due,
             now=now,
+            zone=zone,
             dispute_id=item.dispute_id,
+            order_no=item.order_no,
             marketplace=item.marketplace,
         )
         yield (
-            f"{who}: {item.marketplace} {tail(item.order_no)}: {item.name} "
-            f"{left} ({when(item.due, zone, now)}): {action}"
+            f"{who}: {item.marketplace} {clean(item.order_no)}: "
+            f"{deadline_words(item.name, assumed)} {left_text(item.due, now)} "
+            f"({due_when(item.due, zone, now)}): {action}"
         )
     if empty:
         yield "Nothing is due in this window."

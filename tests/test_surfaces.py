@@ -1,0 +1,193 @@
+"""Issue 9: what a buyer and a cron job read never lies, never alarms forever, never cuts.
+
+Each story goes through the CLI as a buyer would and reads what comes back: the exit code, the
+words on the screen, and the ledger left as it was where it should be. The clock is frozen at
+26 November 2026, noon UTC (conftest).
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Cli, Run, snapshot
+
+
+def ok(run: Run, code: int = 0) -> Run:
+    assert run.exit_code == code, (run.exit_code, run.stdout, run.stderr)
+    return run
+
+
+def sh(cli: Cli, line: str) -> Run:
+    return cli(*shlex.split(line))
+
+
+def refused(run: Run, *words: str) -> str:
+    """A one-line refusal (exit 2) that says each of ``words``."""
+    assert run.exit_code == 2, (run.exit_code, run.stdout, run.stderr)
+    assert run.stderr.startswith("error: ") and run.stderr.count("\n") == 1, run.stderr
+    for word in words:
+        assert word in run.stderr, (word, run.stderr)
+    return run.stderr
+
+
+# -- an order that never came: its alarm can be stopped ------------------------------------------
+
+
+def lapsed_order(cli: Cli) -> None:
+    # Paid 1 August on PayPal, never arrived: the 180 days ran out... on paper, in January.
+    # Here an AliExpress order whose promised delivery passed in October: 15 days after it,
+    # the protection ended on 11 November.
+    ok(
+        sh(
+            cli,
+            "order add 8100000000000001 -m aliexpress --total 19.99 --ordered 2026-09-20 "
+            "--expected-by 2026-10-27 --title 'Desk fan'",
+        )
+    )
+
+
+def test_a_lapsed_order_says_when_it_was_missed_and_how_to_stop_the_alarm(cli: Cli) -> None:
+    lapsed_order(cli)
+    check = ok(sh(cli, "check"), 1)
+    line = check.stdout.strip()
+    assert "missed on Nov 10" in line  # 15 days after 27 Oct end as 10 Nov ends
+    assert "refundctl order close 8100000000000001 --reason gave-up" in line
+    assert "refundctl order receive 8100000000000001" in line
+
+
+def test_closing_an_order_silences_it_and_reopening_brings_it_back(
+    cli: Cli, ledger_path: Path
+) -> None:
+    lapsed_order(cli)
+    closed = ok(sh(cli, "order close 8100000000000001 --reason gave-up"))
+    assert "no longer watched" in closed.stdout
+    assert ok(sh(cli, "check")).stdout == "Nothing is due in this window.\n"
+    assert ok(sh(cli, "status --json")).json()["orders"] == []
+    shown = ok(sh(cli, "order show 8100000000000001 --json")).json()
+    assert (shown["closed"], shown["closed_at"]) == ("gave-up", "2026-11-26T12:00:00+00:00")
+    text = ok(sh(cli, "order show 8100000000000001")).stdout
+    assert "gave-up" in text and "closed" in text  # in the facts and in the history
+    before = snapshot(ledger_path)
+    refused(sh(cli, "order close 8100000000000001"), "closed (gave-up) already", "order reopen")
+    refused(sh(cli, "open 8100000000000001 --reason not-received --full"), "reopen it first")
+    assert snapshot(ledger_path) == before
+    ok(sh(cli, "order reopen 8100000000000001"))
+    assert ok(sh(cli, "check"), 1).stdout.startswith("order: aliexpress 8100000000000001:")
+    history = ok(sh(cli, "order show 8100000000000001")).stdout
+    for kind in ("added", "closed", "reopened"):
+        assert kind in history, history
+
+
+def test_a_mistaken_order_can_be_removed_but_one_with_a_dispute_cannot(
+    cli: Cli, ledger_path: Path
+) -> None:
+    ok(sh(cli, "order add TYPO-1 -m ebay --total 10 --ordered 2026-11-20"))
+    ok(sh(cli, "order add REAL-1 -m ebay --total 10 --ordered 2026-11-20 --received 2026-11-22"))
+    ok(sh(cli, "open REAL-1 --reason damaged --full"))
+    before = snapshot(ledger_path)
+    refused(sh(cli, "order remove REAL-1"), "has disputes (1)", "order close REAL-1")
+    assert snapshot(ledger_path) == before
+    ok(sh(cli, "order remove TYPO-1"))
+    listed = [o["order"] for o in ok(sh(cli, "order list --json")).json()["orders"]]
+    assert listed == ["REAL-1"]
+    every = [o["order"] for o in ok(sh(cli, "order list --all --json")).json()["orders"]]
+    assert every == ["TYPO-1", "REAL-1"]  # kept in history
+    refused(sh(cli, "order add TYPO-1 -m ebay --total 10"), "exists already", "order reopen")
+    ok(sh(cli, "order reopen TYPO-1"))
+    assert len(ok(sh(cli, "order list --json")).json()["orders"]) == 2
+
+
+# -- an order's facts ---------------------------------------------------------------------------
+
+
+def test_receiving_twice_is_refused_unless_the_date_is_given(cli: Cli, ledger_path: Path) -> None:
+    ok(sh(cli, "order add A-1 -m aliexpress --total 10 --ordered 2026-11-01 --received 2026-11-20"))
+    before = snapshot(ledger_path)
+    refused(sh(cli, "order receive A-1"), "received already, on 2026-11-20 00:00 UTC", "--on WHEN")
+    assert snapshot(ledger_path) == before
+    ok(sh(cli, "order receive A-1 --on 2026-11-19"))  # a correction
+    assert ok(sh(cli, "order show A-1 --json")).json()["received"].startswith("2026-11-19")
+
+
+def test_an_empty_ordered_date_is_refused(cli: Cli, isolated: Path) -> None:
+    refused(cli("order", "add", "A-2", "-m", "ebay", "--total", "5", "--ordered", ""), "--ordered")
+    assert not isolated.exists()
+
+
+# -- what the buyer reads -----------------------------------------------------------------------
+
+
+def aliexpress_dispute(cli: Cli) -> None:
+    ok(
+        sh(
+            cli,
+            "order add 8101234567890123 -m aliexpress --total 45.90 --seller 'Bright Garden "
+            "Official Store' --ordered 2026-11-01 --received 2026-11-20",
+        )
+    )
+    ok(sh(cli, "open 8101234567890123 --reason missing-parts --amount 12.50 --on 2026-11-22"))
+
+
+@pytest.mark.parametrize("columns", ["60", "80", "120"])
+def test_nothing_is_cut_at_any_width(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, columns: str
+) -> None:
+    aliexpress_dispute(cli)
+    ok(
+        sh(
+            cli,
+            "order add 113-4567890-1234567 -m amazon --total 1234.56 --ordered 2026-11-20 "
+            "--expected-by 2026-11-30 --seller 'A seller with a long shop name'",
+        )
+    )
+    monkeypatch.setenv("COLUMNS", columns)
+    text = ok(sh(cli, "status")).stdout
+    assert all(len(line) <= int(columns) for line in text.splitlines()), text
+    assert all(line == line.rstrip() for line in text.splitlines()), "trailing spaces"
+    for whole in ("8101234567890123", "113-4567890-1234567", "$12.50", "$1,234.56"):
+        assert whole in text, (whole, text)
+    words = " ".join(text.split())
+    # The seller may wrap inside its cell, word by word, never cut.
+    assert all(word in text.split() for word in ("Bright", "Garden", "Official", "Store")), text
+    assert "end of Nov 28" in words  # the seller's 7 days, to the minute they end
+    assert "…" not in text
+
+
+def test_assumed_rules_are_marked_wherever_their_deadline_is_shown(cli: Cli) -> None:
+    ok(sh(cli, "order add S-1 -m shopee --total 30 --ordered 2026-11-01 --received 2026-11-20"))
+    opened = ok(sh(cli, "open S-1 --reason damaged --full --on 2026-11-24")).stdout
+    assert "Next: seller's answer (assumed)" in opened
+    assert "(assumed)" in ok(sh(cli, "check --within 30d --all"), 1).stdout
+    assert "(assumed)" in ok(sh(cli, "status")).stdout
+    feed = ok(sh(cli, "export --format ics")).stdout
+    assert "seller's answer (assumed)" in " ".join(feed.replace("\r\n ", "").split())
+
+
+def test_a_midnight_deadline_reads_as_the_end_of_the_day_before(cli: Cli) -> None:
+    aliexpress_dispute(cli)
+    line = ok(sh(cli, "check --all")).stdout
+    assert "(end of Nov 28)" in line  # due 29 Nov 00:00: the seller has all of 28 November
+    assert "Nov 29" not in line
+
+
+def test_check_lines_keep_the_whole_order_number_piped(cli: Cli) -> None:
+    ok(sh(cli, "order add 81055500011122233344 -m aliexpress --total 5 --received 2026-11-20"))
+    line = ok(sh(cli, "check --within 30d"), 1).stdout
+    assert "aliexpress 81055500011122233344: dispute window" in line
+
+
+def test_draft_after_the_platforms_award_speaks_of_its_decision(cli: Cli) -> None:
+    ok(sh(cli, "order add E-1 -m ebay --total 50 --ordered 2026-11-01 --received 2026-11-10"))
+    ok(sh(cli, "open E-1 --reason damaged --full --on 2026-11-12"))
+    ok(sh(cli, "escalate 1 --on 2026-11-20"))
+    ok(sh(cli, "respond 1 platform-awards 50 --on 2026-11-21"))
+    to_platform = ok(sh(cli, "draft 1")).stdout
+    assert "eBay's decision of 21 Nov 2026" in to_platform
+    assert "was decided on 21 Nov 2026" in to_platform
+    to_seller = ok(sh(cli, "draft 1 --to seller")).stdout
+    assert "eBay decided on 21 Nov 2026 that $50.00 is to be refunded" in to_seller
+    assert "for agreeing" not in to_seller
+    assert "to step in" not in to_seller
