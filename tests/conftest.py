@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,8 +23,14 @@ from hypothesis import HealthCheck, settings
 from typer.testing import CliRunner
 
 from refundctl.cli import app
+from refundctl.config import default_ledger_path
 
 NOW = "2026-11-26T12:00:00+00:00"
+
+# The ledger a user of this machine would get by default, found before any test moves HOME:
+# a test that makes it has written where a real ledger lives (the guard below names it).
+_REAL_LEDGER = default_ledger_path()
+_REAL_LEDGER_WAS_THERE = _REAL_LEDGER.exists()
 
 # Typer rebuilds the whole Click command tree on every CliRunner.invoke (about 50 ms, most of
 # the suite's time once there are a few thousand invocations); the tree never changes while
@@ -40,6 +46,13 @@ settings.register_profile(
     "stress", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture(autouse=True)
+def _never_the_real_ledger() -> Iterator[None]:
+    yield
+    if not _REAL_LEDGER_WAS_THERE:
+        assert not _REAL_LEDGER.exists(), f"this test made the real default ledger {_REAL_LEDGER}"
 
 
 @pytest.fixture(autouse=True)

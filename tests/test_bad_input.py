@@ -308,14 +308,19 @@ CASES = [
     case(
         "move not allowed in the state",
         "respond 1 return-shipped",
-        says=("awaiting_seller", "possible now:", "respond seller-agrees", "cancel"),
+        says=(
+            "waiting for the seller's answer",
+            "possible now:",
+            "respond seller-agrees",
+            "cancel",
+        ),
     ),
     case(
         "accept with no offer",
         "respond 2 accept",
         says=(
             "no seller offer on the table",
-            "awaiting_buyer",
+            "waiting for your move",
             "possible now:",
             "respond counter AMOUNT",
         ),
@@ -324,7 +329,7 @@ CASES = [
     case(
         "cancel after a seller move",
         "cancel 2",
-        says=("awaiting_buyer", "possible now:", "resolve --withdrawn"),
+        says=("waiting for your move", "possible now:", "resolve --withdrawn"),
     ),
     case(
         "withdraw before the seller answered",
@@ -334,7 +339,7 @@ CASES = [
     case(
         "second active dispute",
         "open {order} --reason damaged --amount 5",
-        says=("already has an active dispute", "#1", "awaiting_seller"),
+        says=("already has an active dispute", "#1", "waiting for the seller"),
     ),
     case(
         "offer without an amount",
@@ -522,7 +527,7 @@ def test_a_mistake_is_refused_in_one_line_and_changes_nothing(
 def test_the_refused_move_names_every_move_possible_now(ledger: Cli, ledger_path: Path) -> None:
     before = snapshot(ledger_path)
     line = error_line(ledger("respond", "1", "accept"))
-    assert "cannot respond accept: the dispute is awaiting_seller" in line
+    assert "cannot respond accept: the dispute is waiting for the seller's answer" in line
     possible = line.split("possible now: ", 1)[1].split(", ")
     assert possible == [
         "respond seller-agrees",

@@ -848,7 +848,7 @@ def test_status_of_one_dispute_as_text(story: Cli) -> None:
     for words in (
         "#1 · missing-parts",
         "your move",
-        "(awaiting_buyer: waiting on you)",
+        "your move  (awaiting_buyer)",
         "$8.00",
         "Open deadlines",
         "talks end",

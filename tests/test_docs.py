@@ -64,19 +64,33 @@ def test_the_readme_first_command_installs_and_runs_the_demo() -> None:
     assert _readme_block("## Try it").strip().endswith("pip install . && refundctl demo")
 
 
-def test_the_readme_tour_runs(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "box.jpg").write_bytes(b"\xff\xd8\xff\xe0 a photo")
-    (tmp_path / "unboxing.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 a video")
-    script = _readme_block("## A tour").replace("\\\n", " ")
-    commands = [line for line in script.splitlines() if line.startswith("refundctl ")]
-    assert len(commands) >= 10
-    for line in commands:
-        words = shlex.split(line.split("||")[0])
-        result = cli(*words[1:])
-        allowed = {0, 1} if words[1] == "check" else {0}
-        assert result.exit_code in allowed, f"{line}: {result.stderr}"
-    assert cli("status", "1", "--json").json()["state"] == "refunded"
+def test_the_readme_tour_runs_exactly_as_written(tmp_path: Path) -> None:
+    """The tour's block, run by bash as a reader would paste it, on a fresh "machine": an
+    empty home, no ledger, the real clock, only the refundctl this checkout installed."""
+    import json
+    import subprocess
+    import sys
+
+    script = _readme_block("## A tour")
+    bin_dir = str(Path(sys.executable).parent)
+    machine = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8"}
+    done = subprocess.run(
+        ["bash", "-e", "-c", script], cwd=tmp_path, env=machine, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Opened dispute 1" in done.stdout
+    assert "error" not in done.stderr, done.stderr
+    shown = subprocess.run(
+        ["refundctl", "status", "1", "--json"],
+        cwd=tmp_path,
+        env={**machine, "REFUNDCTL_DB": str(tmp_path / "tour.db")},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(shown.stdout)["state"] == "refunded"
+    assert [e["kind"] for e in json.loads(shown.stdout)["evidence"]] == ["photo", "video"]
+    assert not (tmp_path / ".local").exists()  # the reader's own ledger was never touched
 
 
 def test_migration_names_match_the_migrations() -> None:
@@ -106,3 +120,108 @@ def test_every_test_the_data_page_names_exists() -> None:
     backup_tests = (ROOT / "tests" / "test_backup.py").read_text()
     for name in shorthand:
         assert f"def {name}(" in backup_tests, name
+
+
+def test_the_export_page_lists_every_csv_column() -> None:
+    from refundctl.render import exporting, policyview
+
+    page = (ROOT / "docs" / "export.md").read_text()
+    rows = dict(re.findall(r"^\| `([^|]+)` \| ([a-z_, ]+) \|$", page, re.MULTILINE))
+    assert rows["orders"].split(", ") == list(exporting.ORDER_COLUMNS)
+    assert rows["disputes"].split(", ") == list(exporting.DISPUTE_COLUMNS)
+    assert rows["events"].split(", ") == list(exporting.EVENT_COLUMNS)
+    assert rows["order list"].split(", ") == list(exporting.ORDER_COLUMNS)
+    assert rows["status`, `status DISPUTE"].split(", ") == list(exporting.STATUS_COLUMNS)
+    assert rows["check"].split(", ") == list(exporting.CHECK_COLUMNS)
+    assert rows["policies"].split(", ") == list(policyview.CSV_COLUMNS)
+
+
+def test_the_json_reference_names_every_field_status_prints(cli: Cli, tmp_path: Path) -> None:
+    """docs/json.md's dispute table and order list are the fields the commands print, in order."""
+    demo = str(tmp_path / "demo.db")
+    page = (ROOT / "docs" / "json.md").read_text()
+    table = page.split("## Dispute\n", 1)[1].split("\n\n`kind` of an event", 1)[0]
+    documented = [
+        name
+        for row in re.findall(r"^\| ([^|]+) \|", table, re.MULTILINE)
+        for name in re.findall(r"`(\w+)`", row)
+    ]
+    assert cli("demo", "--db", demo).exit_code == 0
+    detail = cli("--db", demo, "status", "1", "--json").json()
+    assert documented == list(detail)
+    listed = cli("--db", demo, "status", "--json").json()
+    assert list(listed) == ["as_of", "disputes", "orders"]
+    assert list(listed["disputes"][0]) == documented[: documented.index("description")]
+    order_text = page.split("An order object: ", 1)[1].split("`order list --json`", 1)[0]
+    # Parentheses hold an item's fields or a field's values, not order fields.
+    outside = re.sub(r"\([^)]*\)", "", order_text).replace("`order list`", "")
+    assert re.findall(r"`(\w+)`", outside) == list(listed["orders"][0])
+
+
+# -- the user guide: every console block is run, and prints what the page shows ----------------
+
+GUIDE_BLOCK = re.compile(r"<!-- as of ([^>]+?) -->\n```console\n(.*?)```", re.DOTALL)
+
+
+def _guide_steps(body: str) -> list[tuple[str, list[str]]]:
+    """Each ``$ command`` of a block (continuation lines joined) with the lines it prints."""
+    steps: list[tuple[str, list[str]]] = []
+    lines = body.splitlines()
+    while lines:
+        line = lines.pop(0)
+        assert line.startswith("$ "), f"a block's text is a command or its output: {line!r}"
+        command = line[2:]
+        while command.endswith("\\"):
+            command = command[:-1] + lines.pop(0).strip()
+        printed = []
+        while lines and not lines[0].startswith("$ "):
+            printed.append(lines.pop(0))
+        steps.append((command, printed))
+    return steps
+
+
+def run_guide(tmp_path: Path) -> list[tuple[str, str, list[str], list[str]]]:
+    """Run docs/guide.md's blocks in order: (as of, command, shown, printed) for each."""
+    import subprocess
+    import sys
+
+    (tmp_path / "config.toml").write_text('timezone = "Europe/Berlin"\n')
+    (tmp_path / "box.jpg").write_bytes(b"\xff\xd8\xff\xe0 a photo of the box")
+    (tmp_path / "unboxing.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 a video")
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "COLUMNS": "80",
+        "REFUNDCTL_DB": str(tmp_path / "ledger.db"),
+        "REFUNDCTL_CONFIG": str(tmp_path / "config.toml"),
+    }
+    ran = []
+    last = 0
+    for as_of, body in GUIDE_BLOCK.findall((ROOT / "docs" / "guide.md").read_text()):
+        for command, shown in _guide_steps(body):
+            if command == "echo $?":
+                printed = [str(last)]
+            else:
+                words = shlex.split(command)
+                assert words[0] == "refundctl", command
+                done = subprocess.run(
+                    words,
+                    cwd=tmp_path,
+                    env={**env, "REFUNDCTL_NOW": as_of},
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
+                last = done.returncode
+                printed = done.stdout.splitlines()
+            ran.append((as_of, command, shown, printed))
+    return ran
+
+
+def test_the_guide_prints_what_it_shows(tmp_path: Path) -> None:
+    """docs/guide.md's story, run at the moment each block names: the outputs are today's."""
+    ran = run_guide(tmp_path)
+    assert len(ran) >= 12
+    for as_of, command, shown, printed in ran:
+        assert printed == shown, f"as of {as_of}: $ {command}"

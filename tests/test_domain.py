@@ -581,6 +581,21 @@ def _refusal(story: Story, move: Move, has_appeals: bool) -> str:
     return refused.value.message
 
 
+# How a refusal names each state: in words, never the key.
+STATE_SAYS = {
+    State.AWAITING_SELLER: "waiting for the seller's answer",
+    State.AWAITING_BUYER: "waiting for your",
+    State.ESCALATED: "with the marketplace",
+    State.RETURN_TO_SHIP: "waiting for you to ship the return",
+    State.RETURN_IN_TRANSIT: "waiting for the",
+    State.REFUND_PENDING: "waiting for the refund",
+    State.REFUNDED: "closed as refunded",
+    State.LOST: "closed as lost",
+    State.WITHDRAWN: "closed as withdrawn",
+    State.CANCELLED: "closed as cancelled",
+}
+
+
 @pytest.mark.parametrize(
     ("story", "move", "has_appeals"),
     [(s, m, h) for s, m, h in REFUSALS if m is not Move.OPEN],
@@ -590,7 +605,8 @@ def test_every_refusal_names_the_state_and_lists_what_is_possible(
     story: Story, move: Move, has_appeals: bool
 ) -> None:
     message = _refusal(story, move, has_appeals)
-    assert f"the dispute is {story.state.value}" in message
+    assert f"the dispute is {STATE_SAYS[story.state]}" in message
+    assert "_" not in message
     possible = _possible(story, has_appeals)
     if possible:
         listed = message.split("; possible now: ", 1)[1].split(", ")
@@ -631,7 +647,7 @@ def test_a_closed_dispute_says_no_move_is_possible() -> None:
 def test_accepting_with_no_offer_names_the_state() -> None:
     message = _refusal(_story("seller rejected"), Move.ACCEPT, True)
     assert "no seller offer on the table" in message
-    assert "(the dispute is awaiting_buyer)" in message
+    assert "(the dispute is waiting for your move)" in message
 
 
 @pytest.mark.parametrize(
@@ -650,7 +666,7 @@ def test_a_refusal_by_an_extra_condition_says_why_and_names_the_state(
     chosen = _story(story)
     message = _refusal(chosen, move, True)
     assert why in message
-    assert f"the dispute is {chosen.state.value}" in message
+    assert f"the dispute is {STATE_SAYS[chosen.state]}" in message
 
 
 def test_opening_an_existing_dispute_is_refused() -> None:

@@ -428,7 +428,8 @@ def test_dispute_ids_are_offered_with_what_they_are(demo_db: Path) -> None:
     ctx: Any = FakeContext(demo_db)
     found = complete_dispute(ctx, "")
     assert values(found) == [str(n) for n in range(1, 11)]
-    assert found[0][1] == "aliexpress 8101234567890123 awaiting_buyer"
+    assert found[0][1] == "aliexpress order 8101234567890123, your move"
+    assert found[1][1] == "ebay order 12-34567-89012, waiting for the seller"
     assert values(complete_dispute(ctx, "1")) == ["1", "10"]
     assert complete_dispute(ctx, "x") == []
 
@@ -460,8 +461,9 @@ def test_the_ledger_is_found_as_commands_find_it(
 
 
 def test_moves_and_marketplaces_are_offered() -> None:
-    assert complete_move("seller-") == ["seller-agrees", "seller-offers", "seller-rejects"]
-    moves = complete_move("")
+    nowhere: Any = FakeContext()
+    assert complete_move(nowhere, "seller-") == ["seller-agrees", "seller-offers", "seller-rejects"]
+    moves = complete_move(nowhere, "")
     assert {"accept", "decline", "counter", "platform-awards", "return-shipped"} <= set(moves)
     assert "open" not in moves and "escalate" not in moves  # commands of their own
     ctx: Any = FakeContext()
@@ -470,6 +472,23 @@ def test_moves_and_marketplaces_are_offered() -> None:
     assert "generic" not in everywhere
     assert complete_marketplace(ctx, "e") == ["ebay", "etsy"]
     assert complete_marketplace(ctx, "E") == ["ebay", "etsy"]
+
+
+def test_only_the_moves_a_dispute_allows_from_its_state_are_offered(demo_db: Path) -> None:
+    def moves(dispute: int | None, incomplete: str = "") -> list[str]:
+        ctx: Any = FakeContext(demo_db)
+        if dispute is not None:
+            ctx.params["dispute"] = dispute
+        return complete_move(ctx, incomplete)
+
+    assert moves(1) == ["seller-offers", "accept", "decline", "counter"]  # your move
+    assert moves(2) == ["seller-agrees", "seller-offers", "seller-rejects", "counter"]
+    assert moves(3) == ["return-shipped"]
+    assert moves(4) == ["platform-requests-info", "platform-awards", "platform-rejects"]
+    assert moves(4, "platform-a") == ["platform-awards"]
+    assert moves(8) == []  # refunded: nothing is left to respond to
+    # A dispute the ledger does not have, or none typed yet: every move.
+    assert len(moves(99)) == len(moves(None)) == 11
 
 
 def test_marketplaces_from_the_config_are_offered_once_it_is_read(tmp_path: Path) -> None:
@@ -558,10 +577,10 @@ def test_bash_completion_end_to_end(
     assert words("refundctl respond ") == [str(n) for n in range(1, 11)]
     assert words("refundctl status 1") == ["1", "10"]
     assert words("refundctl attach 9") == ["9"]
-    moves = words("refundctl respond 1 ")
-    assert moves[:3] == ["seller-agrees", "seller-offers", "seller-rejects"]
-    assert "platform-rejects" in moves
+    # Only what the dispute's state allows: 1 waits for the buyer, 3 for the buyer's return.
+    assert words("refundctl respond 1 ") == ["seller-offers", "accept", "decline", "counter"]
     assert words("refundctl respond 1 co") == ["counter"]
+    assert words(f"refundctl respond 3 --db {demo_db} ", missing) == ["return-shipped"]
     reasons = words("refundctl open 8101234567890123 --reason ")
     assert {"not-received", "missing-parts", "changed-mind", "other"} <= set(reasons)
     assert words("refundctl open PO") == ["PO-211-0987654321", "PO-211-1234000000"]

@@ -191,3 +191,21 @@ def test_draft_after_the_platforms_award_speaks_of_its_decision(cli: Cli) -> Non
     assert "eBay decided on 21 Nov 2026 that $50.00 is to be refunded" in to_seller
     assert "for agreeing" not in to_seller
     assert "to step in" not in to_seller
+
+
+def test_a_dispute_in_full_names_its_state_and_offers_in_words_once(
+    cli: Cli, tmp_path: Path
+) -> None:
+    demo = str(tmp_path / "demo.db")
+    ok(cli("demo", "--db", demo))
+
+    def state_line(number: int) -> str:
+        shown = ok(cli("--db", demo, "status", str(number))).stdout
+        return next(line for line in shown.splitlines() if line.startswith("State"))
+
+    assert state_line(7).split() == ["State", "lost"]  # the words are the key: said once
+    assert state_line(4).split(None, 1)[1] == "escalated  (waiting on the marketplace)"
+    assert state_line(2).split(None, 1)[1] == "waiting for the seller  (awaiting_seller)"
+    shown = ok(cli("--db", demo, "status", "3")).stdout
+    agreed = next(line for line in shown.splitlines() if line.startswith("Agreed"))
+    assert "refund with return" in agreed and "_" not in agreed

@@ -139,7 +139,7 @@ def record(number: int, *moves: tuple[Move, datetime]) -> DisputeRecord:
         dispute=dispute(*moves),
         events=(),
         evidence=(),
-        refundable=Decimal("100.00"),
+        max_ask=Decimal("100.00"),
     )
 
 

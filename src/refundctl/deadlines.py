@@ -413,7 +413,9 @@ def dispute_deadlines(
                 rule(RuleName.BUYER_RESPONSE)
         case State.ESCALATED:
             rule(RuleName.PLATFORM_DECISION)
-            rule(RuleName.CLAIM_RESPONSE)
+            # The seller answers the claim, not the buyer's appeal of the decision on it.
+            if not d.appealed:
+                rule(RuleName.CLAIM_RESPONSE)
             rule(RuleName.INFO_DUE)
         case State.RETURN_TO_SHIP:
             rule(RuleName.RETURN_SHIP_BY)

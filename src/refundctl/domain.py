@@ -13,13 +13,14 @@ import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple, assert_never
 
 from refundctl.errors import BadInput
 from refundctl.money import format_money, parse_amount
+from refundctl.timeparse import local_text
 
 
 class State(StrEnum):
@@ -540,21 +541,27 @@ def last_move(events: Sequence[Event]) -> Event | None:
 
 
 def _describe(d: Dispute) -> str:
-    why = {
+    """Where the dispute stands, in words that follow "the dispute is" (people read these)."""
+    return {
         State.AWAITING_SELLER: "waiting for the seller's answer",
         State.AWAITING_BUYER: (
-            "the seller offered " + str(d.offer) if d.offer is not None else "your move"
+            f"waiting for your answer to the seller's offer of {d.offer}"
+            if d.offer is not None
+            else "waiting for your move"
         ),
-        State.ESCALATED: "under the marketplace's review",
-        State.RETURN_TO_SHIP: "you ship the return",
-        State.RETURN_IN_TRANSIT: "the return is on its way",
-        State.REFUND_PENDING: "the refund is on its way",
-        State.REFUNDED: "closed, refunded",
-        State.LOST: "closed, lost",
-        State.WITHDRAWN: "closed, withdrawn",
-        State.CANCELLED: "closed, cancelled",
+        State.ESCALATED: "with the marketplace, which is to decide",
+        State.RETURN_TO_SHIP: "waiting for you to ship the return",
+        State.RETURN_IN_TRANSIT: (
+            "waiting for the seller's refund for the returned item"
+            if d.return_delivered_at is not None
+            else "waiting for the return to reach the seller"
+        ),
+        State.REFUND_PENDING: "waiting for the refund to arrive",
+        State.REFUNDED: "closed as refunded",
+        State.LOST: "closed as lost",
+        State.WITHDRAWN: "closed as withdrawn",
+        State.CANCELLED: "closed as cancelled",
     }[d.state]
-    return f"{d.state} ({why})"
 
 
 def _refusal(move: Move, d: Dispute, ctx: MoveContext) -> str | None:
@@ -565,27 +572,34 @@ def _refusal(move: Move, d: Dispute, ctx: MoveContext) -> str | None:
         return f"the dispute is {_describe(d)}"
     match move:
         case Move.ACCEPT | Move.DECLINE if d.offer is None:
-            return f"there is no seller offer on the table to {move} (the dispute is {d.state})"
+            return (
+                f"there is no seller offer on the table to {move} (the dispute is {_describe(d)})"
+            )
         case Move.CANCEL if d.seller_has_moved:
             return (
-                f"the seller has answered (the dispute is {d.state}); "
+                f"the seller has answered (the dispute is {_describe(d)}); "
                 "use 'resolve --withdrawn' to close it"
             )
         case Move.WITHDRAWN if not d.seller_has_moved:
             return (
-                f"the seller has not answered yet (the dispute is {d.state}); "
+                f"the seller has not answered yet (the dispute is {_describe(d)}); "
                 "use 'cancel' to withdraw it"
+            )
+        case Move.RETURN_DELIVERED if d.return_delivered_at is not None:
+            return (
+                "the return was recorded as delivered already; the seller's refund is next "
+                "('refundctl undo' takes the delivery back to correct its date)"
             )
         case Move.ESCALATE if d.state is State.LOST:
             if not ctx.has_appeals:
-                return "the dispute is lost, and this marketplace has no appeal"
+                return "the dispute is closed as lost, and this marketplace has no appeal"
             if not d.rejected_by_platform:
                 return (
-                    "the dispute is lost because you gave up; "
+                    "the dispute is closed as lost because you gave up; "
                     "only a platform's decision can be appealed"
                 )
             if d.appealed:
-                return "the dispute is lost, and it was appealed already"
+                return "the dispute is closed as lost, and it was appealed already"
     return None
 
 
@@ -664,6 +678,15 @@ def check_amount(amount: Decimal, refundable: Decimal, currency: str) -> None:
             f"amount {format_money(amount, currency)} is more than the "
             f"{format_money(refundable, currency)} still refundable on this order"
         )
+
+
+def shortfall(d: Dispute) -> Decimal | None:
+    """How much less than agreed arrived, for a dispute closed as refunded; None if nothing
+    is missing (or nothing was agreed)."""
+    if d.state is not State.REFUNDED or d.agreed is None or d.refunded is None:
+        return None
+    missing = d.agreed - d.refunded
+    return missing if missing > 0 else None
 
 
 def counts_toward_order(d: Dispute) -> Decimal:
@@ -756,7 +779,7 @@ def parse_item(text: str, currency: str) -> Item:
     return Item(match.group("name").strip(), quantity, price)
 
 
-def order_problems(order: Order, now: datetime) -> list[str]:
+def order_problems(order: Order, now: datetime, zone: tzinfo = UTC) -> list[str]:
     """What cannot be true of an order: facts in the future, or out of order."""
     problems = []
     if order.total <= 0:
@@ -767,7 +790,7 @@ def order_problems(order: Order, now: datetime) -> list[str]:
         ("received", order.received),
     ):
         if moment is not None and moment > now:
-            problems.append(f"--{label} {moment:%Y-%m-%d %H:%M} UTC is in the future")
+            problems.append(f"--{label} {local_text(moment, zone)} is in the future")
     sequence = [
         ("ordered", order.ordered),
         ("shipped", order.shipped),
@@ -847,4 +870,14 @@ class DisputeRecord:
     dispute: Dispute
     events: tuple[Event, ...]
     evidence: tuple[EvidenceRecord, ...]
-    refundable: Decimal
+    # The most this dispute may ask for or agree: the order's total (or its item's price)
+    # less what the order's other disputes agreed or recovered.
+    max_ask: Decimal
+    # What the order's other disputes agreed or recovered.
+    others_took: Decimal = Decimal(0)
+
+    @property
+    def refundable(self) -> Decimal:
+        """What is still refundable on the order, this dispute's own agreement or refund
+        taken out too: the same number ``order show`` gives."""
+        return self.order.total - self.others_took - counts_toward_order(self.dispute)

@@ -57,9 +57,14 @@ class CheckItem(NamedTuple):
         return bool(json.loads(self.rule)["assumed"])
 
 
+# The other side's deadlines whose passing asks nothing of the buyer: the platform already
+# holds the case and decides without the seller's answer. `check` lists them, and exits 0.
+NOTHING_TO_DO_WHEN_PASSED = frozenset({"claim_response"})
+
+
 # Bump when the code that computes deadlines changes what it computes: stored deadlines
 # computed by an older version are then recomputed (DESIGN.md: a stored deadline is a cache).
-DEADLINE_CODE_VERSION = "3"
+DEADLINE_CODE_VERSION = "4"
 
 
 def basis(policy: Policy, zone: tzinfo) -> str:

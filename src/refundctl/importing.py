@@ -599,7 +599,7 @@ def _row(
         received=times["received"],
         protection_ends=times["protection_ends"],
     )
-    for problem in order_problems(order, now):
+    for problem in order_problems(order, now, zone):
         named = re.search(r"--([a-z-]+)", problem)
         column = named.group(1).replace("-", "_") if named else ""
         problems.append(RowProblem(number, column, problem))

@@ -53,7 +53,9 @@ class Duration:
         return f"{self.count} {words}{'' if self.count == 1 else 's'}"
 
 
-_DURATION = re.compile(r"(\d{1,4})\s*(bd|h|d|w)")
+_DURATION = re.compile(r"(\d+)\s*(bd|h|d|w)")
+# The longest duration taken: four digits of any unit.
+LONGEST_COUNT = 9999
 _AGO = re.compile(r"(\d{1,5})\s*(h|d|w)\s+ago")
 
 
@@ -63,7 +65,11 @@ def parse_duration(text: str, *, business_days: bool = False) -> Duration:
     if not match or (match.group(2) == "bd" and not business_days):
         extra = " (or 3bd for business days)" if business_days else ""
         raise BadInput(f"not a duration: {text!r}; {DURATION_HELP}{extra}")
-    return Duration(int(match.group(1)), Unit(match.group(2)))
+    count = int(match.group(1))
+    if count > LONGEST_COUNT:
+        unit = {"h": "hours", "d": "days", "w": "weeks", "bd": "business days"}[match.group(2)]
+        raise BadInput(f"{text.strip()!r} is too long; give at most {LONGEST_COUNT} {unit}")
+    return Duration(count, Unit(match.group(2)))
 
 
 def zone_named(name: str) -> tzinfo:

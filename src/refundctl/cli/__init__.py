@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import typer
 import typer.main
 from typer._click import Command, Context  # Typer 0.29 vendors click
-from typer._click.exceptions import ClickException
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
 from refundctl import __version__
 from refundctl.cli.coercion import PlainGroup, PlainTyper
@@ -65,6 +65,9 @@ class RefundctlGroup(PlainGroup):
     def list_commands(self, ctx: Context) -> list[str]:
         return list(self.commands)  # the names alone: no command is built to list it
 
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(args, self.commands))
+
     def invoke(self, ctx: Context) -> Any:
         before = _commits()
         try:
@@ -99,6 +102,55 @@ class RefundctlGroup(PlainGroup):
         return code
 
 
+# The root's options that take a value, which also work after the command's name
+# (`refundctl status --db x.db`). `demo` has a --db of its own.
+GLOBAL_OPTIONS = {"--db": frozenset({"demo"}), "--as-of": frozenset()}
+
+
+def hoist_global_options(args: list[str], commands: Any) -> list[str]:
+    """``args`` with the root's options moved before the command, wherever they were given;
+    what follows a ``--`` is left alone."""
+    position = _command_position(args, commands)
+    if position is None:
+        return args
+    command = args[position]
+    head, rest, moved = list(args[:position]), [], []
+    tail = args[position + 1 :]
+    index = 0
+    while index < len(tail):
+        token = tail[index]
+        if token == "--":
+            rest += tail[index:]
+            break
+        name = token.split("=", 1)[0]
+        skip = GLOBAL_OPTIONS.get(name)
+        if skip is not None and command not in skip:
+            if "=" in token:
+                moved.append(token)
+            else:
+                moved += tail[index : index + 2]
+                index += 1
+        else:
+            rest.append(token)
+        index += 1
+    return [*head, *moved, command, *rest]
+
+
+def _command_position(args: list[str], commands: Any) -> int | None:
+    """Where the command's name is: the first word that is not a root option or its value."""
+    index = 0
+    while index < len(args):
+        token = args[index]
+        if token in GLOBAL_OPTIONS:
+            index += 2
+            continue
+        if token.startswith("-"):
+            index += 1
+            continue
+        return index if token in commands else None
+    return None
+
+
 def _commits() -> int:
     """How many write transactions this process has committed (0 before any ledger opened:
     the ledger layer is not loaded just to ask)."""
@@ -120,6 +172,10 @@ def run_safely(invoke: Any) -> int:
         if more > 0:
             problem_line(f"… and {more} more")
         return error.exit_code
+    except NoArgsIsHelpError as error:
+        # A bare `refundctl` (or `refundctl order`): the help, as --help prints it.
+        sys.stdout.write(error.format_message() + "\n")
+        return 0
     except ClickException as error:
         from refundctl.cli.common import error_line
 
@@ -128,8 +184,11 @@ def run_safely(invoke: Any) -> int:
         message = error.format_message()
         option = getattr(error, "option_name", "") or ""
         if option[1:2].isdigit():
-            # "-5" was read as an option: it can only have been meant as an amount.
-            message = f"amounts must be positive, got {option}"
+            # "-5" reads as an option; no amount or dispute number refundctl takes is negative.
+            message = (
+                f"{option} is not an option, and no amount or dispute number is negative "
+                "(a value starting with '-' is read as an option)"
+            )
         error_line(f"{message}{where}")
         return error.exit_code
     except typer.Abort:

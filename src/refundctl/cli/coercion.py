@@ -7,11 +7,16 @@ take are text, whole numbers, paths, choices and lists of those: ``PlainRuntimeP
 these as Typer's adapters do, with Typer's own helpers, and passes anything else (every value
 Typer would refuse among them) on to Typer's pydantic conversion, so that errors read the same.
 Commands and groups made by a ``PlainTyper`` give it to every parameter they parse, the help
-option included. It uses Typer's private conversion layer: pyproject pins typer to 0.29.
+option included. A whole number or a choice that does not convert is refused here, in
+refundctl's words ("--limit: 'abc' is not a whole number"), not pydantic's ("Input should be a
+valid integer"). Arguments show in help as Click shows them (``ORDER_NO``, ``[FILE]...``), not
+as Typer 0.29 does (``{ORDER_NO}``, ``<str>``). It uses Typer's private conversion and help
+layers: pyproject pins typer to 0.29, and tests/test_startup.py fails loudly on an upgrade.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -19,16 +24,18 @@ from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin
 
 import typer
-from typer._click import Context, Parameter  # Typer 0.29 vendors click
+from typer._click import Context, HelpFormatter, Parameter  # Typer 0.29 vendors click
 from typer._coercion import RuntimeParam, build_runtime_param
 from typer._param_types import coerce_cli_choice, coerce_cli_path
-from typer.core import TyperCommand, TyperGroup, _TyperParameter
+from typer.core import TyperArgument, TyperCommand, TyperGroup, _TyperParameter
 from typer.models import ParameterInfo
+
+from refundctl.errors import BadInput
 
 Function = TypeVar("Function", bound=Callable[..., Any])
 
-# Longer digit strings go to pydantic, whose limits on huge numbers are its own.
-MAX_PLAIN_DIGITS = 18
+# The largest whole number any option takes: what SQLite stores in an integer.
+LARGEST = 2**63 - 1
 
 
 class _ForTyper(Exception):
@@ -56,6 +63,18 @@ class PlainGroup(TyperGroup):
     def get_params(self, ctx: Context) -> list[Parameter]:
         return plain_coercion(super().get_params(ctx))
 
+    def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:
+        """Each command with its first sentence whole, wrapped to the terminal (Click cuts
+        it to one line with "...")."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
 
 class PlainTyper(typer.Typer):
     """A Typer app whose commands are ``PlainCommand``s (pass ``cls=PlainGroup``, or a
@@ -67,10 +86,25 @@ class PlainTyper(typer.Typer):
         return super().command(name, cls=cls or PlainCommand, **options)
 
 
+class PlainArgument(TyperArgument):
+    """An argument as Click shows it: no type label beside its name in the help, and
+    ``NAME``, ``[NAME]`` or ``[NAME]...`` in the usage line."""
+
+    def display_type_rich(self, ctx: Context) -> str | None:
+        return None
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw.removesuffix("...")
+        many = "..." if self.nargs != 1 else ""
+        return f"{name}{many}" if self.required else f"[{name}]{many}"
+
+
 def plain_coercion(params: list[Parameter]) -> list[Parameter]:
     """Give each Typer parameter plain conversion (a file parameter keeps Typer's, which opens
-    the file and needs no pydantic)."""
+    the file and needs no pydantic), and each argument Click's way of showing itself."""
     for param in params:
+        if type(param) is TyperArgument:
+            param.__class__ = PlainArgument
         if (
             isinstance(param, _TyperParameter)
             and not isinstance(param._runtime_param, PlainRuntimeParam)
@@ -95,7 +129,7 @@ def _convert(
     if annotation is str and type(value) is str:
         return value
     if annotation is int and info.clamp is not True:
-        return _whole_number(value, info)
+        return _whole_number(value, info, _name(param))
     if annotation is Path and info.path_type is None and isinstance(value, str | Path):
         path = Path(value)
         if str(path) != str(value) or "\x00" in str(value):
@@ -109,19 +143,39 @@ def _convert(
                 value, choices=list(annotation), case_sensitive=info.case_sensitive, ctx=ctx
             )
         except ValueError:
-            raise _ForTyper from None
+            choices = ", ".join(str(choice.value) for choice in annotation)
+            raise BadInput(f"{_name(param)}: {value!r} is not one of {choices}") from None
     raise _ForTyper
 
 
-def _whole_number(value: Any, info: ParameterInfo) -> int:
-    if type(value) is int:
-        number = value
-    elif type(value) is str and value.isascii() and value.isdigit():
-        if len(value) > MAX_PLAIN_DIGITS:
-            raise _ForTyper
-        number = int(value)
-    else:
-        raise _ForTyper
-    if (info.min is not None and number < info.min) or (info.max is not None and number > info.max):
-        raise _ForTyper  # Typer words the refusal
+def _name(param: Parameter) -> str:
+    """How the user wrote the parameter: its longest option name, or the argument's name."""
+    if param.param_type_name == "argument":
+        return (param.metavar or param.name or "").upper().removesuffix("...")
+    return max(param.opts, key=len)
+
+
+def _whole_number(value: Any, info: ParameterInfo, name: str) -> int:
+    number: int | None = value if type(value) is int else None
+    if type(value) is str and value.isascii():
+        # What Typer takes ("+5", " 5", "1_000", not "٣"); "1.5" is not a count.
+        with contextlib.suppress(ValueError):
+            number = int(value)
+    if number is None:
+        hint = (
+            "dispute numbers are the ones 'open' printed ('refundctl status' lists them)"
+            if name == "DISPUTE"
+            else "give one such as 3"
+        )
+        raise BadInput(f"{name}: {value!r} is not a whole number; {hint}")
+    least = info.min if info.min is not None else None
+    most = min(int(info.max), LARGEST) if info.max is not None else LARGEST
+    if least is not None and number < least:
+        raise BadInput(f"{name}: {number} is below {least}; give {least} or more")
+    if number > most:
+        if name == "DISPUTE":  # no dispute has such a number: say so as for any other
+            raise BadInput(
+                f"unknown dispute {number}; 'refundctl status --all' lists your disputes"
+            )
+        raise BadInput(f"{name}: {number} is too large; at most {most:,}")
     return number

@@ -50,9 +50,16 @@ def _from_ledger(read: Callable[[Any], list[tuple[str, str]]]) -> Callable[..., 
     return complete
 
 
+def _dispute_help(marketplace: str, order_no: str, state: str) -> str:
+    from refundctl.render.fmt import state_words
+
+    return f"{marketplace} order {order_no}, {state_words(state)}"
+
+
 complete_dispute = _from_ledger(
     lambda ledger: [
-        (str(row[0]), f"{row[1]} {row[2]} {row[3]}") for row in ledger.completion_disputes()
+        (str(number), _dispute_help(marketplace, order_no, state))
+        for number, marketplace, order_no, state in ledger.completion_disputes()
     ]
 )
 complete_order = _from_ledger(
@@ -80,7 +87,20 @@ _ledger_marketplaces = _from_ledger(
 )
 
 
-def complete_move(incomplete: str) -> list[str]:
-    from refundctl.domain import RESPOND_MOVES
+def complete_move(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The moves the dispute already typed allows from its state; all of them without one."""
+    from refundctl.domain import ALLOWED_FROM, RESPOND_MOVES, State
 
-    return [move.value for move in RESPOND_MOVES if move.value.startswith(incomplete)]
+    moves = list(RESPOND_MOVES)
+    dispute = ctx.params.get("dispute") if ctx.params else None
+    if dispute is not None:
+        number = str(dispute)
+        found = [state for value, state in _dispute_states(ctx, number) if value == number]
+        if found and found[0] in {state.value for state in State}:
+            moves = [move for move in moves if State(found[0]) in ALLOWED_FROM[move]]
+    return [move.value for move in moves if move.value.startswith(incomplete)]
+
+
+_dispute_states = _from_ledger(
+    lambda ledger: [(str(number), state) for number, _, _, state in ledger.completion_disputes()]
+)

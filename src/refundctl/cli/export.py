@@ -53,11 +53,18 @@ def export(
         Path | None,
         typer.Option("--output", "-o", metavar="FILE", help="Write here (default: stdout)."),
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Short for --format json.")] = False,
 ) -> None:
     """Export the ledger for scripts and spreadsheets, or its deadlines for a calendar."""
     from refundctl.cli.views import gather
 
     e = env(ctx)
+    if as_json:
+        if format not in (None, ExportFormat.JSON):
+            raise BadInput(
+                f"--json is short for --format json; give one of them, not --format {format}"
+            )
+        format = ExportFormat.JSON
     format = format or _format_of(output)
     if format is ExportFormat.ICS:
         if what is not None:

@@ -372,7 +372,7 @@ def show_order(
     marketplace: Marketplace = None,
     as_json: Json = False,
 ) -> None:
-    """Show one order with its open windows."""
+    """Show one order with its open windows and its history."""
     e = env(ctx)
     with e.ledger(write=False) as ledger:
         stored = ledger.order(OrderRef(_order_no(order_no), marketplace_option(marketplace)))

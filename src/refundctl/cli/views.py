@@ -73,7 +73,9 @@ def status(
     show_all: Annotated[bool, typer.Option("--all", help="Include closed disputes.")] = False,
     limit: Annotated[
         int,
-        typer.Option(metavar="N", help="Rows to show, most urgent first; 0 shows all.", min=0),
+        typer.Option(
+            metavar="N", help="Rows to show, most urgent first; 0 shows all.", min=0, max=10**9
+        ),
     ] = DEFAULT_LIMIT,
     marketplace: MarketplaceFilter = None,
     state: StateFilter = None,

@@ -55,8 +55,9 @@ from refundctl.ledger import deadline_index
 from refundctl.ledger.connection import LedgerFile, Settings, count_commit
 from refundctl.ledger.health import refuse_damaged
 from refundctl.ledger.schema import insert_sql
-from refundctl.money import from_minor, parse_amount, percent_of, to_minor
+from refundctl.money import format_money, from_minor, parse_amount, percent_of, to_minor
 from refundctl.policies import has_appeals
+from refundctl.render.fmt import state_words
 from refundctl.timeparse import from_iso, iso, local_text
 
 if TYPE_CHECKING:  # only the commands that use them import these: `check` stays quick
@@ -193,7 +194,7 @@ class Ledger(LedgerFile):
     # -- orders --------------------------------------------------------------------------------
 
     def add_order(self, order: Order, now: datetime) -> Order:
-        _refuse_problems(order, now)
+        _refuse_problems(order, now, self.settings.zone)
         with self._write():
             existing = self.conn.execute(
                 "SELECT 1 FROM orders WHERE marketplace = ? AND order_no = ?",
@@ -240,7 +241,7 @@ class Ledger(LedgerFile):
             if "total" in changes or "currency" in changes:
                 self._refuse_money_change(old, changes)
             new = replace(old, **changes)
-            _refuse_problems(new, now)
+            _refuse_problems(new, now, self.settings.zone)
             return self._store_order_change(old, new, "updated", now, now)
 
     def receive_order(
@@ -257,7 +258,7 @@ class Ledger(LedgerFile):
                     f"give it: 'refundctl order receive {old.order_no} --on WHEN'"
                 )
             new = replace(old, received=at)
-            _refuse_problems(new, now)
+            _refuse_problems(new, now, self.settings.zone)
             return self._store_order_change(old, new, "received", at, now)
 
     def close_order(
@@ -465,7 +466,7 @@ class Ledger(LedgerFile):
                     continue
                 if "total" in changes or "currency" in changes:
                     self._refuse_money_change(old, changes)
-                _refuse_problems(new, now)
+                _refuse_problems(new, now, self.settings.zone)
                 self._store_order_change(old, new, "imported", now, now)
                 tally.updated += 1
             except BadInput as error:
@@ -715,7 +716,7 @@ class Ledger(LedgerFile):
             record = self._record(dispute_id)
             order = record.order
             policy = self.settings.policy_for(order.marketplace)
-            ctx = MoveContext(record.refundable, order.currency, has_appeals(policy))
+            ctx = MoveContext(record.max_ask, order.currency, has_appeals(policy))
             value = None
             if amount is not None:
                 value = parse_amount(amount, order.currency)
@@ -757,6 +758,16 @@ class Ledger(LedgerFile):
                 )
             updated = self._record(dispute_id)
             self._save_state(updated)
+            short = domain.shortfall(updated.dispute)
+            if short is not None:
+                d, currency = updated.dispute, order.currency
+                warnings.append(
+                    f"received {format_money(d.refunded or short, currency)} of the "
+                    f"{format_money(d.agreed or short, currency)} agreed: "
+                    f"{format_money(short, currency)} short, and the dispute is closed; if "
+                    f"the rest is still owed, 'refundctl undo {dispute_id}' reopens it to "
+                    "chase or escalate"
+                )
             return Result(updated, tuple(warnings))
 
     def undo(self, dispute_id: int, now: datetime) -> tuple[Result, Event]:
@@ -774,10 +785,10 @@ class Ledger(LedgerFile):
             updated = self._record(dispute_id)
             if updated.dispute.active and not record.dispute.active:
                 self._refuse_overlap(record.order, record.item, exclude=dispute_id)
-            if domain.counts_toward_order(updated.dispute) > updated.refundable:
+            if domain.counts_toward_order(updated.dispute) > updated.max_ask:
                 raise BadInput(
                     "undoing this would take more than the order's total "
-                    f"({updated.refundable} {record.order.currency} is still refundable); "
+                    f"({updated.max_ask} {record.order.currency} is still refundable); "
                     "correct the total or close the other dispute first"
                 )
             self._save_state(updated)
@@ -797,8 +808,8 @@ class Ledger(LedgerFile):
             if due is not None and name not in open_now:
                 listed = ", ".join(open_now) if open_now else "none"
                 raise BadInput(
-                    f"dispute {dispute_id} ({record.dispute.state}) has no open deadline "
-                    f"{name}; its open deadlines: {listed}"
+                    f"dispute {dispute_id} ({state_words(record.dispute.state)}) has no open "
+                    f"deadline {name}; its open deadlines: {listed}"
                 )
             event = Event(EventKind.DUE, Actor.BUYER, now, now, deadline=name, due=due)
             self._append(dispute_id, event, record.order.currency)
@@ -1207,7 +1218,7 @@ class Ledger(LedgerFile):
                 what = f" on {row['item']}" if row["item"] else ""
                 raise BadInput(
                     f"order {order.order_no} already has an active dispute{what} "
-                    f"(#{row['id']}, {row['state']}); work with it, or close it first"
+                    f"(#{row['id']}, {state_words(row['state'])}); work with it, or close it first"
                 )
 
     def _refundable(self, order: Order, exclude: int | None, item: str | None = None) -> Decimal:
@@ -1464,7 +1475,8 @@ class Ledger(LedgerFile):
                     dispute=dispute,
                     events=tuple(history),
                     evidence=self._evidence_of(dispute_id, evidence),
-                    refundable=_left(order, taken, row["item"]),
+                    max_ask=_left(order, taken, row["item"]),
+                    others_took=taken,
                 )
             )
         return records
@@ -1771,8 +1783,8 @@ def _refuse_rows(problems: list[str]) -> None:
         )
 
 
-def _refuse_problems(order: Order, now: datetime) -> None:
-    problems = domain.order_problems(order, now)
+def _refuse_problems(order: Order, now: datetime, zone: tzinfo) -> None:
+    problems = domain.order_problems(order, now, zone)
     if problems:
         raise BadInput(f"order {order.order_no}: " + "; ".join(problems))
 

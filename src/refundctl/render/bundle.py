@@ -35,7 +35,7 @@ from refundctl.render.case import (
     marketplace_name,
     stamp,
 )
-from refundctl.render.fmt import clean
+from refundctl.render.fmt import clean, state_words, waiting_words
 from refundctl.timeparse import iso
 from refundctl.views import DisputeView
 
@@ -307,7 +307,12 @@ def case_markdown(
                 ("Opened", at(d.opened_at)),
                 (
                     "State",
-                    f"{d.state}" + (f" (waiting on {d.state.waiting_on})" if d.active else ""),
+                    state_words(d.state)
+                    + (
+                        f" (waiting on {waiting_words(d.state.waiting_on)})"
+                        if d.active and d.state.waiting_on
+                        else ""
+                    ),
                 ),
                 ("Asked", f"{money(d.requested)}, {md(ask_basis(record, d.requested))}"),
                 ("Seller's open offer", money(d.offer)),

@@ -108,3 +108,16 @@ def deadline_words(name: str, assumed: bool = False) -> str:
 
 def state_words(state: str) -> str:
     return STATE_WORDS.get(state, state.replace("_", " "))
+
+
+WAITING_WORDS = {
+    "buyer": "you",
+    "seller": "the seller",
+    "platform": "the marketplace",
+    "payment": "the payment",
+}
+
+
+def waiting_words(waiting_on: str) -> str:
+    """Who a state waits on, as a person reads it: ``you``, ``the seller`` …"""
+    return WAITING_WORDS.get(waiting_on, waiting_on)

@@ -51,6 +51,8 @@ def _earliest_rule(e: Earliest | None) -> JSON | None:
 
 
 def dispute(view: DisputeView, now: datetime, *, detail: bool = False) -> JSON:
+    from refundctl.domain import shortfall  # loaded with the dispute already
+
     record, d = view.record, view.record.dispute
     order = record.order
     shape: JSON = {
@@ -68,8 +70,10 @@ def dispute(view: DisputeView, now: datetime, *, detail: bool = False) -> JSON:
         "offer_kind": None if d.offer_kind is None else str(d.offer_kind),
         "agreed": to_json(d.agreed),
         "refunded": to_json(d.refunded),
+        "shortfall": to_json(shortfall(d)),
         "credit": d.credit,
         "refundable": to_json(record.refundable),
+        "max_ask": to_json(record.max_ask),
         "case_ref": record.case_ref,
         "opened": iso(d.opened_at),
         "policy": view.policy.name,

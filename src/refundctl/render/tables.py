@@ -19,7 +19,15 @@ from rich.table import Table
 from rich.text import Text
 
 from refundctl.deadlines import Deadline, Earliest
-from refundctl.domain import DisputeRecord, EventKind, Order, OrderEvent
+from refundctl.domain import (
+    Dispute,
+    DisputeRecord,
+    EventKind,
+    Order,
+    OrderEvent,
+    State,
+    shortfall,
+)
 from refundctl.money import format_money
 from refundctl.render.fmt import (
     clean,
@@ -27,6 +35,7 @@ from refundctl.render.fmt import (
     due_when,
     short_date,
     state_words,
+    waiting_words,
     when,
 )
 from refundctl.render.text import deadline_to_do
@@ -102,7 +111,11 @@ class Adaptive:
             extra = min(natural - narrowest, max(rest - _COMFORTABLE, 0))
             widths[index] += extra
             rest -= extra
-        table = self._table(widths, rest)
+        # No wider than its longest line: piped, a table is not stretched to 200 columns.
+        longest = max(
+            (console.measure(row[-1], options=options).maximum for row in self.rows), default=1
+        )
+        table = self._table(widths, min(rest, max(longest, self.least)))
         for row in self.rows:
             table.add_row(*row)
         yield table
@@ -137,7 +150,11 @@ def _deadline_cell(
 def _money_cell(record: DisputeRecord) -> Text:
     d, currency = record.dispute, record.order.currency
     first = Text(format_money(d.requested, currency))
-    if d.refunded is not None:
+    short = shortfall(d)
+    if d.refunded is not None and short is not None:
+        second = Text(f"got {format_money(d.refunded, currency)}", style="yellow")
+        second.append(f", {format_money(short, currency)} short", style="bold yellow")
+    elif d.refunded is not None:
         second = Text(f"got {format_money(d.refunded, currency)}", style="green")
     elif d.agreed is not None:
         second = Text(f"agreed {format_money(d.agreed, currency)}", style="green")
@@ -495,6 +512,11 @@ def deadlines_table(
     return table
 
 
+def _words(key: object) -> str:
+    """A key a person reads (``refund_with_return``) as words."""
+    return str(key).replace("_", " ")
+
+
 def dispute_detail(view: DisputeView, zone: tzinfo, now: datetime) -> RenderableType:
     record = view.record
     d, order, currency = record.dispute, record.order, record.order.currency
@@ -504,9 +526,13 @@ def dispute_detail(view: DisputeView, zone: tzinfo, now: datetime) -> Renderable
 
     waiting = d.state.waiting_on
     state = Text(state_words(d.state), style="bold")
-    if waiting:
-        who = "you" if waiting == "buyer" else waiting
-        state.append(f"  ({d.state}: waiting on {who})", style="dim")
+    # The key beside the words, as for deadlines: what JSON and scripts call it; and who the
+    # state waits on, where its words do not say it already.
+    said = d.state in (State.AWAITING_SELLER, State.AWAITING_BUYER)
+    beside = [f"waiting on {waiting_words(waiting)}"] if waiting and not said else []
+    beside += [str(d.state)] if state_words(d.state) != d.state else []
+    if beside:
+        state.append(f"  ({'; '.join(beside)})", style="dim")
     facts = _facts(
         [
             ("Dispute", f"#{record.id} · {record.reason}"),
@@ -517,10 +543,11 @@ def dispute_detail(view: DisputeView, zone: tzinfo, now: datetime) -> Renderable
             ("Item", clean(record.item)),
             ("Case ref", clean(record.case_ref)),
             ("Asked", money(d.requested)),
-            ("Offer", money(d.offer) + (f" ({d.offer_kind})" if d.offer_kind else "")),
-            ("Agreed", money(d.agreed) + (f" ({d.agreed_kind})" if d.agreed_kind else "")),
-            ("Refunded", money(d.refunded) + (" (store credit)" if d.credit else "")),
-            ("Refundable", money(record.refundable)),
+            ("Offer", money(d.offer) + (f" ({_words(d.offer_kind)})" if d.offer_kind else "")),
+            ("Agreed", money(d.agreed) + (f" ({_words(d.agreed_kind)})" if d.agreed_kind else "")),
+            ("Refunded", _refunded(d, currency)),
+            ("Refundable", money(record.refundable) + " left on the order"),
+            ("Most you can ask", money(record.max_ask) if d.active else ""),
             ("Return tracking", clean(d.tracking)),
             ("Opened", when(d.opened_at, zone, now)),
             ("Can escalate from", _earliest(view.can_escalate_from(), zone, now)),
@@ -540,6 +567,19 @@ def dispute_detail(view: DisputeView, zone: tzinfo, now: datetime) -> Renderable
     return Group(*parts)
 
 
+def _refunded(d: Dispute, currency: str) -> str:
+    if d.refunded is None:
+        return ""
+    text = format_money(d.refunded, currency) + (" (store credit)" if d.credit else "")
+    short = shortfall(d)
+    if short is not None and d.agreed is not None:
+        text += (
+            f": {format_money(short, currency)} short of the "
+            f"{format_money(d.agreed, currency)} agreed"
+        )
+    return text
+
+
 def _offers(record: DisputeRecord, zone: tzinfo, now: datetime) -> RenderableType:
     proposals = record.dispute.proposals
     table = Table(title="Offers", title_justify="left", title_style="bold", box=box.SIMPLE_HEAD)
@@ -549,7 +589,7 @@ def _offers(record: DisputeRecord, zone: tzinfo, now: datetime) -> RenderableTyp
         table.add_row(
             when(p.at, zone, now),
             str(p.actor),
-            str(p.kind).replace("_", " "),
+            _words(p.kind),
             format_money(p.amount, record.order.currency),
             Text(str(p.outcome), style="bold cyan" if p.outcome == "open" else ""),
         )
