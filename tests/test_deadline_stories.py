@@ -627,3 +627,18 @@ def test_a_passed_paypal_claim_answer_is_listed_but_asks_nothing_of_you(cli: Cli
     quiet = ok(sh(cli, "--as-of 2026-11-24 check --within 3d"))  # PayPal decides without it
     assert "seller's answer to the claim" in quiet.stdout
     assert "PayPal decides without the seller's answer" in quiet.stdout
+
+
+def test_a_second_return_after_an_escalation_is_tracked_until_it_is_delivered(cli: Cli) -> None:
+    """The first shipment's delivery was kept: the second return went unwatched."""
+    ok(sh(cli, "order add E4 -m ebay --total 80 --ordered 2026-11-01 --received 2026-11-10"))
+    ok(sh(cli, "--as-of 2026-11-11T10:00 open E4 --reason defective --full --on 2026-11-11"))
+    ok(sh(cli, "--as-of 2026-11-12T10:00 respond 1 seller-agrees --return --on 2026-11-12"))
+    ok(sh(cli, "--as-of 2026-11-13T10:00 respond 1 return-shipped --on 2026-11-13"))
+    ok(sh(cli, "--as-of 2026-11-16T10:00 respond 1 return-delivered --on 2026-11-16"))
+    ok(sh(cli, "--as-of 2026-11-20T10:00 escalate 1 --on 2026-11-20"))
+    ok(sh(cli, "--as-of 2026-11-21T10:00 respond 1 platform-awards 80 --return --on 2026-11-21"))
+    ok(sh(cli, "--as-of 2026-11-22T10:00 respond 1 return-shipped --on 2026-11-22"))
+    assert "return_delivery" in names(dispute(cli, 1, "2026-11-22T11:00"))
+    ok(sh(cli, "--as-of 2026-11-24T10:00 respond 1 return-delivered --on 2026-11-24"))
+    assert "return_refund_due" in names(dispute(cli, 1, "2026-11-24T11:00"))

@@ -118,6 +118,7 @@ class Model:
     lost_to_platform: bool = False
     appealed: bool = False
     requested: Decimal = Decimal(0)  # the buyer's ask: a revised ask must change it
+    return_delivered: bool = False  # the return on its way has been delivered once already
 
 
 # Amounts: valid ones (1 cent to the whole total), none, and a few kinds of wrong.
@@ -271,6 +272,8 @@ class RandomMoves(RuleBasedStateMachine):
             return None
         if move in {"accept", "decline"} and m.offer_kind is None:
             return None
+        if move == "return-delivered" and m.return_delivered:
+            return None  # delivered once: a second delivery would restart the seller's clock
         if (
             move == "counter"
             and m.state == "awaiting_seller"
@@ -298,9 +301,9 @@ class RandomMoves(RuleBasedStateMachine):
                     "awaiting_seller", moment, offer_kind=None, requested=Decimal(amount)
                 )
             case "return-shipped":
-                return self.moved("return_in_transit", moment)
+                return self.moved("return_in_transit", moment, return_delivered=False)
             case "return-delivered":
-                return self.moved("return_in_transit", moment, **seller)
+                return self.moved("return_in_transit", moment, return_delivered=True, **seller)
             case "platform-requests-info":
                 return self.moved("escalated", moment)
             case "platform-rejects":

@@ -416,8 +416,13 @@ def fold(d: Dispute, event: Event) -> Dispute:
                 proposals=(*proposals, ask),
             )
         case Move.RETURN_SHIPPED:
+            # A new shipment (a second return, after an escalation) is not yet delivered.
             return replace(
-                d, state=State.RETURN_IN_TRANSIT, return_shipped_at=at, tracking=event.tracking
+                d,
+                state=State.RETURN_IN_TRANSIT,
+                return_shipped_at=at,
+                return_delivered_at=None,
+                tracking=event.tracking,
             )
         case Move.RETURN_DELIVERED:
             return replace(d, return_delivered_at=at)
