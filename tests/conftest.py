@@ -86,17 +86,18 @@ class Run:
 Cli = Callable[..., Run]
 
 
+def invoke(*args: str, input: str | None = None) -> Run:
+    """The CLI run in this process, as the ``cli`` fixture runs it (for a hypothesis test,
+    which may not take a function-scoped fixture)."""
+    result = CliRunner().invoke(app, [str(a) for a in args], input=input)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
 @pytest.fixture
 def cli() -> Cli:
-    runner = CliRunner()
-
-    def run(*args: str, input: str | None = None) -> Run:
-        result = runner.invoke(app, [str(a) for a in args], input=input)
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return Run(result.exit_code, result.stdout, result.stderr)
-
-    return run
+    return invoke
 
 
 @pytest.fixture

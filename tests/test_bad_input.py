@@ -691,7 +691,7 @@ def test_a_file_that_is_not_sqlite_is_left_alone(
     ledger_path.write_bytes(random.Random(7).randbytes(4096))
     before = _digest(ledger_path)
     line = _unusable(cli, ledger_path, *args)
-    assert "not a usable refundctl ledger" in line
+    assert "is not a refundctl ledger (not an SQLite database" in line
     assert _digest(ledger_path) == before
     assert _leftovers(ledger_path) == []
 

@@ -37,7 +37,7 @@ from refundctl.ledger.connection import Settings
 from refundctl.ledger.store import Ledger
 from refundctl.policies import policy_for
 from refundctl.render.exporting import to_csv
-from tests.conftest import NOW, Cli, Run, snapshot
+from tests.conftest import NOW, Cli, Run, invoke, snapshot
 
 ORDER_COLUMNS = [
     "marketplace",
@@ -775,13 +775,7 @@ def orders_strategy(draw: st.DrawFn) -> list[Order]:
 )
 @given(orders=orders_strategy())
 def test_any_orders_csv_the_exporter_writes_imports_back(orders: list[Order]) -> None:
-    runner = CliRunner()
-
-    def run(*args: str) -> Run:
-        result = runner.invoke(app, list(args))
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return Run(result.exit_code, result.stdout, result.stderr)
+    run = invoke
 
     def stored(path: Path) -> list[Order]:
         with Ledger.open(path, LEDGER_SETTINGS, write=False) as ledger:

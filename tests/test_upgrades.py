@@ -180,6 +180,37 @@ def test_a_migration_that_fails_leaves_the_ledger_as_it_was(cli: Cli, ledger_pat
     assert cli("order", "add", "X-1", "-m", "ebay", "--total", "5").exit_code == 0
 
 
+def test_the_upgrade_and_the_deadlines_it_stores_are_one_transaction(
+    cli: Cli, ledger_path: Path
+) -> None:
+    """A kill while the upgrade stores the new index's deadlines (it dies before its COMMIT,
+    as an exception here does) leaves the old ledger whole; once it finishes, every deadline
+    is stored, with no part left for the next command."""
+    install(OLDEST, ledger_path)
+    before = content(ledger_path)
+    from refundctl.ledger.store import Ledger
+
+    def dies_midway(self: Ledger) -> None:
+        stale = list(self._stale())
+        self._ensure_basis(stale[0])  # some rows stored ...
+        raise RuntimeError("killed")  # ... and then the process is gone
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Ledger, "_finish_upgrade", dies_midway)
+        assert cli("status").exit_code == 70
+    assert content(ledger_path) == before
+    assert schema_of(ledger_path) == [OLDEST.stem.removeprefix("ledger-")]
+    assert cli("status").exit_code == 0
+    conn = sqlite3.connect(ledger_path)
+    try:
+        assert conn.execute("SELECT count(*) FROM deadline_basis WHERE basis = ''").fetchone() == (
+            0,
+        )
+        assert conn.execute("SELECT count(*) FROM deadlines").fetchone()[0] > 0
+    finally:
+        conn.close()
+
+
 def test_processes_that_upgrade_at_once_upgrade_once(cli: Cli, ledger_path: Path) -> None:
     install(OLDEST, ledger_path)
     env = {**os.environ, "CRASH_FAKE_MIGRATION": "1", "REFUNDCTL_NOW": NOW}

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from refundctl.errors import BadInput
 from refundctl.timeparse import system_zone, zone_named
+from refundctl.userfiles import MiB, read_bounded
 
 if TYPE_CHECKING:
     from refundctl.policies import Policies
@@ -73,6 +74,9 @@ def demo_ledger_path() -> Path:
     return user_data_path(APP_NAME) / "demo.db"
 
 
+CONFIG_LIMIT = 1 * MiB
+
+
 def load_config(path: Path | None = None) -> Config:
     """Read the config file; a bad one is refused whole. No default file is an empty config,
     but a file ``REFUNDCTL_CONFIG`` names must be there: a mistyped name silently ignored
@@ -80,7 +84,9 @@ def load_config(path: Path | None = None) -> Config:
     named = path is None and bool(os.environ.get("REFUNDCTL_CONFIG"))
     path = path or config_path()
     try:
-        raw = path.read_bytes()
+        # A config is a few lines; a device, a pipe or a huge file named by mistake would hang
+        # or exhaust every command.
+        raw = read_bounded(path, "config file", CONFIG_LIMIT)
     except FileNotFoundError:
         if named:
             raise BadInput(
@@ -102,6 +108,10 @@ def load_config(path: Path | None = None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise BadInput(f"config file {path}: {error}") from None
+    except RecursionError:  # tomllib recurses per nested array or table
+        raise BadInput(
+            f"config file {path} nests arrays or tables too deeply to be a refundctl config"
+        ) from None
     return _ConfigReader(path, text).read(data)
 
 

@@ -18,7 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple, assert_never
 
-from refundctl.errors import BadInput
+from refundctl.errors import BadInput, shown
 from refundctl.money import format_money, parse_amount
 from refundctl.timeparse import local_text
 
@@ -768,6 +768,8 @@ class Order:
         return next((i for i in self.items if i.name.casefold() == wanted), None)
 
 
+# More of one item than any order holds; SQLite's integers end far above it, Python's never.
+MAX_QUANTITY = 1_000_000
 _ITEM = re.compile(r"(?P<name>.+?)(?:\s+x(?P<qty>\d+))?(?:\s+@\s*(?P<price>\S+))?")
 
 
@@ -776,9 +778,14 @@ def parse_item(text: str, currency: str) -> Item:
     match = _ITEM.fullmatch(text.strip())
     if not match or not match.group("name").strip():
         raise BadInput(f'not an item: {text!r}; use "NAME [xQTY] [@PRICE]", e.g. "Cable x2 @3.50"')
-    quantity = int(match.group("qty") or 1)
+    digits = match.group("qty") or "1"
+    quantity = int(digits) if len(digits) <= 9 else MAX_QUANTITY + 1  # int() of 5,000 digits
     if quantity < 1:
-        raise BadInput(f"item quantity must be at least 1, got {text!r}")
+        raise BadInput(f"item quantity must be at least 1, got {shown(text)}")
+    if quantity > MAX_QUANTITY:
+        raise BadInput(
+            f"item quantity {shown(digits)} is too large: at most {MAX_QUANTITY:,} of one item"
+        )
     price_text = match.group("price")
     price = parse_amount(price_text, currency, what="item price") if price_text else None
     return Item(match.group("name").strip(), quantity, price)

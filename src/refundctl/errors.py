@@ -7,6 +7,14 @@ exit status. Anything else that escapes is a bug and exits 70.
 from __future__ import annotations
 
 
+def shown(text: str, limit: int = 40) -> str:
+    """``text`` quoted for an error line, cut short when a long one would bury the message
+    (a 5,000-digit amount)."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text):,} characters)"
+
+
 class RefundctlError(Exception):
     """Base of every error that is the user's to fix, not a bug."""
 

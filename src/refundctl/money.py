@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_DOWN, Context, Decimal, InvalidOperation
 
-from refundctl.errors import BadInput
+from refundctl.errors import BadInput, shown
 
 # Active ISO 4217 codes. Minor units are 2 unless listed in _EXPONENTS.
 _CODES = frozenset(
@@ -42,7 +42,9 @@ def parse_currency(text: str) -> str:
     """An ISO 4217 code, upper-cased; anything else is refused."""
     code = text.strip().upper()
     if code not in _CODES:
-        raise BadInput(f"unknown currency {text!r}: use an ISO 4217 code such as USD, EUR or GBP")
+        raise BadInput(
+            f"unknown currency {shown(text)}: use an ISO 4217 code such as USD, EUR or GBP"
+        )
     return code
 
 
@@ -63,19 +65,19 @@ def parse_amount(text: str, currency: str, *, what: str = "amount") -> Decimal:
     """A positive amount with no more decimals than the currency has, e.g. ``12.50``."""
     cleaned = text.strip()
     if cleaned.startswith("-"):
-        raise BadInput(f"{what} must be positive, got {text!r}")
+        raise BadInput(f"{what} must be positive, got {shown(text)}")
     if not _AMOUNT.fullmatch(cleaned):
-        raise BadInput(f"{what} must be a plain number such as 12.50, got {text!r}")
+        raise BadInput(f"{what} must be a plain number such as 12.50, got {shown(text)}")
     whole, _, fraction = cleaned.partition(".")
     if len(whole.lstrip("0")) > MAX_WHOLE_DIGITS:
-        raise BadInput(f"{what} {text!r} is too large: at most {MAX_WHOLE_DIGITS} digits")
+        raise BadInput(f"{what} {shown(text)} is too large: at most {MAX_WHOLE_DIGITS} digits")
     value = Decimal(cleaned)
     if value <= 0:
-        raise BadInput(f"{what} must be positive, got {text!r}")
+        raise BadInput(f"{what} must be positive, got {shown(text)}")
     places = exponent(currency)
     if len(fraction.rstrip("0")) > places:
         unit = f"{places} decimal places" if places else "no decimal places"
-        raise BadInput(f"{what} {text!r} has too many decimals: {currency} has {unit}")
+        raise BadInput(f"{what} {shown(text)} has too many decimals: {currency} has {unit}")
     return value.quantize(_QUANTA[places], context=_EXACT)
 
 
@@ -85,9 +87,9 @@ def parse_percent(text: str) -> Decimal:
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
-        raise BadInput(f"percent must be a number from 0 to 100, got {text!r}") from None
+        raise BadInput(f"percent must be a number from 0 to 100, got {shown(text)}") from None
     if not value.is_finite() or not Decimal(0) < value <= Decimal(100):
-        raise BadInput(f"percent must be above 0 and at most 100, got {text!r}")
+        raise BadInput(f"percent must be above 0 and at most 100, got {shown(text)}")
     return value
 
 

@@ -199,8 +199,34 @@ def _parse_iso(parsed: datetime, text: str, zone: tzinfo) -> datetime:
     ``zone``."""
     _check_year(parsed, text)
     if parsed.tzinfo is None:
+        if parsed.time() != time() or not names_a_day(text):
+            _refuse_skipped(parsed, zone)
         parsed = localize(parsed, zone)
     return parsed.astimezone(UTC)
+
+
+def _refuse_skipped(naive: datetime, zone: tzinfo) -> None:
+    """A wall time the clocks skipped (02:30 on a spring-forward night) names no moment: say
+    so, with the two moments it may have meant, rather than move it silently. A bare day that
+    starts in a gap is that day's first moment, and is left to ``localize``."""
+    if isinstance(zone, type(UTC)):
+        return
+    before = naive.replace(tzinfo=zone)  # fold=0: read with the offset before the jump
+    after = naive.replace(tzinfo=zone, fold=1)
+    if before.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == naive:
+        return
+    readings = []
+    for aware in (before, after):
+        offset = aware.utcoffset()
+        assert offset is not None
+        sign, minutes = ("+" if offset >= timedelta() else "-"), abs(offset) // timedelta(minutes=1)
+        fixed = f"{naive.isoformat(timespec='minutes')}{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+        readings.append(f"{fixed} ({local_text(aware.astimezone(UTC), zone)})")
+    raise BadInput(
+        f"{naive:%Y-%m-%d %H:%M} does not exist in {getattr(zone, 'key', None) or zone}: the "
+        "clocks skipped it; "
+        f"give the offset you meant, {readings[0]} or {readings[1]}"
+    )
 
 
 def _read_common_iso(text: str) -> datetime | None:

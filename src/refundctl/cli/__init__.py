@@ -215,6 +215,10 @@ def run_safely(invoke: Any) -> int:
     except Exception as error:  # the last resort: a bug must not show a traceback
         from refundctl.cli.common import error_line
 
+        condition = _condition(error)
+        if condition is not None:  # the machine's state, not a bug: exit 3 like a ledger's
+            error_line(f"{condition}; the ledger was left as before")
+            return 3
         if os.environ.get("REFUNDCTL_DEBUG") == "1":
             import traceback
 
@@ -225,6 +229,26 @@ def run_safely(invoke: Any) -> int:
         )
         return EXIT_INTERNAL
     return result if isinstance(result, int) else 0
+
+
+def _condition(error: Exception) -> str | None:
+    """A full disk, a read-only or forbidden file, in words; None for anything else (a bug).
+
+    SQLite reports a full disk as its own error; every other write as an ``OSError``."""
+    import errno
+
+    if type(error).__module__ == "sqlite3" and "disk is full" in str(error):
+        return "no space left on the device that holds the ledger: free some space, then retry"
+    if not isinstance(error, OSError):
+        return None
+    where = error.filename or "the file being written"
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"no space left on the device that holds {where}: free some space, then retry"
+    if error.errno == errno.EROFS:
+        return f"{where} is on a read-only file system: refundctl cannot write there"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return f"permission denied for {where}: refundctl cannot write there"
+    return None
 
 
 def _silence_stdout() -> None:

@@ -543,11 +543,23 @@ def _collector_paused() -> Iterator[None]:
         gc.enable()
 
 
+# Ten times a file of a million orders; more is a file named by mistake (or /dev/zero).
+IMPORT_LIMIT = 2048 * 1024 * 1024
+
+
 def _read_import(file: str) -> str:
     import sys
 
+    from refundctl.userfiles import read_bounded, too_large
+
     try:
-        data = sys.stdin.buffer.read() if file == "-" else Path(file).expanduser().read_bytes()
+        if file == "-":
+            data = sys.stdin.buffer.read(IMPORT_LIMIT + 1)
+            if len(data) > IMPORT_LIMIT:
+                raise too_large("the input", "import", IMPORT_LIMIT)
+        else:
+            # A pipe (`<(…)`, one the user made) is read like a file; a device is refused.
+            data = read_bounded(Path(file).expanduser(), "import", IMPORT_LIMIT, stream_ok=True)
     except FileNotFoundError:
         raise BadInput(f"no such file: {file}") from None
     except IsADirectoryError:

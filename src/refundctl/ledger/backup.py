@@ -8,11 +8,20 @@ already and never changes; each is still checked against its SHA-256 before it g
 that is missing or altered is listed in the manifest instead.
 
 ``restore_backup`` checks everything before it touches anything: the manifest, SQLite's
-integrity check of the ledger in the archive, its schema (not newer than this refundctl), and
-every evidence file against its hash. Only then does it add the files to the evidence folder
-(content-addressed, so adding never harms) and put the ledger in place in one step: a new
-ledger by a rename, an existing one (``force``) through SQLite's backup API in one transaction,
-which processes that have it open see as one change. The ledger it replaces is kept beside it.
+integrity check of the ledger in the archive, its schema (not newer than this refundctl, and
+exactly what refundctl's migrations make at that version: a trigger or view of the archive's
+own is refused), and every evidence file against its hash. No member is inflated past the size
+the manifest gives it (an archive's ledger of 8 MB that inflates to 8 GiB stops at 8 MB). Only
+then does it add the files to the evidence folder (content-addressed, so adding never harms)
+and put the ledger in place in one step: a new ledger by a rename, an existing one (``force``)
+through SQLite's backup API in one transaction, which processes that have it open see as one
+change. The ledger it replaces is kept beside it.
+
+Both build what they write in a private folder (mode 700, its files 600) beside its place,
+named after it and their process id (``.NAME.PID.part`` or ``.NAME.PID.restore``), and remove it
+whether they succeed or are refused. One killed meanwhile leaves it behind: every backup and
+restore removes those of dead processes from the folders it works in (the ledger's and the
+archive's).
 
 ``install_new_ledger`` is that last step for any ledger built beside its target (``demo``).
 
@@ -52,7 +61,7 @@ from refundctl.ledger.files import (
     fsync_file,
     move_into_place,
     partial_name,
-    sweep_stale,
+    pid_alive,
 )
 from refundctl.ledger.store import Ledger
 from refundctl.timeparse import iso
@@ -63,6 +72,13 @@ MANIFEST = "refundctl-backup.json"
 LEDGER_MEMBER = "ledger.db"
 _EVIDENCE_MEMBER = re.compile(r"evidence/([0-9a-f]{2})/([0-9a-f]{64})")
 _CHUNK = 1024 * 1024
+# What backup, restore and an upgrade leave behind when killed (files.partial_name), with the
+# journal SQLite keeps beside a database among them.
+_TEMPORARY = re.compile(r"\..+\.(\d+)\.(?:part|db|restore)(?:-journal|-wal|-shm)?")
+# The manifest lists every evidence file the archive holds, and the missing ones: 16 MiB is
+# some 200,000 missing files, and far more than any manifest refundctl writes needs.
+_MANIFEST_BYTES = 16 * 1024 * 1024
+_MANIFEST_BYTES_PER_MEMBER = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,14 +125,14 @@ def write_backup(ledger: Ledger, target: Path, *, force: bool, now: datetime) ->
     """Write ``ledger`` and its evidence to the zip ``target``; replace a file only if ``force``."""
     if ledger.path is None:
         raise BadInput("there is no ledger here yet, so nothing to back up")
+    sweep_temporaries(target.parent, ledger.path.parent)
     _refuse_backup_target(target, ledger.path, force=force)
     store = ledger.evidence_store
-    sweep_stale(target)
-    sweep_stale(target, "db")
-    snapshot, partial = partial_name(target, "db"), partial_name(target)
+    work = partial_name(target)
+    snapshot, partial = work / LEDGER_MEMBER, work / target.name
     try:
-        snapshot.unlink(missing_ok=True)
-        copy = sqlite3.connect(str(snapshot), isolation_level=None)
+        _private_folder(work)
+        copy = _private_database(snapshot)
         try:
             ledger.conn.backup(copy, progress=_give_up_after(lock_timeout()))
             copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
@@ -134,6 +150,7 @@ def write_backup(ledger: Ledger, target: Path, *, force: bool, now: datetime) ->
             "refundctl": __version__,
             "ledger": ledger.path.name,
             "schema": contents.schema,
+            "ledger_size": snapshot.stat().st_size,
             "orders": contents.orders,
             "disputes": contents.disputes,
             "events": contents.events,
@@ -142,7 +159,7 @@ def write_backup(ledger: Ledger, target: Path, *, force: bool, now: datetime) ->
         }
         stamp = now.astimezone(UTC).timetuple()[:6]
         with (
-            _create(partial, target) as raw,
+            _create(partial) as raw,
             zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as archive,
         ):
             text = json.dumps(manifest, indent=2) + "\n"
@@ -155,9 +172,10 @@ def write_backup(ledger: Ledger, target: Path, *, force: bool, now: datetime) ->
         move_into_place(partial, target, replace=force)
     except OSError as error:
         raise BadInput(f"cannot write {target}: {error.strerror or error}") from None
+    except sqlite3.OperationalError as error:  # the copy of the ledger: a full disk, mostly
+        raise _locked_or(error, BadInput(f"cannot write {target}: {error}"), ledger.path) from None
     finally:
-        snapshot.unlink(missing_ok=True)
-        partial.unlink(missing_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
     return BackupSummary(
         archive=target,
         ledger=ledger.path,
@@ -185,12 +203,55 @@ def _refuse_backup_target(target: Path, ledger: Path, *, force: bool) -> None:
 
 
 @contextlib.contextmanager
-def _create(partial: Path, target: Path) -> Iterator[IO[bytes]]:
-    """A new file at ``partial``, never following or replacing what is there."""
-    partial.unlink(missing_ok=True)
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+def _create(path: Path) -> Iterator[IO[bytes]]:
+    """A new file at ``path`` that only its owner can read, never following or replacing what
+    is there."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as raw:
         yield raw
+
+
+def _private_folder(path: Path) -> None:
+    """A new, empty folder at ``path`` that only its owner can enter."""
+    # One of this process id's is from a life before a reboot (or a file, from a refundctl
+    # that wrote its archive there directly).
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+    path.mkdir(mode=0o700)
+
+
+def _private_database(path: Path) -> sqlite3.Connection:
+    """A new SQLite file at ``path`` that only its owner can read (SQLite gives its journal the
+    file's mode; left to itself it makes both readable by all)."""
+    with _create(path):
+        pass
+    return sqlite3.connect(str(path), isolation_level=None)
+
+
+def sweep_temporaries(*folders: Path) -> None:
+    """Remove from ``folders`` what backups, restores and upgrades that were killed left."""
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            found = _TEMPORARY.fullmatch(entry.name)
+            if found is None or pid_alive(int(found[1])):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    Path(entry.path).unlink()
+
+
+def _locked_or(error: sqlite3.OperationalError, otherwise: Exception, path: Path) -> Exception:
+    if "locked" in str(error) or "busy" in str(error):
+        return LedgerLocked(f"the ledger {path} is locked by another refundctl; try again")
+    return otherwise
 
 
 def _info(name: str, stamp: tuple[int, ...], *, compress: bool) -> zipfile.ZipInfo:
@@ -274,6 +335,7 @@ def _named_files(conn: sqlite3.Connection) -> dict[str, int | None]:
 
 def restore_backup(archive: Path, target: Path, *, force: bool, now: datetime) -> RestoreSummary:
     """Restore the backup ``archive`` to the ledger path ``target`` (and its evidence folder)."""
+    sweep_temporaries(archive.parent, target.parent)
     if target.is_dir():
         raise BadInput(f"the ledger path {target} is a directory")
     if (target.exists() or target.is_symlink()) and not force:
@@ -284,31 +346,25 @@ def restore_backup(archive: Path, target: Path, *, force: bool, now: datetime) -
     with _open_archive(archive) as zf:
         manifest = _read_manifest(zf, archive)
         members = _members(zf, archive)
+        work = partial_name(target, "restore")
+        created = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            sweep_stale(target, "restore")
-            work = partial_name(target, "restore")
-            shutil.rmtree(work, ignore_errors=True)
-            work.mkdir()
-        except OSError as error:
-            raise BadInput(f"cannot restore to {target}: {error.strerror or error}") from None
-        try:
-            built = work / target.name
-            with zf.open(LEDGER_MEMBER) as source, built.open("wb") as out:
-                shutil.copyfileobj(source, out, _CHUNK)
-            contents, named = _check_ledger(built, archive)
-            files = _extract_evidence(zf, members, manifest, evidence_dir(built), archive)
-            lacking = set(named) - set(files) - set(manifest["missing"])
-            if lacking:
-                raise BadInput(
-                    f"{archive} is incomplete: the ledger in it names {len(lacking)} evidence "
-                    "file(s) it does not hold; nothing was restored"
-                )
-            written, kept = install_new_ledger(built, target, replace=force, now=now)
-        except OSError as error:
-            raise BadInput(f"cannot restore to {target}: {error.strerror or error}") from None
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _private_folder(work)
+                built = work / target.name
+                contents, named, files = _unpack(zf, manifest, members, built, archive)
+                written, kept = install_new_ledger(built, target, replace=force, now=now)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+        except BaseException as error:
+            for folder in created:  # the deepest first: a refused restore leaves no folder
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            if isinstance(error, OSError):
+                why = error.strerror or error
+                raise BadInput(f"cannot restore to {target}: {why}") from None
+            raise
     store = EvidenceStore(evidence_dir(target))
     missing = tuple(
         sorted(
@@ -330,9 +386,43 @@ def restore_backup(archive: Path, target: Path, *, force: bool, now: datetime) -
     )
 
 
+def _unpack(
+    zf: zipfile.ZipFile,
+    manifest: dict[str, Any],
+    members: dict[str, zipfile.ZipInfo],
+    built: Path,
+    archive: Path,
+) -> tuple[Contents, dict[str, int | None], dict[str, int]]:
+    """The archive's ledger at ``built`` and its evidence beside it, every one checked: what
+    the ledger holds, the files it names, and the files extracted."""
+    ledger_member = zf.getinfo(LEDGER_MEMBER)
+    # A backup made before the manifest gave the ledger's size: the zip's own word.
+    size = manifest.get("ledger_size", ledger_member.file_size)
+    needed = size + sum(e["size"] for e in manifest["evidence"])
+    free = shutil.disk_usage(built.parent).free
+    if needed > free:
+        raise BadInput(
+            f"cannot restore {archive}: it holds {needed:,} bytes, and the ledger's folder has "
+            f"{free:,} bytes free; nothing was restored"
+        )
+    _extract(zf, ledger_member, built, size, f"{archive} is damaged: its ledger")
+    contents, named = _check_ledger(built, archive)
+    files = _extract_evidence(zf, members, manifest, evidence_dir(built), archive)
+    lacking = set(named) - set(files) - set(manifest["missing"])
+    if lacking:
+        raise BadInput(
+            f"{archive} is incomplete: the ledger in it names {len(lacking)} evidence "
+            "file(s) it does not hold; nothing was restored"
+        )
+    return contents, named, files
+
+
 @contextlib.contextmanager
 def _open_archive(archive: Path) -> Iterator[zipfile.ZipFile]:
+    from refundctl.userfiles import check_kind
+
     try:
+        check_kind(archive, "backup")  # a pipe would block, a device read forever
         zf = zipfile.ZipFile(archive)
     except FileNotFoundError:
         raise BadInput(f"no such file: {archive}") from None
@@ -342,6 +432,13 @@ def _open_archive(archive: Path) -> Iterator[zipfile.ZipFile]:
         raise BadInput(
             f"{archive} is not a refundctl backup (not a readable zip archive)"
         ) from None
+    encrypted = [info.filename for info in zf.infolist() if info.flag_bits & 0x1]
+    if encrypted:  # zipfile would raise RuntimeError asking for a password
+        zf.close()
+        raise BadInput(
+            f"{archive} is not a refundctl backup: {encrypted[0]!r} is encrypted, and "
+            "refundctl's backups never are"
+        )
     try:
         yield zf
     except (
@@ -358,11 +455,17 @@ def _open_archive(archive: Path) -> Iterator[zipfile.ZipFile]:
 
 
 def _read_manifest(zf: zipfile.ZipFile, archive: Path) -> dict[str, Any]:
+    limit = _MANIFEST_BYTES + _MANIFEST_BYTES_PER_MEMBER * len(zf.infolist())
     try:
-        data = json.loads(zf.read(MANIFEST))
+        with zf.open(MANIFEST) as source:
+            text = source.read(limit + 1)
     except KeyError:
         raise BadInput(f"{archive} is not a refundctl backup (it has no {MANIFEST})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    if len(text) > limit:
+        raise BadInput(f"{archive} is damaged: its {MANIFEST} is larger than refundctl writes")
+    try:
+        data = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise BadInput(f"{archive} is damaged: its {MANIFEST} is not JSON") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise BadInput(f"{archive} is not a refundctl backup")
@@ -378,19 +481,21 @@ def _read_manifest(zf: zipfile.ZipFile, archive: Path) -> dict[str, Any]:
     well_formed = (
         isinstance(evidence, list)
         and all(
-            isinstance(e, dict)
-            and is_sha256(e.get("sha256"))
-            and isinstance(e.get("size"), int)
-            and e["size"] >= 0
+            isinstance(e, dict) and is_sha256(e.get("sha256")) and _is_size(e.get("size"))
             for e in evidence
         )
         and isinstance(missing, list)
         and all(isinstance(m, str) and is_sha256(m) for m in missing)
         and isinstance(data.get("created"), str)
+        and _is_size(data.get("ledger_size", 0))
     )
     if not well_formed:
         raise BadInput(f"{archive} is damaged: its {MANIFEST} is not what refundctl writes")
     return data
+
+
+def _is_size(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _members(zf: zipfile.ZipFile, archive: Path) -> dict[str, zipfile.ZipInfo]:
@@ -416,6 +521,9 @@ def _check_ledger(path: Path, archive: Path) -> tuple[Contents, dict[str, int | 
     except sqlite3.Error as error:  # pragma: no cover - a new file in our own folder
         raise BadInput(f"cannot read the ledger in {archive}: {error}") from None
     try:
+        # Until its schema is known to be refundctl's, nothing in it may run a function that
+        # SQLite does not know to be harmless.
+        conn.execute("PRAGMA trusted_schema = OFF")
         problems = [row[0] for row in conn.execute("PRAGMA integrity_check") if row[0] != "ok"]
         problems += [
             f"a {row[0]} row names a {row[2]} row that does not exist"
@@ -444,6 +552,7 @@ def _check_ledger(path: Path, archive: Path) -> tuple[Contents, dict[str, int | 
                 f"{archive} holds a ledger written by a newer refundctl (schema {newer[-1]}); "
                 "upgrade refundctl to restore it"
             )
+        _refuse_foreign_schema(conn, archive)
         contents = _contents(conn)
         named = _named_files(conn)
         conn.execute("PRAGMA journal_mode = WAL")  # as every ledger refundctl makes
@@ -455,6 +564,42 @@ def _check_ledger(path: Path, archive: Path) -> tuple[Contents, dict[str, int | 
         conn.close()
     fsync_file(path)
     return contents, named
+
+
+def _refuse_foreign_schema(conn: sqlite3.Connection, archive: Path) -> None:
+    """Refuse a ledger whose tables, indexes, triggers or views are not exactly those that
+    refundctl's migrations make at its schema: a trigger of the archive's own would run on the
+    next write, and a table without its columns would fail every command."""
+    from refundctl.ledger.migrations import schema_problems
+
+    problems = schema_problems(conn)
+    if problems:
+        more = f", and {len(problems) - 1} more difference(s)" if len(problems) > 1 else ""
+        raise BadInput(
+            f"{archive} is damaged: the ledger in it has a schema refundctl does not make "
+            f"({problems[0]}{more}); nothing was restored"
+        )
+
+
+def _extract(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, size: int, what: str
+) -> tuple[str, int]:
+    """Inflate ``info`` to the new private file ``path``, never past ``size`` bytes (a member
+    of 8 MB can inflate to 8 GiB); its SHA-256 and size. ``what`` starts the refusal."""
+    if info.file_size > size:
+        raise BadInput(f"{what} is larger than its manifest says; nothing was restored")
+    digest = hashlib.sha256()
+    written = 0
+    with zf.open(info) as source, _create(path) as out:
+        while chunk := source.read(min(_CHUNK, size - written + 1)):
+            written += len(chunk)
+            if written > size:
+                raise BadInput(f"{what} is larger than its manifest says; nothing was restored")
+            digest.update(chunk)
+            out.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    return digest.hexdigest(), written
 
 
 def _extract_evidence(
@@ -472,19 +617,13 @@ def _extract_evidence(
             "nothing was restored"
         )
     sizes: dict[str, int] = {}
+    folder.mkdir(mode=0o700, exist_ok=True)
     for sha256, info in sorted(members.items()):
         path = folder / sha256[:2] / sha256
-        path.parent.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        size = 0
-        with zf.open(info) as source, path.open("wb") as out:
-            while chunk := source.read(_CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        if digest.hexdigest() != sha256 or size != listed[sha256]:
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        what = f"{archive} is damaged: evidence {sha256[:12]}…"
+        found, size = _extract(zf, info, path, listed[sha256], what)
+        if found != sha256 or size != listed[sha256]:
             raise BadInput(
                 f"{archive} is damaged: evidence {sha256[:12]}… does not match its SHA-256; "
                 "nothing was restored"
@@ -521,6 +660,7 @@ def install_new_ledger(
 
 
 def _install_files(source: Path, store: EvidenceStore) -> int:
+    store.sweep_temporaries()
     written = 0
     for folder, _, names in os.walk(source):
         for name in sorted(names):
@@ -535,16 +675,23 @@ def _install_files(source: Path, store: EvidenceStore) -> int:
                 path.replace(destination)
             except OSError:  # another file system: copy beside it, then rename
                 partial = destination.with_name(f".incoming-{os.getpid()}-restore")
-                shutil.copyfile(path, partial)
-                fsync_file(partial)
-                partial.replace(destination)
+                partial.unlink(missing_ok=True)
+                try:
+                    with path.open("rb") as source_file, _create(partial) as out:
+                        shutil.copyfileobj(source_file, out, _CHUNK)
+                    fsync_file(partial)
+                    partial.replace(destination)
+                finally:
+                    partial.unlink(missing_ok=True)
             fsync_dir(destination.parent)
             written += 1
     return written
 
 
 def _replace_ledger(built: Path, target: Path, now: datetime) -> Path:
-    """Put ``built`` in the place of the ledger at ``target``; keep that one beside it."""
+    """Put ``built`` in the place of the ledger at ``target``; keep that one beside it. The
+    copy that is kept is made in ``built``'s private folder, and removed again if the ledger
+    cannot be replaced (locked by another refundctl): a refused restore leaves nothing."""
     kept = _kept_name(target, now)
     old = _healthy_connection(target)
     if old is None:
@@ -561,15 +708,17 @@ def _replace_ledger(built: Path, target: Path, now: datetime) -> Path:
         built.replace(target)
         fsync_dir(target.parent)
         return kept
+    spare = False  # a kept copy of a ledger that is still in its place
     try:
-        partial = partial_name(kept)
-        copy = sqlite3.connect(str(partial), isolation_level=None)
+        partial = built.with_name(f"{built.name}.replaced")
+        copy = _private_database(partial)
         try:
             old.backup(copy, progress=_give_up_after(lock_timeout()))
             copy.execute("PRAGMA journal_mode = DELETE")
         finally:
             copy.close()
         move_into_place(partial, kept, replace=False)
+        spare = True
         new = sqlite3.connect(str(built), isolation_level=None)
         try:
             # SQLite copies into a ledger in WAL mode only pages of its own size: the ledger
@@ -582,14 +731,16 @@ def _replace_ledger(built: Path, target: Path, now: datetime) -> Path:
                 new.execute("VACUUM")
             # One transaction in the live ledger: whoever has it open sees the old or the new.
             new.backup(old, progress=_give_up_after(lock_timeout()))
+            spare = False
         finally:
             new.close()
-    except sqlite3.OperationalError as error:
-        if "locked" in str(error) or "busy" in str(error):
-            raise LedgerLocked(
-                f"the ledger {target} is locked by another refundctl; try again"
-            ) from None
-        raise BadInput(f"cannot replace the ledger {target}: {error}") from None
+    except BaseException as error:
+        if spare:
+            kept.unlink(missing_ok=True)
+        if isinstance(error, sqlite3.OperationalError):
+            otherwise = BadInput(f"cannot replace the ledger {target}: {error}")
+            raise _locked_or(error, otherwise, target) from None
+        raise
     finally:
         old.close()
     return kept

@@ -3,13 +3,21 @@
 A migration that has shipped is never edited; a change is a new ``mNNN_verb_noun``. Money
 columns hold integer minor units, times ISO 8601 text in UTC (which sorts as time does).
 Events are append-only, and triggers make SQLite itself refuse an edit or a delete.
+
+``schema_problems`` holds a ledger's schema up against what these migrations make at the schema
+its migrations table names, built afresh in memory: a ledger from elsewhere (a backup) that
+carries a trigger or view of its own, or lacks a table's columns, is not refundctl's.
 """
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from refundctl.integrity import SchemaObject, foreign_schema
+from refundctl.ledger import schema
 from refundctl.ledger.schema import MIGRATION_SET
 
 migrations = Migrations(MIGRATION_SET)
@@ -269,3 +277,44 @@ def m003_entered_deadlines_and_closed_orders(db: Database) -> None:
         "WHERE dispute_id = 0"
     )
     db.execute("UPDATE deadline_basis SET basis = ''")
+
+
+# -- the schema they make --------------------------------------------------------------------
+
+
+def schema_problems(conn: sqlite3.Connection) -> tuple[str, ...]:
+    """How the schema of the ledger ``conn`` differs from the one these migrations make at the
+    schema its migrations table names (nothing, for a ledger refundctl made)."""
+    applied = [
+        str(row[0])
+        for row in conn.execute(
+            "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid",
+            (MIGRATION_SET,),
+        )
+    ]
+    known = list(schema.MIGRATION_NAMES)  # through the module: a test may add a migration
+    if not applied or applied != known[: len(applied)]:
+        listed = ", ".join(applied) or "none"
+        return (f"its migrations table lists {listed}, not refundctl's migrations in order",)
+    return foreign_schema(schema_objects(conn), expected_schema(len(applied)))
+
+
+def expected_schema(count: int) -> list[SchemaObject]:
+    """The schema objects of a new ledger with the first ``count`` migrations applied, built in
+    memory (some 20 ms)."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        later = list(schema.MIGRATION_NAMES[count:])
+        migrations.apply(Database(conn, execute_plugins=False), stop_before=later)
+        return schema_objects(conn)
+    finally:
+        conn.close()
+
+
+def schema_objects(conn: sqlite3.Connection) -> list[SchemaObject]:
+    return [
+        (str(kind), str(name), str(table), None if sql is None else str(sql))
+        for kind, name, table, sql in conn.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master"
+        )
+    ]

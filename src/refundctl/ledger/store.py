@@ -159,6 +159,7 @@ class Ledger(LedgerFile):
     def _write(self, *, commit: bool = True) -> Iterator[None]:
         """One command's transaction. BEGIN IMMEDIATE takes the write lock before reading.
         ``commit=False`` runs everything and then rolls it back: a dry run."""
+        _ready_before_the_lock(self.settings)
         self.conn.execute("BEGIN IMMEDIATE")
         # What another process (with another config or zone) stored before we took the lock
         # decides what we must recompute: look at the stored basis again in every write, and
@@ -1003,6 +1004,14 @@ class Ledger(LedgerFile):
 
     # -- the deadline index (ledger/deadline_index.py) -----------------------------------------
 
+    def _finish_upgrade(self) -> None:
+        """Inside the upgrade's transaction: store every deadline the new index lacks (m002
+        made it with an empty basis), so that a kill leaves the old schema or the whole new
+        ledger, never the schema without its deadlines."""
+        self._basis_ok.clear()
+        for marketplace in self._stale():
+            self._ensure_basis(marketplace)
+
     def _check_index(self) -> None:
         """Before a read: whether the stored deadlines can be trusted (``index_current``),
         and the m002 upgrade finished where it left them unfilled.
@@ -1303,6 +1312,9 @@ class Ledger(LedgerFile):
             f"table {row[0]}, row {row[1]}, names a {row[2]} row that does not exist"
             for row in self.conn.execute("PRAGMA foreign_key_check")
         ]
+        from refundctl.ledger.migrations import schema_problems
+
+        problems += [f"schema: {problem}" for problem in schema_problems(self.conn)]
         return problems
 
     def _replay_problems(self) -> tuple[int, list[str]]:
@@ -1781,6 +1793,18 @@ def _refuse_rows(problems: list[str]) -> None:
             f"{count} row{'s' if count != 1 else ''} cannot be imported; nothing was imported",
             problems,
         )
+
+
+def _ready_before_the_lock(settings: Settings) -> None:
+    """Load what a write's deadline arithmetic needs before the write lock is taken: the
+    public-holiday tables (the ``holidays`` package imports some 350 modules, about 100 ms)
+    loaded inside BEGIN IMMEDIATE made every other writer wait that long, and with dozens of
+    writers some waited past the lock timeout (exit 75)."""
+    from refundctl.policies import KNOWN_MARKETPLACES
+    from refundctl.timeparse import holiday_checker
+
+    for name in (*KNOWN_MARKETPLACES, "generic"):
+        holiday_checker(settings.policy_for(name).holidays)
 
 
 def _refuse_problems(order: Order, now: datetime, zone: tzinfo) -> None:

@@ -68,8 +68,9 @@ EVENT_COLUMNS = (
 def item_text(order: Order) -> str:
     """Items as one cell, in the form ``--item`` and import read: ``Cable x2 @3.50; Case``.
 
-    A name that would read back as something else (it holds ``;``, ``|`` or ``@``, ends in
-    ``x2``-like text, or starts with ``[``) makes the whole cell a JSON list instead.
+    A name that would read back as something else (it holds ``;``, ``|``, ``@`` or a line
+    break, ends in ``x2``-like text, or starts with ``[``) makes the whole cell a JSON list
+    instead: ``NAME xQTY @PRICE`` is one line.
     """
     if any(_needs_json(item.name) for item in order.items):
         return json.dumps(
@@ -90,7 +91,7 @@ def item_text(order: Order) -> str:
 
 def _needs_json(name: str) -> bool:
     return (
-        any(ch in name for ch in ";|@")
+        any(ch in name for ch in ";|@\n\r")
         or name.lstrip().startswith("[")
         or re.search(r"\sx\d+$", name) is not None
         or name != name.strip()
