@@ -5,10 +5,12 @@ a wall time the clocks skipped, an upgrade killed half way. Each one ends in one
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -254,3 +256,52 @@ def test_an_archive_with_an_encrypted_member_or_a_nested_manifest_is_refused(
     assert run.exit_code == 2, run.stderr
     assert ("encrypted" if change == "encrypted" else "is not JSON") in one_line(run.stderr)
     assert digest(a_ledger) == before
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MiB file system of its own (tmpfs), where the machine lets the test mount one."""
+    import shutil
+    import subprocess
+
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small file system needs root")
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True
+    )
+    if made.returncode != 0:
+        pytest.skip("this machine does not let the test mount a file system")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def test_a_write_backup_or_import_on_a_full_disk_says_so_and_exits_3(
+    cli: Cli, small_disk: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real full disk: SQLite's "database or disk is full" and the OS's ENOSPC."""
+    ledger = small_disk / "ledger.db"
+    monkeypatch.setenv("REFUNDCTL_DB", str(ledger))
+    assert cli("order", "add", "A-1", "-m", "ebay", "--total", "5").exit_code == 0
+    rows = "".join(f"ebay,F-{n},5,{'x' * 200}\n" for n in range(3000))
+    orders = tmp_path / "orders.csv"
+    orders.write_text("marketplace,order_no,total,title\n" + rows)
+    for args in (
+        ("order", "import", str(orders)),
+        ("backup", str(small_disk / "backup.zip")),
+    ):
+        (small_disk / "filler").write_bytes(b"")
+        with contextlib.suppress(OSError), (small_disk / "filler").open("wb") as filler:
+            while True:  # whatever room is left
+                filler.write(bytes(4096))
+                filler.flush()
+        run = cli(*args)
+        assert run.exit_code == 3, (args, run.stderr)
+        line = one_line(run.stderr)
+        assert "no space left on the device that holds" in line or "may be full" in line, line
+        (small_disk / "filler").unlink()
+        listed = cli("order", "list", "--json")
+        assert [o["order"] for o in listed.json()["orders"]] == ["A-1"]  # the ledger as it was

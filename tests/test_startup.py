@@ -208,3 +208,39 @@ def test_parameters_convert_as_typer_converts_them(tmp_path: Path) -> None:
                 assert _same(value, got, expected), (param.name, value, got, expected)
                 checked += 1
     assert checked > 1000
+
+
+def test_typers_private_modules_are_used_in_one_module_only() -> None:
+    """refundctl reaches into Typer's private layers (its vendored Click, its conversion) from
+    cli/coercion.py alone, so that an upgrade of Typer breaks one file, and this test says
+    which names moved."""
+    import ast
+
+    import refundctl.cli.coercion as fence
+
+    private = ("typer._", "typer.core", "typer.models")
+    src = Path(refundctl.__file__).parent
+    for module in sorted(src.rglob("*.py")):
+        tree = ast.parse(module.read_text())
+        names = [
+            node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+        ] + [
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        ]
+        used = [name for name in names if name.startswith(private)]
+        if module.name == "coercion.py" and module.parent.name == "cli":
+            assert used, "the fence imports Typer's private layers"
+            continue
+        assert not used, f"{module.relative_to(src)} imports {used}: go through cli/coercion.py"
+    tree = ast.parse(Path(fence.__file__).read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(private):
+            source = importlib.import_module(node.module or "")
+            for alias in node.names:
+                assert hasattr(source, alias.name), (
+                    f"Typer {typer.__version__} has no {node.module}.{alias.name}: "
+                    "cli/coercion.py must follow the upgrade (or pin typer back)"
+                )

@@ -59,6 +59,18 @@ class LedgerDamaged(LedgerUnusable):
         )
 
 
+class NoSpace(RefundctlError):
+    """The disk that holds the ledger or the file being written is full: exit 3, the ledger as
+    it was. The machine's state, not the user's input nor a bug."""
+
+    exit_code = 3
+
+    def __init__(self, where: object) -> None:
+        super().__init__(
+            f"no space left on the device that holds {where}: free some space, then retry"
+        )
+
+
 class LedgerLocked(RefundctlError):
     """Another refundctl held the ledger past the timeout: exit 75, try again."""
 

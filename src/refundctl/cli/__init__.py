@@ -19,11 +19,16 @@ from typing import Annotated, Any
 
 import typer
 import typer.main
-from typer._click import Command, Context  # Typer 0.29 vendors click
-from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
 from refundctl import __version__
-from refundctl.cli.coercion import PlainGroup, PlainTyper
+from refundctl.cli.coercion import (
+    ClickException,
+    Command,
+    Context,
+    NoArgsIsHelpError,
+    PlainGroup,
+    PlainTyper,
+)
 from refundctl.errors import RefundctlError
 
 EXIT_INTERNAL = 70
@@ -237,13 +242,21 @@ def _condition(error: Exception) -> str | None:
     SQLite reports a full disk as its own error; every other write as an ``OSError``."""
     import errno
 
+    from refundctl.errors import NoSpace
+
     if type(error).__module__ == "sqlite3" and "disk is full" in str(error):
-        return "no space left on the device that holds the ledger: free some space, then retry"
+        return NoSpace("the ledger").message
+    if type(error).__module__ == "sqlite3" and "disk I/O error" in str(error):
+        # What SQLite says when its journal cannot grow on a full disk, or the disk fails.
+        return (
+            "the disk that holds the ledger failed a write (SQLite: disk I/O error): it may be "
+            "full or failing; free some space or check it, then retry"
+        )
     if not isinstance(error, OSError):
         return None
     where = error.filename or "the file being written"
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"no space left on the device that holds {where}: free some space, then retry"
+        return NoSpace(where).message
     if error.errno == errno.EROFS:
         return f"{where} is on a read-only file system: refundctl cannot write there"
     if error.errno in (errno.EACCES, errno.EPERM):

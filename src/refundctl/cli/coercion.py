@@ -24,13 +24,20 @@ from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin
 
 import typer
-from typer._click import Context, HelpFormatter, Parameter  # Typer 0.29 vendors click
+
+# Typer's private modules, used here and nowhere else in refundctl (tests/test_startup.py
+# holds every other module to that, and fails loudly when an upgrade moves one of them).
+# cli/__init__ takes Click's classes from here: Typer 0.29 vendors Click as typer._click.
+from typer._click import Command, Context, HelpFormatter, Parameter
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from typer._coercion import RuntimeParam, build_runtime_param
 from typer._param_types import coerce_cli_choice, coerce_cli_path
 from typer.core import TyperArgument, TyperCommand, TyperGroup, _TyperParameter
 from typer.models import ParameterInfo
 
 from refundctl.errors import BadInput
+
+__all__ = ["ClickException", "Command", "Context", "NoArgsIsHelpError"]
 
 Function = TypeVar("Function", bound=Callable[..., Any])
 

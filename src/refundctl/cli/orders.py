@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
@@ -23,7 +25,6 @@ from refundctl.cli.common import (
     SellerFilter,
     SinceFilter,
     UntilFilter,
-    emit_csv,
     emit_json,
     env,
     make_filters,
@@ -338,6 +339,12 @@ def list_orders(
     show_all: Annotated[
         bool, typer.Option("--all", help="Include the orders removed with 'order remove'.")
     ] = False,
+    limit: Annotated[
+        int,
+        typer.Option(
+            "--limit", min=1, max=10**9, help="Rows in the table (JSON and CSV list them all)."
+        ),
+    ] = 50,
     format: FormatOption = None,
     as_json: Json = False,
 ) -> None:
@@ -346,23 +353,27 @@ def list_orders(
     chosen = output_format(as_json, format)
     filters = make_filters(e, marketplace=marketplace, seller=seller, since=since, until=until)
     with e.ledger(write=False) as ledger:
-        orders = [
+        # Streamed as the ledger gives them: a listing of any size in flat memory.
+        orders = (
             o
-            for o in ledger.orders()
+            for o in ledger.each_order()
             if filters.order(o) and (show_all or o.closed is not CloseReason.REMOVED)
-        ]
-    if chosen is OutputFormat.JSON:
-        from refundctl.render import jsonshape
+        )
+        if chosen is OutputFormat.JSON:
+            from refundctl.render import jsonshape
 
-        emit_json({"orders": [jsonshape.order(o) for o in orders]})
-    elif chosen is OutputFormat.CSV:
-        from refundctl.render.exporting import ORDER_COLUMNS, order_row
+            sys.stdout.writelines(jsonshape.orders(orders))
+        elif chosen is OutputFormat.CSV:
+            from refundctl.render.exporting import ORDER_COLUMNS, csv_lines, order_row
 
-        emit_csv(ORDER_COLUMNS, [order_row(o) for o in orders])
-    else:
-        from refundctl.render.tables import order_list
+            sys.stdout.writelines(csv_lines(ORDER_COLUMNS, (order_row(o) for o in orders)))
+        else:
+            from refundctl.render.tables import order_list
 
-        show(order_list(orders, e.zone, e.now))
+            shown = list(itertools.islice(orders, limit))
+            more = sum(1 for _ in orders)
+    if chosen is OutputFormat.TABLE:
+        show(order_list(shown, e.zone, e.now, more))
 
 
 @order_app.command("show")

@@ -35,6 +35,7 @@ An archive holds:
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -51,7 +52,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from refundctl import __version__
-from refundctl.errors import BadInput, LedgerLocked, LedgerUnusable
+from refundctl.errors import BadInput, LedgerLocked, LedgerUnusable, NoSpace
 from refundctl.integrity import FileStatus
 from refundctl.ledger import schema
 from refundctl.ledger.connection import lock_timeout
@@ -171,8 +172,12 @@ def write_backup(ledger: Ledger, target: Path, *, force: bool, now: datetime) ->
         fsync_file(partial)
         move_into_place(partial, target, replace=force)
     except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise NoSpace(target) from None
         raise BadInput(f"cannot write {target}: {error.strerror or error}") from None
     except sqlite3.OperationalError as error:  # the copy of the ledger: a full disk, mostly
+        if "disk is full" in str(error):
+            raise NoSpace(target) from None
         raise _locked_or(error, BadInput(f"cannot write {target}: {error}"), ledger.path) from None
     finally:
         shutil.rmtree(work, ignore_errors=True)

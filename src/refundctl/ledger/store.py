@@ -339,6 +339,25 @@ class Ledger(LedgerFile):
         with self._read():
             return self._all_orders()
 
+    def each_order(self, batch: int = 2000) -> Iterator[Order]:
+        """Every order by number, a batch at a time in one read snapshot: a listing of any
+        size in flat memory. Iterate it inside the ``with`` that opened the ledger."""
+        with self._read():
+            last = 0
+            while rows := self.conn.execute(
+                "SELECT * FROM orders WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
+            ).fetchall():
+                first, last = rows[0]["id"], rows[-1]["id"]
+                items: dict[int, list[sqlite3.Row]] = {}
+                for item in self.conn.execute(
+                    "SELECT * FROM order_items WHERE order_id BETWEEN ? AND ? "
+                    "ORDER BY order_id, position",
+                    (first, last),
+                ):
+                    items.setdefault(item["order_id"], []).append(item)
+                for row in rows:
+                    yield self._order_from_row(row, items.get(row["id"], []))
+
     def _all_orders(self) -> list[Order]:
         """Every order, with its items, in two queries rather than one per order."""
         items: dict[int, list[sqlite3.Row]] = {}

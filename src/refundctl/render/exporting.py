@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -187,13 +187,22 @@ def table(
 
 
 def to_csv(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
+    return "".join(csv_lines(columns, rows))
+
+
+def csv_lines(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """The CSV text of ``rows``, a line (or a few) at a time, as the rows come."""
     out = io.StringIO()
     # RFC 4180 line ends: with them, a cell holding a lone carriage return is quoted too.
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
-    for row in rows:
+    for count, row in enumerate(rows, start=1):
         writer.writerow([_cell(row.get(name)) for name in columns])
-    return out.getvalue()
+        if count % 512 == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
 
 
 def _cell(value: Any) -> str:

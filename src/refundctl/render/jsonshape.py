@@ -182,6 +182,12 @@ def status(
     yield from _lines((order_with_deadlines(v, now) for v in orders), "]}\n")
 
 
+def orders(listed: Iterable[Order]) -> Iterator[str]:
+    """``order list --json``: ``{"orders": [...]}``, one order per line as they come."""
+    yield '{"orders": ['
+    yield from _lines((order(o) for o in listed), "]}\n")
+
+
 def _lines(shapes: Iterable[JSON], close: str) -> Iterator[str]:
     separator = "\n"
     for shape in shapes:

@@ -319,9 +319,16 @@ def orders_table(views: Sequence[OrderView], now: datetime, zone: tzinfo) -> Ren
     return Adaptive(title, headers, fixed, rows, _stacked(title, blocks))
 
 
-def order_list(orders: Sequence[Order], zone: tzinfo, now: datetime) -> RenderableType:
+def order_list(
+    orders: Sequence[Order], zone: tzinfo, now: datetime, more: int = 0
+) -> RenderableType:
     if not orders:
         return Text("No orders yet. Add one with 'refundctl order add'.", style="dim")
+    if more:
+        return Group(
+            order_list(orders, zone, now),
+            Text(f"… and {more:,} more (--limit N shows more; --json or --format csv all)"),
+        )
     rows: list[list[Text]] = []
     blocks = []
     for order in orders:
