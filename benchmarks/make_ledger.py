@@ -364,10 +364,18 @@ class Builder:
                 answer = resolve(policy, RuleName.BUYER_RESPONSE)
                 # Without a buyer_response (AliExpress), or with one only while an offer is on
                 # the table (PayPal), the limit from the opening is the deadline to aim.
-                fallback = (
-                    RuleName.ESCALATE_BY
-                    if self.escalates[marketplace]
-                    else RuleName.NEGOTIATION_ENDS
+                # Amazon, eBay and Etsy have neither: their story is timed from the opening by
+                # a rule they do have (Amazon's and Etsy's claim limit is then put on the target
+                # by _claim_on_target; eBay's buyer has no deadline while it is their move).
+                fallback = next(
+                    rule
+                    for rule in (
+                        RuleName.ESCALATE_BY,
+                        RuleName.NEGOTIATION_ENDS,
+                        RuleName.CLAIM_BY,
+                        RuleName.PLATFORM_DECISION,
+                    )
+                    if (marketplace, rule) in self.offsets
                 )
                 s.rule = RuleName.BUYER_RESPONSE if answer is not None else fallback
                 if rng.random() < 0.2:
@@ -881,7 +889,9 @@ def validate(
         problems.append(f"{outside} of {len(offsets)} next deadlines fall outside the spread")
     env = {**os.environ, "REFUNDCTL_NOW": iso(as_of), "REFUNDCTL_DB": str(out), "TZ": "UTC"}
     with tempfile.TemporaryDirectory() as scratch:
-        env["REFUNDCTL_CONFIG"] = str(Path(scratch) / "config.toml")
+        config = Path(scratch) / "config.toml"
+        config.touch()  # a config that REFUNDCTL_CONFIG names must exist: an empty one
+        env["REFUNDCTL_CONFIG"] = str(config)
         for dispute_id in list(expected)[:cli_sample]:
             done = subprocess.run(
                 [sys.executable, "-m", "refundctl", "status", str(dispute_id), "--json"],

@@ -209,3 +209,20 @@ def test_a_dispute_in_full_names_its_state_and_offers_in_words_once(
     shown = ok(cli("--db", demo, "status", "3")).stdout
     agreed = next(line for line in shown.splitlines() if line.startswith("Agreed"))
     assert "refund with return" in agreed and "_" not in agreed
+
+
+def test_order_list_shows_its_limit_and_says_how_many_more_while_json_lists_all(
+    cli: Cli,
+) -> None:
+    for n in range(7):
+        ok(sh(cli, f"order add L-{n} -m ebay --total {n + 1}"))
+    ok(sh(cli, "order remove L-6"))
+    table = ok(sh(cli, "order list --limit 4")).stdout
+    assert "L-3" in table and "L-4" not in table
+    assert "… and 2 more" in table  # the removed one is not counted
+    assert "… and 3 more" in ok(sh(cli, "order list --limit 4 --all")).stdout
+    assert "more" not in ok(sh(cli, "order list --limit 4 --marketplace temu")).stdout
+    listed = ok(sh(cli, "order list --json")).json()
+    assert [o["order"] for o in listed["orders"]] == [f"L-{n}" for n in range(6)]
+    rows = ok(sh(cli, "order list --format csv")).stdout.splitlines()
+    assert (len(rows) == 7 and rows[1].startswith("ebay,L-0")) or "L-0" in rows[1]

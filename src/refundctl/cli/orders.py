@@ -352,11 +352,12 @@ def list_orders(
     e = env(ctx)
     chosen = output_format(as_json, format)
     filters = make_filters(e, marketplace=marketplace, seller=seller, since=since, until=until)
-    with e.ledger(write=False) as ledger:
-        # Streamed as the ledger gives them: a listing of any size in flat memory.
+    # Streamed as the ledger gives them: a listing of any size in flat memory. The stream is
+    # closed before the ledger is (the table reads only the first rows of it).
+    with e.ledger(write=False) as ledger, contextlib.closing(ledger.each_order()) as stream:
         orders = (
             o
-            for o in ledger.each_order()
+            for o in stream
             if filters.order(o) and (show_all or o.closed is not CloseReason.REMOVED)
         )
         if chosen is OutputFormat.JSON:
@@ -371,7 +372,10 @@ def list_orders(
             from refundctl.render.tables import order_list
 
             shown = list(itertools.islice(orders, limit))
-            more = sum(1 for _ in orders)
+            if filters == make_filters(e):  # none asked: SQLite counts the rest
+                more = max(0, ledger.order_count(removed=show_all) - len(shown))
+            else:
+                more = sum(1 for _ in orders)
     if chosen is OutputFormat.TABLE:
         show(order_list(shown, e.zone, e.now, more))
 

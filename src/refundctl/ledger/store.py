@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, tzinfo
@@ -339,7 +339,12 @@ class Ledger(LedgerFile):
         with self._read():
             return self._all_orders()
 
-    def each_order(self, batch: int = 2000) -> Iterator[Order]:
+    def order_count(self, *, removed: bool) -> int:
+        """How many orders there are (with those removed by ``order remove``, or not)."""
+        where = "" if removed else " WHERE closed IS NOT 'removed'"
+        return int(self.conn.execute(f"SELECT count(*) FROM orders{where}").fetchone()[0])
+
+    def each_order(self, batch: int = 2000) -> Generator[Order, None, None]:
         """Every order by number, a batch at a time in one read snapshot: a listing of any
         size in flat memory. Iterate it inside the ``with`` that opened the ledger."""
         with self._read():
