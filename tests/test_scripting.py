@@ -631,3 +631,18 @@ def test_bash_completion_offers_the_buyers_own_marketplaces(
     assert complete_line("refundctl status --marketplace sh", ledger_path, monkeypatch, capfd) == [
         "shopee"
     ]
+
+
+def test_every_output_format_has_its_printer() -> None:
+    """`in_format` calls the printer of the format chosen, for every format there is."""
+    from refundctl.cli.common import OutputFormat, in_format
+
+    called: list[str] = []
+    for chosen in OutputFormat:
+        in_format(
+            chosen,
+            table=lambda: called.append("table"),
+            json=lambda: called.append("json"),
+            csv=lambda: called.append("csv"),
+        )
+    assert called == [chosen.value for chosen in OutputFormat]

@@ -29,6 +29,7 @@ from refundctl.cli.common import (
     UntilFilter,
     emit_csv,
     env,
+    in_format,
     make_filters,
     output_format,
     within,
@@ -134,15 +135,19 @@ def _from_stored(
 
 
 def _print_check(e: Env, chosen: OutputFormat, items: Iterable["CheckItem"], label: str) -> None:
-    if chosen is OutputFormat.JSON:
+    def as_json() -> None:
         from refundctl.render import jsonshape
 
         sys.stdout.writelines(jsonshape.check(items, e.now, label.strip()))
-    elif chosen is OutputFormat.CSV:
+
+    def as_csv() -> None:
         from refundctl.render.exporting import CHECK_COLUMNS, check_rows
 
         emit_csv(CHECK_COLUMNS, check_rows(items, e.now))
-    else:
+
+    def as_lines() -> None:
         from refundctl.render.text import check_lines
 
         sys.stdout.writelines(line + "\n" for line in check_lines(items, e.now, e.zone))
+
+    in_format(chosen, table=as_lines, json=as_json, csv=as_csv)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, assert_never
 
 import typer
 
@@ -239,6 +239,27 @@ class OutputFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
     CSV = "csv"
+
+
+def in_format(
+    chosen: OutputFormat,
+    *,
+    table: Callable[[], None],
+    json: Callable[[], None],
+    csv: Callable[[], None],
+) -> None:
+    """Print in the format chosen: one of the three, each a function that prints it (and
+    imports only what it needs). A fourth format fails type checking here until every command
+    gives it."""
+    match chosen:
+        case OutputFormat.TABLE:
+            table()
+        case OutputFormat.JSON:
+            json()
+        case OutputFormat.CSV:
+            csv()
+        case _:
+            assert_never(chosen)
 
 
 FormatOption = Annotated[

@@ -21,12 +21,12 @@ from refundctl.cli.common import (
     Env,
     FormatOption,
     MarketplaceFilter,
-    OutputFormat,
     SellerFilter,
     SinceFilter,
     UntilFilter,
     emit_json,
     env,
+    in_format,
     make_filters,
     marketplace_option,
     output_format,
@@ -360,15 +360,18 @@ def list_orders(
             for o in stream
             if filters.order(o) and (show_all or o.closed is not CloseReason.REMOVED)
         )
-        if chosen is OutputFormat.JSON:
+
+        def json_lines() -> None:
             from refundctl.render import jsonshape
 
             sys.stdout.writelines(jsonshape.orders(orders))
-        elif chosen is OutputFormat.CSV:
+
+        def as_csv() -> None:
             from refundctl.render.exporting import ORDER_COLUMNS, csv_lines, order_row
 
             sys.stdout.writelines(csv_lines(ORDER_COLUMNS, (order_row(o) for o in orders)))
-        else:
+
+        def as_table() -> None:
             from refundctl.render.tables import order_list
 
             shown = list(itertools.islice(orders, limit))
@@ -376,8 +379,9 @@ def list_orders(
                 more = max(0, ledger.order_count(removed=show_all) - len(shown))
             else:
                 more = sum(1 for _ in orders)
-    if chosen is OutputFormat.TABLE:
-        show(order_list(shown, e.zone, e.now, more))
+            show(order_list(shown, e.zone, e.now, more))
+
+        in_format(chosen, table=as_table, json=json_lines, csv=as_csv)
 
 
 @order_app.command("show")

@@ -10,10 +10,10 @@ from refundctl.cli import app
 from refundctl.cli.common import (
     JSON_OPTION,
     FormatOption,
-    OutputFormat,
     emit_csv,
     emit_json,
     env,
+    in_format,
     output_format,
     show,
 )
@@ -46,12 +46,11 @@ def policies(
             )
         names = [wanted]
     chosen = [e.policies.for_marketplace(name) for name in names]
-    shape = output_format(as_json, format)
-    if shape is OutputFormat.JSON:
-        emit_json({"policies": [policyview.policy_json(p) for p in chosen]})
-    elif shape is OutputFormat.CSV:
-        emit_csv(policyview.CSV_COLUMNS, policyview.policy_rows(chosen))
-    elif marketplace is None:
-        show(policyview.overview(chosen))
-    else:
-        show(policyview.detail(chosen[0]))
+    in_format(
+        output_format(as_json, format),
+        table=lambda: show(
+            policyview.overview(chosen) if marketplace is None else policyview.detail(chosen[0])
+        ),
+        json=lambda: emit_json({"policies": [policyview.policy_json(p) for p in chosen]}),
+        csv=lambda: emit_csv(policyview.CSV_COLUMNS, policyview.policy_rows(chosen)),
+    )

@@ -22,6 +22,7 @@ from refundctl.cli.common import (
     emit_csv,
     emit_json,
     env,
+    in_format,
     make_filters,
     output_format,
     show,
@@ -95,21 +96,28 @@ def status(
         e, marketplace=marketplace, states=state, seller=seller, since=since, until=until
     )
     include_closed = show_all or bool(state)
-    if chosen is OutputFormat.TABLE and limit > 0:
-        _most_urgent(e, limit, include_closed, filters)
-        return
-    if chosen is OutputFormat.JSON:
-        _status_json(e, include_closed, filters)
-        return
-    disputes, orders = gather(e, include_closed=include_closed, filters=filters)
-    if chosen is OutputFormat.CSV:
-        from refundctl.render.exporting import STATUS_COLUMNS, status_rows
 
-        emit_csv(STATUS_COLUMNS, status_rows(disputes, orders, e.now))
-    else:
+    def as_table() -> None:
+        if limit > 0:
+            _most_urgent(e, limit, include_closed, filters)
+            return
         from refundctl.render.tables import status_view
 
+        disputes, orders = gather(e, include_closed=include_closed, filters=filters)
         show(status_view(disputes, 0, orders, 0, e.now, e.zone))
+
+    def as_csv() -> None:
+        from refundctl.render.exporting import STATUS_COLUMNS, status_rows
+
+        disputes, orders = gather(e, include_closed=include_closed, filters=filters)
+        emit_csv(STATUS_COLUMNS, status_rows(disputes, orders, e.now))
+
+    in_format(
+        chosen,
+        table=as_table,
+        json=lambda: _status_json(e, include_closed, filters),
+        csv=as_csv,
+    )
 
 
 def _status_json(e: Env, include_closed: bool, filters: Filters) -> None:
@@ -172,15 +180,20 @@ def _one(e: Env, dispute: int, chosen: OutputFormat) -> None:
     with e.ledger(write=False) as ledger:
         record = ledger.dispute(dispute)
     view = dispute_view(record, e.settings.policy_for, e.zone, e.now)
-    if chosen is OutputFormat.JSON:
+
+    def as_json() -> None:
         from refundctl.render import jsonshape
 
         emit_json(jsonshape.dispute(view, e.now, detail=True))
-    elif chosen is OutputFormat.CSV:
+
+    def as_csv() -> None:
         from refundctl.render.exporting import STATUS_COLUMNS, status_rows
 
         emit_csv(STATUS_COLUMNS, status_rows([view], [], e.now))
-    else:
+
+    def as_table() -> None:
         from refundctl.render.tables import dispute_detail
 
         show(dispute_detail(view, e.zone, e.now))
+
+    in_format(chosen, table=as_table, json=as_json, csv=as_csv)
