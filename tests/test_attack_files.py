@@ -305,3 +305,59 @@ def test_a_write_backup_or_import_on_a_full_disk_says_so_and_exits_3(
         (small_disk / "filler").unlink()
         listed = cli("order", "list", "--json")
         assert [o["order"] for o in listed.json()["orders"]] == ["A-1"]  # the ledger as it was
+
+
+def test_dev_null_as_the_config_is_no_config(
+    cli: Cli, a_ledger: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REFUNDCTL_CONFIG", "/dev/null")
+    assert cli("status").exit_code == 0
+
+
+def test_a_backup_leaves_another_programs_hidden_files_alone(
+    cli: Cli, a_ledger: Path, tmp_path: Path
+) -> None:
+    """The sweep of killed backups' leftovers took any `.NAME.DIGITS.db` (and exit 70 for a
+    number past any process id)."""
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    theirs = [folder / ".ledger.2025.db", folder / ".x.99999999999.db", folder / ".a.1.part"]
+    for path in theirs:
+        path.write_text("someone else's")
+    assert cli("backup", str(folder / "b.zip")).exit_code == 0
+    assert all(path.exists() for path in theirs)
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.parametrize(
+    ("schema", "trigger", "command"),
+    [
+        # An upgrade (m002 -> newest) would run the trigger inside its own transaction.
+        ("m002_create_deadline_index", "AFTER UPDATE ON deadline_basis", ("order", "list")),
+        (
+            "m002_create_deadline_index",
+            "AFTER UPDATE ON deadline_basis",
+            ("order", "add", "Z", "-m", "ebay", "--total", "3"),
+        ),
+        # A read that finishes storing the deadlines would run it.
+        ("m003_entered_deadlines_and_closed_orders", "AFTER INSERT ON deadlines", ("status",)),
+    ],
+)
+def test_a_trigger_of_the_files_own_never_runs_not_even_in_an_upgrade(
+    cli: Cli, ledger_path: Path, schema: str, trigger: str, command: tuple[str, ...]
+) -> None:
+    import shutil
+
+    shutil.copyfile(FIXTURES / f"ledger-{schema}.db", ledger_path)
+    conn = sqlite3.connect(ledger_path, isolation_level=None)
+    conn.execute("UPDATE deadline_basis SET basis = ''")  # the stored deadlines to be redone
+    conn.execute(f"CREATE TRIGGER evil {trigger} BEGIN UPDATE orders SET seller = 'pwned'; END")
+    conn.close()
+    run = cli(*command)
+    assert run.exit_code in (0, 3), run.stderr
+    conn = sqlite3.connect(ledger_path)
+    sellers = {row[0] for row in conn.execute("SELECT seller FROM orders")}
+    conn.close()
+    assert "pwned" not in sellers, (command, run.stderr)

@@ -71,6 +71,12 @@ class NoSpace(RefundctlError):
         )
 
 
+class NoSpaceFor(RefundctlError):
+    """``NoSpace`` with the whole message given: what would not fit, and where."""
+
+    exit_code = 3
+
+
 class LedgerLocked(RefundctlError):
     """Another refundctl held the ledger past the timeout: exit 75, try again."""
 

@@ -14,7 +14,7 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from enum import StrEnum
 
 from refundctl.errors import BadInput
@@ -212,19 +212,21 @@ def _refuse_skipped(naive: datetime, zone: tzinfo) -> None:
     if isinstance(zone, type(UTC)):
         return
     before = naive.replace(tzinfo=zone)  # fold=0: read with the offset before the jump
-    after = naive.replace(tzinfo=zone, fold=1)
     if before.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == naive:
         return
     readings = []
-    for aware in (before, after):
-        offset = aware.utcoffset()
+    # The offsets on either side of the jump, from a day away (a dateutil zone, from the
+    # system's TZ rule, ignores fold).
+    for day in (-1, 1):
+        offset = (naive + timedelta(days=day)).replace(tzinfo=zone).utcoffset()
         assert offset is not None
+        aware = naive.replace(tzinfo=timezone(offset))
         sign, minutes = ("+" if offset >= timedelta() else "-"), abs(offset) // timedelta(minutes=1)
         fixed = f"{naive.isoformat(timespec='minutes')}{sign}{minutes // 60:02d}:{minutes % 60:02d}"
         readings.append(f"{fixed} ({local_text(aware.astimezone(UTC), zone)})")
+    where = getattr(zone, "key", None) or "your zone"
     raise BadInput(
-        f"{naive:%Y-%m-%d %H:%M} does not exist in {getattr(zone, 'key', None) or zone}: the "
-        "clocks skipped it; "
+        f"{naive:%Y-%m-%d %H:%M} does not exist in {where}: the clocks skipped it; "
         f"give the offset you meant, {readings[0]} or {readings[1]}"
     )
 

@@ -17,6 +17,7 @@ from typing import BinaryIO
 from refundctl.errors import BadInput
 
 MiB = 1024 * 1024
+CHUNK = 4 * MiB
 
 
 def _kind(mode: int) -> str:
@@ -52,24 +53,16 @@ def read_bounded(path: Path, what: str, limit: int, *, stream_ok: bool = False) 
     """The whole content of ``path``: a regular file (or a pipe) of at most ``limit`` bytes."""
     check_kind(path, what, stream_ok=stream_ok)
     with path.open("rb") as file:
-        data = file.read(limit + 1)
-    if len(data) > limit:
-        raise too_large(path, what, limit)
-    return data
+        return read_stream(file, path, what, limit)
 
 
-class BoundedReader:
-    """A binary stream that refuses to hand out more than ``limit`` bytes in all: for a file
-    read piece by piece (an import), so that ``/dev/zero`` behind a pipe still ends."""
-
-    def __init__(self, raw: BinaryIO, name: Path | str, what: str, limit: int) -> None:
-        self.raw, self.name, self.what, self.limit = raw, name, what, limit
-        self.taken = 0
-
-    def read(self, size: int = -1) -> bytes:
-        want = self.limit + 1 - self.taken if size < 0 else min(size, self.limit + 1 - self.taken)
-        data = self.raw.read(max(want, 0))
-        self.taken += len(data)
-        if self.taken > self.limit:
-            raise too_large(self.name, self.what, self.limit)
-        return data
+def read_stream(stream: BinaryIO, name: Path | str, what: str, limit: int) -> bytes:
+    """All of ``stream`` (a file, a pipe, standard input), refused past ``limit`` bytes; read
+    in pieces, as one read(limit + 1) would allocate the whole limit up front."""
+    pieces, taken = [], 0
+    while piece := stream.read(min(CHUNK, limit + 1 - taken)):
+        pieces.append(piece)
+        taken += len(piece)
+        if taken > limit:
+            raise too_large(name, what, limit)
+    return b"".join(pieces)

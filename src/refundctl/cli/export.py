@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -75,6 +76,9 @@ def export(
         data = feed(disputes, orders, e.now)
         count = sum(len(v.deadlines) for v in disputes) + sum(len(v.deadlines) for v in orders)
         summary = f"{count} deadline{'s' if count != 1 else ''}"
+    elif format in (ExportFormat.CSV, ExportFormat.JSONL):
+        _stream_table(e, format, (what or ExportWhat.ORDERS).value, output)
+        return
     else:
         data, summary = _ledger_export(e, format, what)
     if output is None:
@@ -83,6 +87,49 @@ def export(
         return
     write_atomically(output.expanduser(), data)
     typer.echo(f"Wrote {summary} to {output}.")
+
+
+def _stream_table(e: Env, format: ExportFormat, what: str, output: Path | None) -> None:
+    """One table as CSV or JSON Lines, written as the ledger gives its rows: an export of any
+    size in flat memory (to a file, under a temporary name until it is whole)."""
+    import contextlib
+
+    from refundctl.render import exporting
+    from refundctl.views import dispute_view
+
+    with (
+        e.ledger(write=False) as ledger,
+        contextlib.closing(ledger.each_order()) as orders,
+        contextlib.closing(ledger.each_dispute()) as records,
+    ):
+        disputes = (dispute_view(r, e.settings.policy_for, e.zone, e.now) for r in records)
+        if what == "orders":
+            records.close()  # one snapshot at a time on the connection
+        else:
+            orders.close()
+        columns, rows = exporting.stream_table(what, orders, disputes, e.now)
+        counted = _Counted(rows)
+        if format is ExportFormat.CSV:
+            text = exporting.csv_lines(columns, counted)
+        else:
+            text = exporting.jsonl_lines(counted)
+        if output is None:
+            sys.stdout.writelines(text)
+            return
+        write_atomically(output.expanduser(), text)
+    typer.echo(f"Wrote {counted.count} {what} to {output}.")
+
+
+class _Counted:
+    """The rows that went by, counted, for the line that says what was written."""
+
+    def __init__(self, rows: Iterable[dict[str, Any]]) -> None:
+        self.rows, self.count = rows, 0
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for row in self.rows:
+            self.count += 1
+            yield row
 
 
 def _format_of(output: Path | None) -> ExportFormat:
@@ -119,8 +166,9 @@ def _ledger_export(e: Env, format: ExportFormat, what: ExportWhat | None) -> tup
     return text.encode(), f"{len(rows)} {chosen}"
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write beside the target and rename, so a subscribed calendar never reads half a file."""
+def write_atomically(path: Path, data: bytes | Iterable[str]) -> None:
+    """Write beside the target and rename, so a subscribed calendar never reads half a file.
+    ``data`` is the bytes, or text that comes a piece at a time (written as UTF-8)."""
     if path.is_dir():
         raise BadInput(f"{path} is a directory; give a file name such as refunds.ics")
     folder = path.parent if str(path.parent) else Path()
@@ -129,7 +177,10 @@ def write_atomically(path: Path, data: bytes) -> None:
     handle, name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(data)
+            if isinstance(data, bytes):
+                out.write(data)
+            else:
+                out.writelines(piece.encode() for piece in data)
         Path(name).replace(path)
     except BaseException:
         Path(name).unlink(missing_ok=True)

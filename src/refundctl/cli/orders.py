@@ -569,13 +569,11 @@ IMPORT_LIMIT = 2048 * 1024 * 1024
 def _read_import(file: str) -> str:
     import sys
 
-    from refundctl.userfiles import read_bounded, too_large
+    from refundctl.userfiles import read_bounded, read_stream
 
     try:
         if file == "-":
-            data = sys.stdin.buffer.read(IMPORT_LIMIT + 1)
-            if len(data) > IMPORT_LIMIT:
-                raise too_large("the input", "import", IMPORT_LIMIT)
+            data = read_stream(sys.stdin.buffer, "the input", "import", IMPORT_LIMIT)
         else:
             # A pipe (`<(…)`, one the user made) is read like a file; a device is refused.
             data = read_bounded(Path(file).expanduser(), "import", IMPORT_LIMIT, stream_ok=True)

@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from refundctl import __version__
-from refundctl.errors import BadInput, LedgerLocked, LedgerUnusable, NoSpace
+from refundctl.errors import BadInput, LedgerLocked, LedgerUnusable, NoSpace, NoSpaceFor
 from refundctl.integrity import FileStatus
 from refundctl.ledger import schema
 from refundctl.ledger.connection import lock_timeout
@@ -73,9 +73,12 @@ MANIFEST = "refundctl-backup.json"
 LEDGER_MEMBER = "ledger.db"
 _EVIDENCE_MEMBER = re.compile(r"evidence/([0-9a-f]{2})/([0-9a-f]{64})")
 _CHUNK = 1024 * 1024
-# What backup, restore and an upgrade leave behind when killed (files.partial_name), with the
-# journal SQLite keeps beside a database among them.
-_TEMPORARY = re.compile(r"\..+\.(\d+)\.(?:part|db|restore)(?:-journal|-wal|-shm)?")
+# What backup and restore leave behind when killed (files.partial_name: named after the file
+# they were making and their process id): a private work folder, whatever its file was called
+# (so that the next backup into that folder, to any name, removes it), and beside a file of
+# theirs only its own temporaries and journals.
+_WORK_FOLDER = re.compile(r"\..+\.(\d{1,9})\.(?:part|restore)")
+_TEMPORARY = r"\.{name}\.(\d{{1,9}})\.(?:part|db|restore)(?:-journal|-wal|-shm)?"
 # The manifest lists every evidence file the archive holds, and the missing ones: 16 MiB is
 # some 200,000 missing files, and far more than any manifest refundctl writes needs.
 _MANIFEST_BYTES = 16 * 1024 * 1024
@@ -126,7 +129,7 @@ def write_backup(ledger: Ledger, target: Path, *, force: bool, now: datetime) ->
     """Write ``ledger`` and its evidence to the zip ``target``; replace a file only if ``force``."""
     if ledger.path is None:
         raise BadInput("there is no ledger here yet, so nothing to back up")
-    sweep_temporaries(target.parent, ledger.path.parent)
+    sweep_temporaries(target, ledger.path)
     _refuse_backup_target(target, ledger.path, force=force)
     store = ledger.evidence_store
     work = partial_name(target)
@@ -235,18 +238,22 @@ def _private_database(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(str(path), isolation_level=None)
 
 
-def sweep_temporaries(*folders: Path) -> None:
-    """Remove from ``folders`` what backups, restores and upgrades that were killed left."""
-    for folder in folders:
+def sweep_temporaries(*targets: Path) -> None:
+    """Remove what killed backups and restores left beside these files: their work folders,
+    and the temporaries of these very files, only a dead process's (a file of another
+    program's, whatever its name, is left alone)."""
+    for target in targets:
+        pattern = re.compile(_TEMPORARY.format(name=re.escape(target.name)))
         try:
-            entries = list(os.scandir(folder))
+            entries = list(os.scandir(target.parent))
         except OSError:
             continue
         for entry in entries:
-            found = _TEMPORARY.fullmatch(entry.name)
+            folder = entry.is_dir(follow_symlinks=False)
+            found = (_WORK_FOLDER if folder else pattern).fullmatch(entry.name)
             if found is None or pid_alive(int(found[1])):
                 continue
-            if entry.is_dir(follow_symlinks=False):
+            if folder:
                 shutil.rmtree(entry.path, ignore_errors=True)
             else:
                 with contextlib.suppress(OSError):
@@ -340,7 +347,7 @@ def _named_files(conn: sqlite3.Connection) -> dict[str, int | None]:
 
 def restore_backup(archive: Path, target: Path, *, force: bool, now: datetime) -> RestoreSummary:
     """Restore the backup ``archive`` to the ledger path ``target`` (and its evidence folder)."""
-    sweep_temporaries(archive.parent, target.parent)
+    sweep_temporaries(archive, target)
     if target.is_dir():
         raise BadInput(f"the ledger path {target} is a directory")
     if (target.exists() or target.is_symlink()) and not force:
@@ -366,6 +373,10 @@ def restore_backup(archive: Path, target: Path, *, force: bool, now: datetime) -
             for folder in created:  # the deepest first: a refused restore leaves no folder
                 with contextlib.suppress(OSError):
                     folder.rmdir()
+            if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise NoSpace(target) from None
+            if isinstance(error, sqlite3.OperationalError) and "disk is full" in str(error):
+                raise NoSpace(target) from None
             if isinstance(error, OSError):
                 why = error.strerror or error
                 raise BadInput(f"cannot restore to {target}: {why}") from None
@@ -406,9 +417,9 @@ def _unpack(
     needed = size + sum(e["size"] for e in manifest["evidence"])
     free = shutil.disk_usage(built.parent).free
     if needed > free:
-        raise BadInput(
-            f"cannot restore {archive}: it holds {needed:,} bytes, and the ledger's folder has "
-            f"{free:,} bytes free; nothing was restored"
+        raise NoSpaceFor(
+            f"no space left on the device that holds {built.parent.parent}: {archive} holds "
+            f"{needed:,} bytes, and {free:,} are free; nothing was restored"
         )
     _extract(zf, ledger_member, built, size, f"{archive} is damaged: its ledger")
     contents, named = _check_ledger(built, archive)

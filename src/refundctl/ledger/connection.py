@@ -108,7 +108,7 @@ class LedgerFile:
                 # `verify`, `backup` and `restore` run the full integrity check (docs/data.md).
                 _migrate(conn, path, cls(conn, path, settings)._finish_upgrade)
                 if write:
-                    _refuse_foreign_schema(conn, path)
+                    refuse_foreign_schema(conn, path)
                 store_path = path
             ledger = cls(conn, store_path, settings)
             try:
@@ -274,10 +274,11 @@ def _current_schema() -> tuple[tuple[str, str, str, str | None], ...]:
         conn.close()
 
 
-def _refuse_foreign_schema(conn: sqlite3.Connection, path: Path) -> None:
-    """Before a write: the ledger holds refundctl's tables, indexes, triggers and views and
-    nothing else. A trigger slipped into a copy of the ledger would run inside refundctl's own
-    writes (rewriting every seller, say); a table without its columns would fail them."""
+def refuse_foreign_schema(conn: sqlite3.Connection, path: Path) -> None:
+    """Before anything is written (a command's write, an upgrade, a read finishing one): the
+    ledger holds refundctl's tables, indexes, triggers and views and nothing else. A trigger
+    slipped into a copy of the ledger would run inside refundctl's own writes (rewriting every
+    seller, say); a table without its columns would fail them."""
     from refundctl.integrity import foreign_schema
 
     if tuple(_applied(conn, MIGRATION_SET)) != _SCHEMA_OF_STATEMENTS:
@@ -340,6 +341,8 @@ def _migrate(
         conn.execute("PRAGMA journal_mode = WAL")
     if applied and path is not None:
         refuse_damaged(conn, path)
+        # Before the upgrade writes: a trigger of the file's own would run inside it.
+        refuse_foreign_schema(conn, path)
         _backup(conn, path, applied[-1])
     from sqlite_utils import Database
 

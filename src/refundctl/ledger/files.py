@@ -28,7 +28,7 @@ def pid_alive(pid: int) -> bool:
         return True
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # past any process id: none is running
         return False
     except PermissionError:  # someone else's process: alive
         return True

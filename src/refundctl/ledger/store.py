@@ -52,7 +52,12 @@ from refundctl.domain import (
 from refundctl.due import Filters
 from refundctl.errors import BadInput, LedgerDamaged, LedgerUnusable, ManyProblems
 from refundctl.ledger import deadline_index
-from refundctl.ledger.connection import LedgerFile, Settings, count_commit
+from refundctl.ledger.connection import (
+    LedgerFile,
+    Settings,
+    count_commit,
+    refuse_foreign_schema,
+)
 from refundctl.ledger.health import refuse_damaged
 from refundctl.ledger.schema import insert_sql
 from refundctl.money import format_money, from_minor, parse_amount, percent_of, to_minor
@@ -159,7 +164,9 @@ class Ledger(LedgerFile):
     def _write(self, *, commit: bool = True) -> Iterator[None]:
         """One command's transaction. BEGIN IMMEDIATE takes the write lock before reading.
         ``commit=False`` runs everything and then rolls it back: a dry run."""
-        _ready_before_the_lock(self.settings)
+        # The marketplaces the ledger holds (a config's own among them) besides the built-in.
+        held = [row[0] for row in self.conn.execute("SELECT marketplace FROM deadline_basis")]
+        _ready_before_the_lock(self.settings, held)
         self.conn.execute("BEGIN IMMEDIATE")
         # What another process (with another config or zone) stored before we took the lock
         # decides what we must recompute: look at the stored basis again in every write, and
@@ -1053,6 +1060,7 @@ class Ledger(LedgerFile):
         try:
             assert self.path is not None
             refuse_damaged(self.conn, self.path)
+            refuse_foreign_schema(self.conn, self.path)
             with self._write():
                 pass  # a write recomputes what is stale first
         except (LedgerUnusable, sqlite3.OperationalError) as error:
@@ -1394,6 +1402,20 @@ class Ledger(LedgerFile):
         if include_closed:
             return records
         return [r for r in records if r.dispute.active or self._deadlines_of(r)]
+
+    def each_dispute(self) -> Generator[DisputeRecord, None, None]:
+        """Every dispute by number, in full, a batch at a time in one read snapshot: an export
+        of any size in flat memory. Iterate it inside the ``with`` that opened the ledger."""
+        with self._read():
+            last = 0
+            while ids := [
+                row[0]
+                for row in self.conn.execute(
+                    "SELECT id FROM disputes WHERE id > ? ORDER BY id LIMIT ?", (last, _BATCH)
+                )
+            ]:
+                last = ids[-1]
+                yield from self._record_batch(ids)
 
     def completion_disputes(self) -> list[tuple[int, str, str, str]]:
         """Dispute number, marketplace, order number and state, for shell completion."""
@@ -1819,7 +1841,7 @@ def _refuse_rows(problems: list[str]) -> None:
         )
 
 
-def _ready_before_the_lock(settings: Settings) -> None:
+def _ready_before_the_lock(settings: Settings, marketplaces: Iterable[str]) -> None:
     """Load what a write's deadline arithmetic needs before the write lock is taken: the
     public-holiday tables (the ``holidays`` package imports some 350 modules, about 100 ms)
     loaded inside BEGIN IMMEDIATE made every other writer wait that long, and with dozens of
@@ -1827,7 +1849,7 @@ def _ready_before_the_lock(settings: Settings) -> None:
     from refundctl.policies import KNOWN_MARKETPLACES
     from refundctl.timeparse import holiday_checker
 
-    for name in (*KNOWN_MARKETPLACES, "generic"):
+    for name in {*KNOWN_MARKETPLACES, "generic", *marketplaces}:
         holiday_checker(settings.policy_for(name).holidays)
 
 

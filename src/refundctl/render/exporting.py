@@ -214,7 +214,22 @@ def _cell(value: Any) -> str:
 
 
 def to_jsonl(rows: Iterable[dict[str, Any]]) -> str:
-    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    return "".join(jsonl_lines(rows))
+
+
+def jsonl_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    return (json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
+def stream_table(
+    what: str, orders: Iterable[Order], disputes: Iterable[DisputeView], now: datetime
+) -> tuple[tuple[str, ...], Iterator[dict[str, Any]]]:
+    """``table``'s rows as they come, for an export that is written while it is read."""
+    if what == "orders":
+        return ORDER_COLUMNS, (order_row(o) for o in orders)
+    if what == "disputes":
+        return DISPUTE_COLUMNS, (dispute_row(v, now) for v in disputes)
+    return EVENT_COLUMNS, (row for v in disputes for row in event_rows([v]))
 
 
 STATUS_COLUMNS = (
