@@ -327,7 +327,7 @@ def order_list(
     if more:
         return Group(
             order_list(orders, zone, now),
-            Text(f"… and {more:,} more (--limit N shows more; --json or --format csv all)"),
+            Text(f"… and {more:,} more: --limit N shows more, --json or --format csv all of them"),
         )
     rows: list[list[Text]] = []
     blocks = []
