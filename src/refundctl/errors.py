@@ -65,16 +65,8 @@ class NoSpace(RefundctlError):
 
     exit_code = 3
 
-    def __init__(self, where: object) -> None:
-        super().__init__(
-            f"no space left on the device that holds {where}: free some space, then retry"
-        )
-
-
-class NoSpaceFor(RefundctlError):
-    """``NoSpace`` with the whole message given: what would not fit, and where."""
-
-    exit_code = 3
+    def __init__(self, where: object, detail: str = "free some space, then retry") -> None:
+        super().__init__(f"no space left on the device that holds {where}: {detail}")
 
 
 class LedgerLocked(RefundctlError):

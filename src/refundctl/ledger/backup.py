@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from refundctl import __version__
-from refundctl.errors import BadInput, LedgerLocked, LedgerUnusable, NoSpace, NoSpaceFor
+from refundctl.errors import BadInput, LedgerLocked, LedgerUnusable, NoSpace
 from refundctl.integrity import FileStatus
 from refundctl.ledger import schema
 from refundctl.ledger.connection import lock_timeout
@@ -417,9 +417,9 @@ def _unpack(
     needed = size + sum(e["size"] for e in manifest["evidence"])
     free = shutil.disk_usage(built.parent).free
     if needed > free:
-        raise NoSpaceFor(
-            f"no space left on the device that holds {built.parent.parent}: {archive} holds "
-            f"{needed:,} bytes, and {free:,} are free; nothing was restored"
+        raise NoSpace(
+            built.parent.parent,
+            f"{archive} holds {needed:,} bytes, and {free:,} are free; nothing was restored",
         )
     _extract(zf, ledger_member, built, size, f"{archive} is damaged: its ledger")
     contents, named = _check_ledger(built, archive)

@@ -172,10 +172,8 @@ class Ledger(LedgerFile):
         # decides what we must recompute: look at the stored basis again in every write, and
         # recompute what is stale inside this command's own transaction, so that a refused
         # command or a dry run leaves the ledger exactly as it was.
-        self._basis_ok.clear()
         try:
-            for marketplace in self._stale():
-                self._ensure_basis(marketplace)
+            self._restore_stale()
             yield
         except BaseException:
             self.conn.execute("ROLLBACK")
@@ -351,25 +349,6 @@ class Ledger(LedgerFile):
         where = "" if removed else " WHERE closed IS NOT 'removed'"
         return int(self.conn.execute(f"SELECT count(*) FROM orders{where}").fetchone()[0])
 
-    def each_order(self, batch: int = 2000) -> Generator[Order, None, None]:
-        """Every order by number, a batch at a time in one read snapshot: a listing of any
-        size in flat memory. Iterate it inside the ``with`` that opened the ledger."""
-        with self._read():
-            last = 0
-            while rows := self.conn.execute(
-                "SELECT * FROM orders WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
-            ).fetchall():
-                first, last = rows[0]["id"], rows[-1]["id"]
-                items: dict[int, list[sqlite3.Row]] = {}
-                for item in self.conn.execute(
-                    "SELECT * FROM order_items WHERE order_id BETWEEN ? AND ? "
-                    "ORDER BY order_id, position",
-                    (first, last),
-                ):
-                    items.setdefault(item["order_id"], []).append(item)
-                for row in rows:
-                    yield self._order_from_row(row, items.get(row["id"], []))
-
     def _all_orders(self) -> list[Order]:
         """Every order, with its items, in two queries rather than one per order."""
         items: dict[int, list[sqlite3.Row]] = {}
@@ -377,6 +356,16 @@ class Ledger(LedgerFile):
             items.setdefault(item["order_id"], []).append(item)
         rows = self.conn.execute("SELECT * FROM orders ORDER BY id").fetchall()
         return [self._order_from_row(row, items.get(row["id"], [])) for row in rows]
+
+    def each_order(self, batch: int = 2000) -> Generator[Order, None, None]:
+        """Every order by number, a batch at a time in one read snapshot: a listing of any
+        size in flat memory. Iterate it inside the ``with`` that opened the ledger."""
+        next_batch = "id IN (SELECT id FROM orders WHERE id > ? ORDER BY id LIMIT ?)"
+        with self._read():
+            last = 0
+            while orders := self._orders_where(next_batch, (last, batch)):
+                last = orders[-1].id
+                yield from orders
 
     def import_orders(
         self,
@@ -1039,6 +1028,11 @@ class Ledger(LedgerFile):
         """Inside the upgrade's transaction: store every deadline the new index lacks (m002
         made it with an empty basis), so that a kill leaves the old schema or the whole new
         ledger, never the schema without its deadlines."""
+        self._restore_stale()
+
+    def _restore_stale(self) -> None:
+        """Inside a write: store again the deadlines of every marketplace whose stored basis
+        is not the one in effect (or is an upgrade's empty one)."""
         self._basis_ok.clear()
         for marketplace in self._stale():
             self._ensure_basis(marketplace)

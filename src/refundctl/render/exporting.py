@@ -179,11 +179,8 @@ def whole_ledger(
 def table(
     what: str, orders: Sequence[Order], disputes: Sequence[DisputeView], now: datetime
 ) -> tuple[tuple[str, ...], list[dict[str, Any]]]:
-    if what == "orders":
-        return ORDER_COLUMNS, [order_row(o) for o in orders]
-    if what == "disputes":
-        return DISPUTE_COLUMNS, [dispute_row(v, now) for v in disputes]
-    return EVENT_COLUMNS, event_rows(disputes)
+    columns, rows = stream_table(what, orders, disputes, now)
+    return columns, list(rows)
 
 
 def to_csv(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
