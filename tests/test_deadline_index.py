@@ -19,6 +19,7 @@ import pytest
 
 from refundctl import due, views
 from refundctl.config import Config, config_path, load_config
+from refundctl.deadlines import dispute_deadlines
 from refundctl.due import Filters
 from refundctl.ledger import deadline_index
 from refundctl.ledger.connection import Settings
@@ -254,7 +255,21 @@ def test_a_read_that_began_before_another_config_re_stored_the_index_computes_af
             writer.attach_message(1, "meanwhile", Actor.BUYER, now, now)
         with reader.snapshot():
             assert not reader.index_current  # the rows are the other config's now
-        assert reader.most_urgent(now, 5, include_closed=False, filters=None) is None
+        top = reader.most_urgent(now, 5, include_closed=False, filters=None)
+        with reader.ranked(now, include_closed=False, filters=None) as (disputes, _):
+            afresh = list(disputes)
+    # What the reader shows is computed with its own config, not read from the other's rows.
+    assert [r.id for r in top.records] == [r.id for r, _ in afresh][:5]
+    for record in top.records:
+        found = dict(afresh)[record]
+        assert top.dispute_deadlines[record.id] == found
+        assert found == dispute_deadlines(
+            record.dispute,
+            record.order,
+            record.reason,
+            plain.policy_for(record.order.marketplace),
+            plain.zone,
+        )
 
 
 def test_a_dry_run_or_a_refused_command_leaves_a_stale_index_as_it_was(

@@ -1,17 +1,15 @@
 """``check``: what is due within a window, for cron and scripts.
 
-It answers from the deadlines the ledger stores, opened as a ``LedgerFile``, so that a run
-that prints JSON or plain lines loads neither the domain model nor Rich; only when those
-stored deadlines were computed with other policies does it compute them afresh, as ``status``
-does.
+It asks the ledger, opened as a ``LedgerFile``, so that a run that prints JSON or plain lines
+loads neither the domain model nor Rich: the ledger answers from the deadlines it stores, and
+computes them afresh (loading the domain model) only when they were stored with other
+policies.
 """
 
 # No `from __future__ import annotations` here: Typer reads these signatures on every run,
 # and string annotations would cost it an eval each.
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
-from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -37,8 +35,7 @@ from refundctl.cli.common import (
 from refundctl.errors import BadInput
 
 if TYPE_CHECKING:
-    from refundctl.due import CheckItem, Filters
-    from refundctl.ledger.connection import LedgerFile
+    from refundctl.due import CheckItem
 
 
 @app.command()
@@ -73,23 +70,11 @@ def check(
     filters = make_filters(
         e, marketplace=marketplace, states=state, seller=seller, since=since, until=until
     )
-    shown = _Needs(e.now.timestamp())
-    found = _from_stored(e, e.ledger_file(), chosen, filters, window, within_text, everything)
-    if found is None:
-        # Stale stored deadlines, or none yet in a ledger just upgraded: the full ledger
-        # stores those of an unfinished upgrade as it opens, and is then answered the same.
-        found = _from_stored(
-            e, e.ledger(write=False), chosen, filters, window, within_text, everything
-        )
-    if found is None:  # computed with other policies: compute afresh, with the domain model
-        from refundctl.cli.views import gather
-        from refundctl.views import check_items
-
-        disputes, orders = gather(e, filters=filters)
-        items = check_items(disputes, orders, e.now, window, everything=everything)
+    with e.ledger_file() as ledger:
+        shown = _Needs(e.now.timestamp())
+        items = ledger.due(e.now, e.now + window, filters, everything)
         _print_check(e, chosen, shown.watch(items), within_text)
-        found = shown.any
-    raise typer.Exit(1 if found else 0)
+    raise typer.Exit(1 if shown.any else 0)
 
 
 class _Needs:
@@ -110,28 +95,6 @@ class _Needs:
             ):
                 self.any = True
             yield item
-
-
-def _from_stored(
-    e: Env,
-    opened: "AbstractContextManager[LedgerFile]",
-    chosen: OutputFormat,
-    filters: "Filters",
-    window: timedelta,
-    label: str,
-    everything: bool,
-) -> bool | None:
-    """Print what is due from the stored deadlines and say whether any of it needs the
-    buyer; None, having printed nothing, when they were computed with other policies than
-    those in effect."""
-    with opened as ledger, ledger.snapshot():
-        if not ledger.index_current:
-            return None
-        needs = _Needs(e.now.timestamp())
-        _print_check(
-            e, chosen, needs.watch(ledger.due(e.now, e.now + window, filters, everything)), label
-        )
-        return needs.any
 
 
 def _print_check(e: Env, chosen: OutputFormat, items: Iterable["CheckItem"], label: str) -> None:

@@ -100,9 +100,10 @@ def _stream_table(e: Env, format: ExportFormat, what: str, output: Path | None) 
     with (
         e.ledger(write=False) as ledger,
         contextlib.closing(ledger.each_order()) as orders,
-        contextlib.closing(ledger.each_dispute()) as records,
+        contextlib.closing(ledger.each_dispute(history=what == "events")) as records,
     ):
-        disputes = (dispute_view(r, e.settings.policy_for, e.zone, e.now) for r in records)
+        policy_for, zone, now = e.settings.policy_for, e.zone, e.now
+        disputes = (dispute_view(r, policy_for, zone, now, found) for r, found in records)
         if what == "orders":
             records.close()  # one snapshot at a time on the connection
         else:

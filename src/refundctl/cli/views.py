@@ -29,14 +29,7 @@ from refundctl.cli.common import (
 )
 from refundctl.cli.completion import complete_dispute
 from refundctl.due import Filters
-from refundctl.views import (
-    DisputeView,
-    OrderView,
-    by_urgency,
-    dispute_view,
-    order_view,
-    orders_by_urgency,
-)
+from refundctl.views import DisputeView, OrderView, dispute_view, order_view
 
 Json = Annotated[bool, JSON_OPTION]
 DEFAULT_LIMIT = 20
@@ -46,20 +39,15 @@ def gather(
     e: Env, *, include_closed: bool = False, filters: Filters | None = None
 ) -> tuple[list[DisputeView], list[OrderView]]:
     """Every dispute and open order as views, filtered, most urgent first."""
-    with e.ledger(write=False) as ledger:
-        records = ledger.disputes(include_closed=include_closed)
-        open_orders = ledger.open_orders()
-    policy_for = e.settings.policy_for
-    disputes = [dispute_view(r, policy_for, e.zone, e.now) for r in records]
-    if not include_closed:
-        # A closed dispute stays on show while a deadline of it is open (an appeal window).
-        disputes = [v for v in disputes if v.record.dispute.active or v.deadlines]
-    orders = [order_view(o, policy_for, e.zone, e.now) for o in open_orders]
-    orders = [v for v in orders if v.deadlines]
-    if filters is not None:
-        disputes = [v for v in disputes if filters.dispute(v)]
-        orders = [v for v in orders if filters.order(v.order)]
-    return by_urgency(disputes, e.now), orders_by_urgency(orders, e.now)
+    policy_for, zone, now = e.settings.policy_for, e.zone, e.now
+    with (
+        e.ledger(write=False) as ledger,
+        ledger.ranked(now, include_closed=include_closed, filters=filters) as (disputes, orders),
+    ):
+        return (
+            [dispute_view(r, policy_for, zone, now, found) for r, found in disputes],
+            [order_view(o, policy_for, zone, now, found) for o, found in orders],
+        )
 
 
 @app.command()
@@ -121,58 +109,39 @@ def status(
 
 
 def _status_json(e: Env, include_closed: bool, filters: Filters) -> None:
-    """Every dispute and open order, streamed in urgency order from the deadline index."""
+    """Every dispute and open order, most urgent first, streamed as the ledger reads them."""
     from refundctl.render import jsonshape
 
     policy_for, zone, now = e.settings.policy_for, e.zone, e.now
-    with e.ledger(write=False) as ledger, ledger.snapshot():
-        if ledger.index_current:
-            sys.stdout.writelines(
-                jsonshape.status(
-                    (
-                        dispute_view(r, policy_for, zone, now, stored)
-                        for r, stored in ledger.ranked_disputes(
-                            now, include_closed=include_closed, filters=filters
-                        )
-                    ),
-                    (
-                        order_view(o, policy_for, zone, now, stored)
-                        for o, stored in ledger.ranked_orders(now, filters)
-                    ),
-                    now,
-                )
+    with (
+        e.ledger(write=False) as ledger,
+        ledger.ranked(now, include_closed=include_closed, filters=filters) as (disputes, orders),
+    ):
+        sys.stdout.writelines(
+            jsonshape.status(
+                (dispute_view(r, policy_for, zone, now, found) for r, found in disputes),
+                (order_view(o, policy_for, zone, now, found) for o, found in orders),
+                now,
             )
-            return
-    disputes, orders = gather(e, include_closed=include_closed, filters=filters)
-    sys.stdout.writelines(jsonshape.status(disputes, orders, now))
+        )
 
 
 def _most_urgent(e: Env, limit: int, include_closed: bool, filters: Filters) -> None:
-    """The status table: the ``limit`` most urgent rows of each kind, read from the ledger's
-    deadline index when it is current, and how many more there are."""
+    """The status table: the ``limit`` most urgent rows of each kind, and how many more."""
     from refundctl.render.tables import status_view
 
     with e.ledger(write=False) as ledger:
-        top = (
-            ledger.most_urgent(e.now, limit, include_closed=include_closed, filters=filters)
-            if ledger.index_current
-            else None
-        )  # None also when another process re-stored the deadlines meanwhile
-    if top is None:  # computed with other policies than those in effect: compute afresh
-        disputes, order_views = gather(e, include_closed=include_closed, filters=filters)
-        more = len(disputes) - limit, len(order_views) - limit
-        disputes, order_views = disputes[:limit], order_views[:limit]
-    else:
-        policy_for = e.settings.policy_for
-        disputes = [
-            dispute_view(r, policy_for, e.zone, e.now, top.dispute_deadlines.get(r.id, []))
-            for r in top.records
-        ]
-        order_views = [
-            order_view(o, policy_for, e.zone, e.now, top.order_deadlines.get(o.order.id, []))
-            for o in top.orders
-        ]
-        more = top.disputes - len(disputes), top.open_orders - len(order_views)
+        top = ledger.most_urgent(e.now, limit, include_closed=include_closed, filters=filters)
+    policy_for = e.settings.policy_for
+    disputes = [
+        dispute_view(r, policy_for, e.zone, e.now, top.dispute_deadlines.get(r.id, []))
+        for r in top.records
+    ]
+    order_views = [
+        order_view(o, policy_for, e.zone, e.now, top.order_deadlines.get(o.order.id, []))
+        for o in top.orders
+    ]
+    more = top.disputes - len(disputes), top.open_orders - len(order_views)
     show(status_view(disputes, max(more[0], 0), order_views, max(more[1], 0), e.now, e.zone))
 
 

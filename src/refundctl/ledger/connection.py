@@ -164,8 +164,16 @@ class LedgerFile:
 
     def _check_index(self) -> None:
         """Before a read: whether the stored deadlines can be trusted (``index_current``).
-        Here, only whether they are current; ``Ledger`` also finishes the m002 upgrade."""
-        if self._stale():
+        An upgrade's unfinished part (an empty basis) is ``Ledger``'s to finish: it loads the
+        domain model, once."""
+        stale = self._stale()
+        if stale and not any(stale.values()):
+            from refundctl.ledger.store import Ledger
+
+            full = Ledger(self.conn, self.path, self.settings)
+            full._check_index()
+            self.index_current = full.index_current
+        elif stale:
             self.index_current = False
 
     def due(
@@ -175,10 +183,25 @@ class LedgerFile:
         filters: Filters | None,
         everything: bool = False,
     ) -> Iterator[CheckItem]:
-        """What needs the buyer by ``horizon`` (``deadline_index.due``), most urgent first,
-        from the index. Iterate it inside ``snapshot()``."""
-        assert self.index_current
-        return deadline_index.due(self.conn, now, horizon, filters, everything=everything)
+        """What needs the buyer by ``horizon``, most urgent first: from the stored deadlines
+        (``deadline_index.due``) where they are current, in one snapshot; else computed afresh
+        with the domain model (loaded only then)."""
+        with self.snapshot():
+            if self.index_current:
+                yield from deadline_index.due(
+                    self.conn, now, horizon, filters, everything=everything
+                )
+                return
+        yield from self._due_afresh(now, horizon, filters, everything)
+
+    def _due_afresh(
+        self, now: datetime, horizon: datetime, filters: Filters | None, everything: bool
+    ) -> Iterator[CheckItem]:
+        from refundctl.ledger.store import Ledger
+
+        return Ledger(self.conn, self.path, self.settings)._due_afresh(
+            now, horizon, filters, everything
+        )
 
 
 def lock_timeout() -> float:

@@ -18,7 +18,7 @@ STATEMENTS = (
     'CREATE UNIQUE INDEX "idx_order_items_order_id_position"\n    ON "order_items" ("order_id", "position")',
     'CREATE TABLE "order_events" (\n   "id" INTEGER PRIMARY KEY,\n   "order_id" INTEGER NOT NULL REFERENCES "orders"("id"),\n   "kind" TEXT NOT NULL,\n   "changes" TEXT,\n   "at" TEXT NOT NULL,\n   "recorded" TEXT NOT NULL\n)',
     'CREATE INDEX "idx_order_events_order_id"\n    ON "order_events" ("order_id")',
-    'CREATE TABLE "disputes" (\n   "id" INTEGER PRIMARY KEY,\n   "order_id" INTEGER NOT NULL REFERENCES "orders"("id"),\n   "item" TEXT,\n   "reason" TEXT NOT NULL,\n   "case_ref" TEXT,\n   "description" TEXT,\n   "state" TEXT NOT NULL,\n   "requested" INTEGER NOT NULL,\n   "offer" INTEGER,\n   "agreed" INTEGER,\n   "refunded" INTEGER,\n   "opened_at" TEXT NOT NULL,\n   "updated" TEXT NOT NULL\n)',
+    'CREATE TABLE "disputes" (\n   "id" INTEGER PRIMARY KEY,\n   "order_id" INTEGER NOT NULL REFERENCES "orders"("id"),\n   "item" TEXT,\n   "reason" TEXT NOT NULL,\n   "case_ref" TEXT,\n   "description" TEXT,\n   "state" TEXT NOT NULL,\n   "requested" INTEGER NOT NULL,\n   "offer" INTEGER,\n   "agreed" INTEGER,\n   "refunded" INTEGER,\n   "opened_at" TEXT NOT NULL,\n   "updated" TEXT NOT NULL\n, folded TEXT)',
     'CREATE INDEX "idx_disputes_order_id"\n    ON "disputes" ("order_id")',
     'CREATE INDEX "idx_disputes_state"\n    ON "disputes" ("state")',
     "CREATE UNIQUE INDEX disputes_one_active_per_item ON disputes (order_id, coalesce(item, '')) WHERE state IN ('awaiting_seller', 'awaiting_buyer', 'escalated', 'return_to_ship', 'return_in_transit', 'refund_pending')",
@@ -41,4 +41,5 @@ STATEMENTS = (
     "CREATE INDEX deadlines_order ON deadlines (order_id)",
     "CREATE INDEX deadlines_urgent_disputes ON deadlines (buyer, stake DESC, due_at, dispute_id) WHERE dispute_id > 0",
     "CREATE INDEX deadlines_urgent_orders ON deadlines (buyer, stake DESC, due_at, order_id) WHERE dispute_id = 0",
+    "CREATE INDEX disputes_unfolded ON disputes (id) WHERE folded IS NULL",
 )

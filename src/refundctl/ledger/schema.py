@@ -13,6 +13,7 @@ MIGRATION_NAMES = (
     "m001_create_tables",
     "m002_create_deadline_index",
     "m003_entered_deadlines_and_closed_orders",
+    "m004_store_dispute_folds",
 )
 
 

@@ -39,7 +39,6 @@ from refundctl.domain import (
     EventKind,
     EvidenceKind,
     EvidenceRecord,
-    Item,
     Move,
     MoveContext,
     OfferKind,
@@ -49,8 +48,8 @@ from refundctl.domain import (
     Reason,
     State,
 )
-from refundctl.due import Filters
-from refundctl.errors import BadInput, LedgerDamaged, LedgerUnusable, ManyProblems
+from refundctl.due import CheckItem, Filters
+from refundctl.errors import BadInput, LedgerUnusable, ManyProblems
 from refundctl.ledger import deadline_index
 from refundctl.ledger.connection import (
     LedgerFile,
@@ -59,6 +58,15 @@ from refundctl.ledger.connection import (
     refuse_foreign_schema,
 )
 from refundctl.ledger.health import refuse_damaged
+from refundctl.ledger.rows import ORDER_TIMES as _ORDER_TIMES
+from refundctl.ledger.rows import decoding as _decoding
+from refundctl.ledger.rows import event as _event
+from refundctl.ledger.rows import evidence as _evidence
+from refundctl.ledger.rows import fold_text, from_fold_text
+from refundctl.ledger.rows import left as _left
+from refundctl.ledger.rows import order as _decode_order
+from refundctl.ledger.rows import took as _took
+from refundctl.ledger.rows import ts as _ts
 from refundctl.ledger.schema import insert_sql
 from refundctl.money import format_money, from_minor, parse_amount, percent_of, to_minor
 from refundctl.policies import has_appeals
@@ -70,8 +78,6 @@ if TYPE_CHECKING:  # only the commands that use them import these: `check` stays
     from refundctl.integrity import Reference, StoredFileReport, VerifyReport
     from refundctl.ledger.bulk import Prepared
     from refundctl.ledger.evidence import EvidenceStore
-
-_ORDER_TIMES = ("ordered", "shipped", "expected_by", "received", "protection_ends")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +138,10 @@ class Taken(NamedTuple):
 NOTHING_TAKEN = Taken(Decimal(0), False, Decimal(0), False)
 
 
+# A dispute as a listing shows it, with its deadlines (stored or computed).
+Listed = tuple[DisputeRecord, list[Deadline]]
+
+
 @dataclass(frozen=True, slots=True)
 class Urgent:
     """What ``status`` shows: the most urgent disputes and open orders, how many there are
@@ -143,14 +153,6 @@ class Urgent:
     open_orders: int
     dispute_deadlines: dict[int, list[Deadline]]
     order_deadlines: dict[int, list[Deadline]]
-
-
-def _t(value: str | None) -> datetime | None:
-    return None if value is None else from_iso(value)
-
-
-def _ts(value: datetime | None) -> str | None:
-    return None if value is None else iso(value)
 
 
 class Ledger(LedgerFile):
@@ -612,33 +614,7 @@ class Ledger(LedgerFile):
                 "SELECT * FROM order_items WHERE order_id = ? ORDER BY position", (row["id"],)
             ).fetchall()
         with _decoding(f"order {row['id']}"):
-            return self._decode_order(row, item_rows)
-
-    @staticmethod
-    def _decode_order(row: sqlite3.Row, item_rows: Sequence[sqlite3.Row]) -> Order:
-        currency = row["currency"]
-        items = tuple(
-            Item(
-                item["name"],
-                item["quantity"],
-                None if item["price"] is None else from_minor(item["price"], currency),
-            )
-            for item in item_rows
-        )
-        return Order(
-            id=row["id"],
-            marketplace=row["marketplace"],
-            order_no=row["order_no"],
-            seller=row["seller"],
-            title=row["title"],
-            total=from_minor(row["total"], currency),
-            currency=currency,
-            items=items,
-            payment=row["payment"],
-            **{name: _t(row[name]) for name in _ORDER_TIMES},
-            closed_at=_t(row["closed_at"]),
-            closed=None if row["closed"] is None else CloseReason(row["closed"]),
-        )
+            return _decode_order(row, item_rows)
 
     # -- disputes: writes ----------------------------------------------------------------------
 
@@ -1003,13 +979,14 @@ class Ledger(LedgerFile):
         try:
             self.conn.execute(
                 "UPDATE disputes SET state = ?, requested = ?, offer = ?, agreed = ?, "
-                "refunded = ?, updated = ? WHERE id = ?",
+                "refunded = ?, folded = ?, updated = ? WHERE id = ?",
                 (
                     d.state.value,
                     minor(d.requested),
                     minor(d.offer),
                     minor(d.agreed),
                     minor(d.refunded),
+                    fold_text(d),
                     iso(record.events[-1].recorded),
                     record.id,
                 ),
@@ -1036,6 +1013,26 @@ class Ledger(LedgerFile):
         self._basis_ok.clear()
         for marketplace in self._stale():
             self._ensure_basis(marketplace)
+        self._store_folds()
+
+    def _unfolded(self) -> bool:
+        """Whether a dispute has no stored fold yet (one step, through a partial index)."""
+        found = self.conn.execute("SELECT 1 FROM disputes WHERE folded IS NULL LIMIT 1")
+        return found.fetchone() is not None
+
+    def _store_folds(self) -> None:
+        """Inside a write: store the fold of every dispute that has none (an upgrade's, or
+        rows written around the ledger layer), a batch at a time."""
+        while ids := [
+            row[0]
+            for row in self.conn.execute(
+                "SELECT id FROM disputes WHERE folded IS NULL ORDER BY id LIMIT ?", (_BATCH,)
+            )
+        ]:
+            self.conn.executemany(
+                "UPDATE disputes SET folded = ? WHERE id = ?",
+                [(fold_text(r.dispute), r.id) for r in self._record_batch(ids)],
+            )
 
     def _check_index(self) -> None:
         """Before a read: whether the stored deadlines can be trusted (``index_current``),
@@ -1046,7 +1043,7 @@ class Ledger(LedgerFile):
         a read never rewrites rows for a changed config: the commands compute afresh instead,
         and so they do when the upgrade cannot be finished (a read-only or damaged file)."""
         stale = self._stale()
-        if not stale:
+        if not stale and not self._unfolded():
             return
         if any(stale.values()):
             self.index_current = False
@@ -1109,7 +1106,7 @@ class Ledger(LedgerFile):
         ]
         for start in range(0, len(ids), _BATCH):
             rows: list[tuple[object, ...]] = []
-            for record in self._records(ids[start : start + _BATCH]):
+            for record in self._records(ids[start : start + _BATCH], history=False):
                 rows += self._dispute_index_rows(record)
             deadline_index.insert(self.conn, sorted(rows))
         order_rows: list[tuple[object, ...]] = []
@@ -1176,54 +1173,119 @@ class Ledger(LedgerFile):
 
     def most_urgent(
         self, now: datetime, limit: int, *, include_closed: bool, filters: Filters | None
-    ) -> Urgent | None:
+    ) -> Urgent:
         """The ``limit`` most urgent disputes and open orders (as ``open_orders`` gives them),
-        with their stored deadlines and how many there are in all: what ``status`` shows on
-        a terminal. None when the stored deadlines cannot be trusted: compute afresh."""
+        with their deadlines and how many there are in all: what ``status`` shows on a
+        terminal. From the stored deadlines where they are current, else computed afresh."""
         with self.snapshot():
-            if not self.index_current:
-                return None
-            ids, disputes = deadline_index.top_disputes(
-                self.conn, now, limit, include_closed=include_closed, filters=filters
-            )
-            order_ids, orders = deadline_index.top_orders(self.conn, now, limit, filters)
-            return Urgent(
-                self._records(ids),
-                disputes,
-                self._open_orders(order_ids),
-                orders,
-                deadline_index.stored(self.conn, "dispute_id", ids),
-                deadline_index.stored(self.conn, "order_id", order_ids),
-            )
+            if self.index_current:
+                ids, disputes = deadline_index.top_disputes(
+                    self.conn, now, limit, include_closed=include_closed, filters=filters
+                )
+                order_ids, orders = deadline_index.top_orders(self.conn, now, limit, filters)
+                return Urgent(
+                    self._records(ids, history=False),
+                    disputes,
+                    self._open_orders(order_ids),
+                    orders,
+                    deadline_index.stored(self.conn, "dispute_id", ids),
+                    deadline_index.stored(self.conn, "order_id", order_ids),
+                )
+        every, open_orders = self._afresh(now, include_closed, filters)
+        return Urgent(
+            [r for r, _ in every[:limit]],
+            len(every),
+            [o for o, _ in open_orders[:limit]],
+            len(open_orders),
+            {r.id: found for r, found in every[:limit]},
+            {o.order.id: found for o, found in open_orders[:limit]},
+        )
 
-    def ranked_disputes(
+    @contextmanager
+    def ranked(
         self, now: datetime, *, include_closed: bool, filters: Filters | None
-    ) -> Iterator[tuple[DisputeRecord, list[Deadline]]]:
-        """Every dispute with its stored deadlines, most urgent first, read a batch at a time
-        so that a long listing is never held in memory whole. Iterate it inside
-        ``snapshot()``."""
-        assert self.index_current
+    ) -> Iterator[tuple[Iterable[Listed], Iterable[tuple[OpenOrder, list[Deadline]]]]]:
+        """Every dispute (active ones, and closed ones with a deadline open, unless
+        ``include_closed``) and every open order with a window on show, most urgent first,
+        each with its deadlines: read a batch at a time from the stored deadlines where they
+        are current, so that a long listing is never held in memory whole; else computed
+        afresh. Iterate both inside the ``with``."""
+        with self.snapshot():
+            if self.index_current:
+                yield (
+                    self._ranked_disputes(now, include_closed=include_closed, filters=filters),
+                    self._ranked_orders(now, filters),
+                )
+                return
+        yield self._afresh(now, include_closed, filters)
+
+    def _afresh(
+        self, now: datetime, include_closed: bool, filters: Filters | None
+    ) -> tuple[list[Listed], list[tuple[OpenOrder, list[Deadline]]]]:
+        """``ranked`` with every deadline computed from the policies in effect: what the
+        stored deadlines would say if they had been computed with them."""
+        from refundctl.views import by_urgency, dispute_view, order_view, orders_by_urgency
+
+        zone, policy_for = self.settings.zone, self.settings.policy_for
+        views = [
+            dispute_view(r, policy_for, zone, now)
+            for r in self.disputes(include_closed=include_closed, history=False)
+        ]
+        if not include_closed:
+            # A closed dispute stays on show while a deadline of it is open (an appeal window).
+            views = [v for v in views if v.record.dispute.active or v.deadlines]
+        shown = {o.order.id: o for o in self.open_orders()}
+        windows = [order_view(o, policy_for, zone, now) for o in shown.values()]
+        windows = [v for v in windows if v.deadlines]
+        if filters is not None:
+            views = [v for v in views if filters.dispute(v)]
+            windows = [v for v in windows if filters.order(v.order)]
+        return (
+            [(v.record, list(v.computed)) for v in by_urgency(views, now)],
+            [
+                (shown[v.order.id], list(order_deadlines(v.order, v.policy, zone)))
+                for v in orders_by_urgency(windows, now)
+            ],
+        )
+
+    def _ranked_disputes(
+        self, now: datetime, *, include_closed: bool, filters: Filters | None
+    ) -> Iterator[Listed]:
         ids, _ = deadline_index.top_disputes(
             self.conn, now, None, include_closed=include_closed, filters=filters
         )
         for start in range(0, len(ids), _BATCH):
             batch = ids[start : start + _BATCH]
             stored = deadline_index.stored(self.conn, "dispute_id", batch)
-            for record in self._records(batch):
+            for record in self._records(batch, history=False):
                 yield record, stored.get(record.id, [])
 
-    def ranked_orders(
+    def _ranked_orders(
         self, now: datetime, filters: Filters | None
     ) -> Iterator[tuple[OpenOrder, list[Deadline]]]:
-        """Every open order with a window on show, most urgent first, as ``open_orders``
-        gives them, with its stored window. Iterate it inside ``snapshot()``."""
-        assert self.index_current
         ids, _ = deadline_index.top_orders(self.conn, now, None, filters)
         for start in range(0, len(ids), _BATCH):
             batch = ids[start : start + _BATCH]
             stored = deadline_index.stored(self.conn, "order_id", batch)
             for shown in self._open_orders(batch):
                 yield shown, stored.get(shown.order.id, [])
+
+    def _due_afresh(
+        self, now: datetime, horizon: datetime, filters: Filters | None, everything: bool
+    ) -> Iterator[CheckItem]:
+        from refundctl.views import check_items, dispute_view, order_view
+
+        zone, policy_for = self.settings.zone, self.settings.policy_for
+        disputes, orders = self._afresh(now, False, filters)
+        return iter(
+            check_items(
+                [dispute_view(r, policy_for, zone, now, found) for r, found in disputes],
+                [order_view(o, policy_for, zone, now, found) for o, found in orders],
+                now,
+                horizon - now,
+                everything=everything,
+            )
+        )
 
     def _open_orders(self, ids: Sequence[int]) -> list[OpenOrder]:
         """These orders, in this order, as ``open_orders`` gives them."""
@@ -1346,7 +1408,9 @@ class Ledger(LedgerFile):
     def _replay_problems(self) -> tuple[int, list[str]]:
         """Every dispute's events still replay, to the state the ledger has cached."""
         problems = []
-        rows = self.conn.execute("SELECT id, state, order_id FROM disputes ORDER BY id").fetchall()
+        rows = self.conn.execute(
+            "SELECT id, state, order_id, folded FROM disputes ORDER BY id"
+        ).fetchall()
         for row in rows:
             currency = self.conn.execute(
                 "SELECT currency FROM orders WHERE id = ?", (row["order_id"],)
@@ -1362,6 +1426,11 @@ class Ledger(LedgerFile):
                 problems.append(
                     f"dispute {row['id']}: the ledger says {row['state']}, "
                     f"its events say {dispute.state}"
+                )
+            elif row["folded"] is not None and row["folded"] != fold_text(dispute):
+                problems.append(
+                    f"dispute {row['id']}: its stored state is not what its events say; "
+                    "a write to it stores it again"
                 )
         return len(rows), problems
 
@@ -1381,8 +1450,9 @@ class Ledger(LedgerFile):
             )
         return named
 
-    def disputes(self, *, include_closed: bool) -> list[DisputeRecord]:
-        """Active disputes (and lost ones that may still be appealed), or all of them."""
+    def disputes(self, *, include_closed: bool, history: bool = True) -> list[DisputeRecord]:
+        """Active disputes (and lost ones that may still be appealed), or all of them;
+        without ``history``, as a listing shows them (``_record_batch``)."""
         with self._read():
             if include_closed:
                 rows = self.conn.execute("SELECT id FROM disputes ORDER BY id").fetchall()
@@ -1392,15 +1462,17 @@ class Ledger(LedgerFile):
                     "ORDER BY id",
                     (*domain.ACTIVE, State.LOST.value),
                 ).fetchall()
-            records = self._records([row["id"] for row in rows])
+            records = self._records([row["id"] for row in rows], history=history)
         if include_closed:
             return records
         return [r for r in records if r.dispute.active or self._deadlines_of(r)]
 
-    def each_dispute(self) -> Generator[DisputeRecord, None, None]:
-        """Every dispute by number, in full, a batch at a time in one read snapshot: an export
-        of any size in flat memory. Iterate it inside the ``with`` that opened the ledger."""
-        with self._read():
+    def each_dispute(self, *, history: bool = True) -> Generator[Listed, None, None]:
+        """Every dispute by number (in full, or as a listing shows it without ``history``)
+        with its deadlines (stored, or computed where the stored ones are not current), a
+        batch at a time in one read snapshot: an export of any size in flat memory. Iterate
+        it inside the ``with`` that opened the ledger."""
+        with self.snapshot():
             last = 0
             while ids := [
                 row[0]
@@ -1409,7 +1481,13 @@ class Ledger(LedgerFile):
                 )
             ]:
                 last = ids[-1]
-                yield from self._record_batch(ids)
+                records = self._record_batch(ids, history=history)
+                if not self.index_current:
+                    yield from ((r, self._deadlines_of(r)) for r in records)
+                    continue
+                stored = deadline_index.stored(self.conn, "dispute_id", ids)
+                for r in records:
+                    yield r, stored.get(r.id, [])
 
     def completion_disputes(self) -> list[tuple[int, str, str, str]]:
         """Dispute number, marketplace, order number and state, for shell completion."""
@@ -1462,15 +1540,18 @@ class Ledger(LedgerFile):
             )
         return found[0]
 
-    def _records(self, ids: Sequence[int]) -> list[DisputeRecord]:
+    def _records(self, ids: Sequence[int], *, history: bool = True) -> list[DisputeRecord]:
         """The disputes with these ids, in that order (unknown ids skipped), each in full:
         a few queries per batch of disputes rather than several per dispute."""
         records: list[DisputeRecord] = []
         for start in range(0, len(ids), _BATCH):
-            records += self._record_batch(ids[start : start + _BATCH])
+            records += self._record_batch(ids[start : start + _BATCH], history=history)
         return records
 
-    def _record_batch(self, ids: Sequence[int]) -> list[DisputeRecord]:
+    def _record_batch(self, ids: Sequence[int], *, history: bool = True) -> list[DisputeRecord]:
+        """The disputes with these ids, in that order. Without ``history`` a record has no
+        events and no evidence, and its state is the stored fold (replayed where there is
+        none): what a listing shows, at a small part of the cost."""
         marks = ", ".join("?" for _ in ids)
         rows = {
             row["id"]: row
@@ -1487,16 +1568,29 @@ class Ledger(LedgerFile):
             order_ids,
         ):
             siblings.setdefault(row["order_id"], []).append(row)
+        folds: dict[int, Dispute] = {}
+        if not history:
+            for dispute_id, row in rows.items():
+                if row["folded"] is not None:
+                    with _decoding(f"the stored state of dispute {dispute_id}"):
+                        fold = from_fold_text(row["folded"])
+                    if fold is not None:
+                        folds[dispute_id] = fold
+        replayed = [i for i in ids if i not in folds]
         events: dict[int, list[sqlite3.Row]] = {}
-        for row in self.conn.execute(
-            f"SELECT * FROM events WHERE dispute_id IN ({marks}) ORDER BY dispute_id, id", ids
-        ):
-            events.setdefault(row["dispute_id"], []).append(row)
+        if replayed:
+            for row in self.conn.execute(
+                f"SELECT * FROM events WHERE {_in('dispute_id', replayed)} ORDER BY dispute_id, id",
+                replayed,
+            ):
+                events.setdefault(row["dispute_id"], []).append(row)
         evidence: dict[int, list[sqlite3.Row]] = {}
-        for row in self.conn.execute(
-            f"SELECT * FROM evidence WHERE dispute_id IN ({marks}) ORDER BY dispute_id, id", ids
-        ):
-            evidence.setdefault(row["dispute_id"], []).append(row)
+        if history:
+            for row in self.conn.execute(
+                f"SELECT * FROM evidence WHERE dispute_id IN ({marks}) ORDER BY dispute_id, id",
+                ids,
+            ):
+                evidence.setdefault(row["dispute_id"], []).append(row)
         records = []
         for dispute_id in ids:
             row = rows.get(dispute_id)
@@ -1505,8 +1599,8 @@ class Ledger(LedgerFile):
             order = orders[row["order_id"]]
             currency = order.currency
             with _decoding(f"dispute {dispute_id}"):
-                history = [_event(e, currency) for e in events.get(dispute_id, [])]
-                dispute = domain.replay(history)
+                told = [_event(e, currency) for e in events.get(dispute_id, [])]
+                dispute = folds.get(dispute_id) or domain.replay(told)
                 reason = Reason(row["reason"])
             taken = sum(
                 (
@@ -1525,7 +1619,7 @@ class Ledger(LedgerFile):
                     case_ref=row["case_ref"],
                     description=row["description"],
                     dispute=dispute,
-                    events=tuple(history),
+                    events=tuple(told) if history else (),
                     evidence=self._evidence_of(dispute_id, evidence),
                     max_ask=_left(order, taken, row["item"]),
                     others_took=taken,
@@ -1714,71 +1808,8 @@ def _order_window_rows(
     return deadline_index.rows_for(order, None, found, undisputed, lapses=lapses, order_id=order_id)
 
 
-@contextmanager
-def _decoding(what: str) -> Iterator[None]:
-    """Rows that SQLite reads but that do not make sense (a flipped byte, a stored date that
-    is no date) are damage, exit 3: not a bug of refundctl's."""
-    try:
-        yield
-    except (ValueError, KeyError, TypeError, ArithmeticError) as error:
-        raise LedgerDamaged(f"{what} does not read: {error}") from None
-
-
 def _in(column: str, values: Sequence[object]) -> str:
     return f"{column} IN ({', '.join('?' for _ in values)})"
-
-
-def _took(state: str, agreed: int | None, refunded: int | None, currency: str) -> Decimal:
-    """What a dispute took out of its order, from the columns kept beside it."""
-    return domain.taken_from_order(
-        State(state),
-        None if agreed is None else from_minor(agreed, currency),
-        None if refunded is None else from_minor(refunded, currency),
-    )
-
-
-def _left(order: Order, taken: Decimal, item: str | None) -> Decimal:
-    """What is refundable: the total less what other disputes took, capped by the item."""
-    left = order.total - taken
-    if item is not None:
-        found = order.item(item)
-        if found is not None and found.value is not None:
-            left = min(left, found.value)
-    return left
-
-
-def _event(row: sqlite3.Row, currency: str) -> Event:
-    return Event(
-        id=row["id"],
-        kind=row["kind"],
-        actor=Actor(row["actor"]),
-        at=from_iso(row["at"]),
-        recorded=from_iso(row["recorded"]),
-        amount=None if row["amount"] is None else from_minor(row["amount"], currency),
-        offer_kind=None if row["offer_kind"] is None else OfferKind(row["offer_kind"]),
-        note=row["note"],
-        tracking=row["tracking"],
-        credit=bool(row["credit"]),
-        retracts=row["retracts"],
-        evidence_id=row["evidence_id"],
-        deadline=row["deadline"],
-        due=_t(row["due"]),
-    )
-
-
-def _evidence(row: sqlite3.Row) -> EvidenceRecord:
-    return EvidenceRecord(
-        id=row["id"],
-        kind=row["kind"],
-        name=row["name"],
-        sha256=row["sha256"],
-        size=row["size"],
-        media_type=row["media_type"],
-        url=row["url"],
-        note=row["note"],
-        added=from_iso(row["added"]),
-        recorded=from_iso(row["recorded"]),
-    )
 
 
 # One encoder, made once: json.dumps with options builds a new one for every call.
