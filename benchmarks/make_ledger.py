@@ -667,7 +667,7 @@ def build(out: Path, orders: int, as_of: datetime, seed: int) -> Report:
         report.seconds["plan"] = time.monotonic() - clock
 
         clock = time.monotonic()
-        ledger.import_orders(imported, as_of)
+        ledger.import_orders([imported], as_of)
         report.seconds["import_orders"] = time.monotonic() - clock
 
         clock = time.monotonic()

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from refundctl.domain import Item, Order
-from refundctl.ledger import bulk
+from refundctl.ledger import store
 from refundctl.ledger.connection import Settings
 from refundctl.ledger.store import Ledger
 from refundctl.policies import policy_for
@@ -173,15 +173,12 @@ def test_a_runaway_quote_that_leaves_its_row_short_is_refused(
     )
 
 
-def test_a_runaway_quote_in_the_part_a_worker_reads_is_refused(
+def test_a_runaway_quote_far_down_a_file_read_in_batches_is_refused(
     cli: Cli, ledger: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A file large enough to be read in two processes, the stray quote far down, in the part
-    the forked worker reads: refused all the same, and no worker is started for it."""
-    monkeypatch.setattr(bulk, "WORKER_FROM", 3)
-    monkeypatch.setattr(bulk, "_cores", lambda: 2)
-    started: list[int] = []
-    monkeypatch.setattr(bulk._Worker, "start", lambda *args: started.append(1))
+    """A file read in many batches, the stray quote far down, past the first: refused all
+    the same, before any batch goes in."""
+    monkeypatch.setattr(store, "IMPORT_BATCH", 3)
     lines = ["marketplace,order_no,total,title"]
     lines += [f"ebay,N{n},{n % 90 + 1}.50,thing {n}" for n in range(40)]
     lines[35] = 'ebay,N34,5.50,"oops'
@@ -190,7 +187,6 @@ def test_a_runaway_quote_in_the_part_a_worker_reads_is_refused(
     assert "line 36: the quoted cell that opens here takes in line 37" in refused_whole(
         cli, ledger, path
     )
-    assert started == []
 
 
 # -- a name given twice --------------------------------------------------------------------------

@@ -752,6 +752,32 @@ class Reader:
             progress(number)
 
 
+class Batches:
+    """A file's orders a batch at a time, each read only when it is asked for, so that an
+    import holds one batch of orders at a time; every problem of every batch is kept, with a
+    second row for one order found across batches."""
+
+    def __init__(
+        self,
+        reader: Reader,
+        found: Records,
+        size: int,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.reader, self.found, self.size, self.progress = reader, found, size, progress
+        self.problems: list[RowProblem] = []
+
+    def __iter__(self) -> Iterator[list[ImportedOrder]]:
+        seen: dict[tuple[str, str], int] = {}
+        # One batch even of an empty file, so that it says it holds no orders.
+        for start in range(0, max(len(self.found), 1), self.size):
+            part = self.reader.read(
+                self.found, start, start + self.size, progress=self.progress, seen=seen
+            )
+            self.problems += part.problems
+            yield part.orders
+
+
 def repeated(row: int, first: int, order_no: str) -> RowProblem:
     """The problem of a second row for one order."""
     return RowProblem(row, "order_no", f"repeats row {first} ({order_no})")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from enum import StrEnum
@@ -514,34 +513,63 @@ def import_orders(
 
 
 def _import_file(e: Env, file: str, reader: Reader, *, dry_run: bool) -> ImportSummary:
-    """Read the file (a large one in two processes), refuse it with every problem in it, or
-    import it in one transaction."""
+    """Import the file in one transaction, a batch of orders at a time as it is read; refuse
+    it, with every problem in it, leaving the ledger as it was. A new ledger is built beside
+    its place and moved there once the import is in: a refused file leaves no ledger."""
     from refundctl.cli.progress import progress_reporter
-    from refundctl.importing import parse_records
-    from refundctl.ledger import bulk
+    from refundctl.importing import Batches, parse_records
+    from refundctl.ledger import store
 
     found = parse_records(_read_import(file))
     with contextlib.ExitStack() as stack:
-        # The worker starts before any progress bar does: no thread is running when it forks.
-        parts = stack.enter_context(bulk.in_parts(found, reader, e.settings))
-        with progress_reporter("Reading") as tick:
-            batch = parts.read(progress=tick)
-        if batch.problems:
-            count = len(batch.problems)
-            raise ManyProblems(
-                f"{count} problem{'s' if count != 1 else ''} in {file}; nothing was imported",
-                [str(p) for p in batch.problems],
+        tick = stack.enter_context(progress_reporter("Importing", total=len(found)))
+        reading = Batches(reader, found, store.IMPORT_BATCH, progress=tick)
+
+        def refuse() -> None:
+            if reading.problems:
+                count = len(reading.problems)
+                raise ManyProblems(
+                    f"{count} problem{'s' if count != 1 else ''} in {file}; nothing was imported",
+                    [str(p) for p in reading.problems],
+                )
+
+        path = _beside(e, stack) if not e.db.exists() else None
+        with e.ledger(write=True, path=path) as ledger:
+            summary = ledger.import_orders(reading, e.now, dry_run=dry_run, refuse=refuse)
+        if path is not None and not dry_run:
+            from refundctl.ledger.backup import install_new_ledger
+
+            try:
+                install_new_ledger(path, e.db, replace=False, now=e.now)
+            except BadInput:
+                raise BadInput(
+                    f"{e.db} was created by another command while this import ran; "
+                    "nothing was imported: import again"
+                ) from None
+        return summary
+
+
+def _beside(e: Env, stack: contextlib.ExitStack) -> Path:
+    """Where a new ledger is built: a folder of its own beside the ledger's place, removed on
+    the way out (and by the next import, if this process is killed)."""
+    import shutil
+
+    from refundctl.ledger.files import partial_name, sweep_stale
+
+    target = e.db
+    if not target.parent.is_dir():
+        if not e.default_db or target.parent.exists():
+            raise BadInput(
+                f"there is no folder {target.parent} for the ledger {target.name}: "
+                "create it first, or check --db / REFUNDCTL_DB"
             )
-        path = None
-        if dry_run and not e.db.exists():
-            # A dry run must leave no ledger behind: check against an empty scratch one.
-            scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="refundctl-"))
-            path = Path(scratch) / "dry-run.db"
-        tick = stack.enter_context(progress_reporter("Importing", total=len(batch)))
-        ledger = stack.enter_context(e.ledger(write=True, path=path))
-        return ledger.import_orders(
-            batch.orders, e.now, dry_run=dry_run, progress=tick, prepared=batch.prepared
-        )
+        target.parent.mkdir(parents=True, exist_ok=True)
+    sweep_stale(target, "import")
+    work = partial_name(target, "import")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    stack.callback(shutil.rmtree, work, ignore_errors=True)
+    return work / target.name
 
 
 @contextlib.contextmanager

@@ -104,9 +104,8 @@ def rows_for(
     ]
 
 
-def insert(conn: sqlite3.Connection, rows: Sequence[tuple[object, ...]], shift: int = 0) -> None:
-    """Insert index rows; ``shift`` is added to their order numbers (``schema.insert_sql``)."""
-    conn.executemany(insert_sql("deadlines", COLUMNS, shift), rows)
+def insert(conn: sqlite3.Connection, rows: Sequence[tuple[object, ...]]) -> None:
+    conn.executemany(insert_sql("deadlines", COLUMNS), rows)
 
 
 def replace(

@@ -17,18 +17,7 @@ MIGRATION_NAMES = (
 )
 
 
-# The columns that hold an order's number in the rows an import writes: ``id`` of an order,
-# ``order_id`` of its items, events and deadlines (whose own ids SQLite gives).
-ORDER_NUMBERS = frozenset({"id", "order_id"})
-
-
 @functools.lru_cache(maxsize=16)
-def insert_sql(table: str, columns: tuple[str, ...], shift: int = 0) -> str:
-    """An INSERT of rows given in ``columns``' order, with each order's number
-    (``ORDER_NUMBERS``) shifted by ``shift``: an import builds rows numbered from 1 before it
-    knows the ledger's numbers. The shift is an int written into the SQL, so that the rows need
-    no rebuilding."""
-    values = ", ".join(
-        f"? + {int(shift)}" if shift and name in ORDER_NUMBERS else "?" for name in columns
-    )
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"
+def insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    """An INSERT of rows given in ``columns``' order."""
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"

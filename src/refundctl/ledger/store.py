@@ -76,7 +76,6 @@ from refundctl.timeparse import from_iso, iso, local_text
 if TYPE_CHECKING:  # only the commands that use them import these: `check` stays quick
     from refundctl.importing import ImportedOrder
     from refundctl.integrity import Reference, StoredFileReport, VerifyReport
-    from refundctl.ledger.bulk import Prepared
     from refundctl.ledger.evidence import EvidenceStore
 
 
@@ -371,129 +370,78 @@ class Ledger(LedgerFile):
 
     def import_orders(
         self,
-        rows: Sequence[ImportedOrder],
+        batches: Iterable[Sequence[ImportedOrder]],
         now: datetime,
         *,
         dry_run: bool = False,
-        progress: Callable[[int], None] | None = None,
-        prepared: Prepared | None = None,
+        refuse: Callable[[], None] = lambda: None,
     ) -> ImportSummary:
         """Add new orders and update changed ones, all in one transaction or not at all.
 
         Only the fields the file gave are compared, so a file without a ``seller`` column
         leaves sellers alone; a row identical to the ledger changes nothing, which makes a
-        second import of the same file a no-op. ``prepared`` holds rows built for ``now``
-        before the ledger was opened (``ledger.bulk``): those of ``rows``, used if every one
-        of them is a new order, and those of the rest of the file, read by a worker process,
-        which go in after ``rows``.
+        second import of the same file a no-op. The orders come a batch at a time, as the
+        file is read: the new orders of a batch go in four statements, and only the orders a
+        batch updates are read from the ledger, so that an import costs what its file holds,
+        not what the ledger does, in flat memory. Once every batch is in, ``refuse`` raises if
+        the reading found a problem: then nothing of it stays.
         """
-        total = len(rows) + (len(prepared.keys) if prepared else 0)
-        if total > _BATCH:
-            # A large file touches pages of every index of the orders, their items, events
-            # and deadlines; SQLite's default cache (2 MiB) would write them out and read
-            # them back many times within the one transaction.
-            self.conn.execute(f"PRAGMA cache_size = {-_IMPORT_CACHE_KIB}")
-        tally = _Tally(progress)
-        try:
-            with self._write(commit=not dry_run):
-                existing = {(o.marketplace, o.order_no): o for o in self._all_orders()}
-                if prepared is not None and any(key in existing for key in prepared.keys):
-                    # The worker took its orders for new ones: read them here, in file order.
-                    rows = [*rows, *prepared.reread(0).orders]
-                    prepared = None
-                pending = NewOrders()
-                if prepared is not None and not any(row.key in existing for row in rows):
-                    self._write_built(rows, prepared.own, pending, now, tally)
-                else:
-                    self._import_rows(rows, existing, pending, now, tally)
-                    pending.write(self.conn)  # while the worker may still be writing its rows
-                if prepared is not None:
-                    _refuse_rows(tally.problems)  # the worker's part holds only new orders
-                    self._copy_prepared(prepared, existing, pending, now, tally)
-                _refuse_rows(tally.problems)
-        finally:
-            if prepared is not None:
-                prepared.detach(self.conn)  # only once the transaction has ended
-        if progress is not None:
-            progress(total)
+        # A large file touches pages of every index of the orders, their items, events and
+        # deadlines; SQLite's default cache (2 MiB) would write them out and read them back
+        # many times within the one transaction. It takes pages only as it needs them.
+        self.conn.execute(f"PRAGMA cache_size = {-_IMPORT_CACHE_KIB}")
+        tally = _Tally()
+        with self._write(commit=not dry_run):
+            known = {
+                (row[1], row[2]): row[0]
+                for row in self.conn.execute("SELECT id, marketplace, order_no FROM orders")
+            }
+            pending = NewOrders()
+            for batch in batches:
+                ids = [known[row.key] for row in batch if row.key in known]
+                existing = {o.id: o for o in self._orders_where(_in("id", ids), ids)} if ids else {}
+                for row in batch:
+                    old_id = known.get(row.key)
+                    if old_id is not None and pending.orders:
+                        # The new orders before it go first: every row's events in file
+                        # order, whatever the batches.
+                        pending.write(self.conn)
+                    old = None if old_id is None else existing[old_id]
+                    self._import_row(row, old, pending, now, tally)
+                pending.write(self.conn)
+            refuse()
+            _refuse_rows(tally.problems)
         return ImportSummary(tally.added, tally.updated, tally.unchanged, dry_run)
 
-    def _write_built(
+    def _import_row(
         self,
-        rows: Sequence[ImportedOrder],
-        built: NewOrders,
+        row: ImportedOrder,
+        old: Order | None,
         pending: NewOrders,
         now: datetime,
         tally: _Tally,
     ) -> None:
-        """New orders, the rows of the first of them built before the ledger was opened
-        (numbered from 1): the rest built alike, all written numbered on from the ledger's, as
-        ``_import_rows`` would number them."""
-        for marketplace in dict.fromkeys(row.order.marketplace for row in rows):
-            self._ensure_basis(marketplace)
-        tally.advance(len(built.orders))
-        for start in range(len(built.orders), len(rows), _PROGRESS_EVERY):
-            part = range(start, min(start + _PROGRESS_EVERY, len(rows)))
-            built.add_imported(rows, part, now, self.settings)
-            tally.advance(len(part))
-        first = self._next_order_id(pending)
-        built.write(self.conn, shift=first - 1)
-        pending.next_id = first + len(rows)
-        tally.added += len(rows)
-
-    def _copy_prepared(
-        self,
-        prepared: Prepared,
-        existing: dict[tuple[str, str], Order],
-        pending: NewOrders,
-        now: datetime,
-        tally: _Tally,
-    ) -> None:
-        """The worker's new orders, after this process's own: copied from its files, or read
-        here from where it failed."""
-        for marketplace in prepared.marketplaces:
-            self._ensure_basis(marketplace)
-        first = self._next_order_id(pending)
-        # Numbered after this process's own new orders, as if it had read them.
-        copied = prepared.copy_into(self.conn, first - 1, tally.advance)
-        tally.added += copied
-        pending.next_id = first + copied
-        if copied < len(prepared.keys):  # the worker failed: the rest are new orders too
-            self._import_rows(prepared.reread(copied).orders, existing, pending, now, tally)
-            pending.write(self.conn)
-
-    def _import_rows(
-        self,
-        rows: Sequence[ImportedOrder],
-        existing: dict[tuple[str, str], Order],
-        pending: NewOrders,
-        now: datetime,
-        tally: _Tally,
-    ) -> None:
-        for row in rows:
-            tally.tick()
-            old = existing.get(row.key)
-            try:
-                if old is None:
-                    self._insert_order(_with_paid_default(row.order, now), now, "imported", pending)
-                    tally.added += 1
-                    continue
-                changes = {
-                    name: getattr(row.order, name)
-                    for name in row.given
-                    if name not in {"marketplace", "order_no"}
-                }
-                new = replace(old, **changes)
-                if _order_fields(new) == _order_fields(old):
-                    tally.unchanged += 1
-                    continue
-                if "total" in changes or "currency" in changes:
-                    self._refuse_money_change(old, changes)
-                _refuse_problems(new, now, self.settings.zone)
-                self._store_order_change(old, new, "imported", now, now)
-                tally.updated += 1
-            except BadInput as error:
-                tally.problems.append(f"row {row.row}: {error.message}")
+        try:
+            if old is None:
+                self._insert_order(_with_paid_default(row.order, now), now, "imported", pending)
+                tally.added += 1
+                return
+            changes = {
+                name: getattr(row.order, name)
+                for name in row.given
+                if name not in {"marketplace", "order_no"}
+            }
+            new = replace(old, **changes)
+            if _order_fields(new) == _order_fields(old):
+                tally.unchanged += 1
+                return
+            if "total" in changes or "currency" in changes:
+                self._refuse_money_change(old, changes)
+            _refuse_problems(new, now, self.settings.zone)
+            self._store_order_change(old, new, "imported", now, now)
+            tally.updated += 1
+        except BadInput as error:
+            tally.problems.append(f"row {row.row}: {error.message}")
 
     def standing(self, order: Order) -> OpenOrder:
         """What is refundable on the order, whether it had disputes, and how much of it no
@@ -1657,9 +1605,13 @@ class Ledger(LedgerFile):
 # Disputes read (or reindexed) per batch: few queries each, and SQLite's limit on
 # parameters is far away.
 _BATCH = 500
-# The page cache of a large import: room for every page 100,000 orders touch, so that none is
-# written out and read back within the transaction. SQLite takes pages as it needs them.
-_IMPORT_CACHE_KIB = 256 * 1024
+# The page cache of an import. 100,000 orders took 25 s and 239 MiB in all with 64 MiB, the
+# same time as with 256 MiB (which took 300 MiB), and 4 s more with 32 MiB (docs/performance.md).
+# SQLite takes pages only as it needs them.
+_IMPORT_CACHE_KIB = 64 * 1024
+# The orders an import reads and writes at a time (``import_orders``): few statements each, a
+# few MiB of them in memory.
+IMPORT_BATCH = 2000
 
 
 def _placeholders(values: frozenset[State]) -> str:
@@ -1701,37 +1653,20 @@ def _item_rows(order_id: int, order: Order) -> list[tuple[object, ...]]:
     ]
 
 
-_PROGRESS_EVERY = 500  # rows between calls of an import's progress callback
-
-
 @dataclass
 class _Tally:
-    """What an import did so far, and its progress callback, called every 500 rows."""
+    """What an import did so far."""
 
-    progress: Callable[[int], None] | None
-    done: int = 0
     added: int = 0
     updated: int = 0
     unchanged: int = 0
     problems: list[str] = field(default_factory=list)
 
-    def tick(self) -> None:
-        self.done += 1
-        if self.progress is not None and self.done % _PROGRESS_EVERY == 0:
-            self.progress(self.done)
-
-    def advance(self, count: int) -> None:
-        """``count`` rows done at once (copied in bulk)."""
-        self.done += count
-        if self.progress is not None:
-            self.progress(self.done)
-
 
 @dataclass
 class NewOrders:
     """The rows of new orders, written together: an import of many orders makes four
-    statements of them instead of four per order. Built without the ledger's connection, so
-    that a second process can build the rows of part of a file (``ledger.bulk``)."""
+    statements of them instead of four per order."""
 
     orders: list[tuple[object, ...]] = field(default_factory=list)
     items: list[tuple[object, ...]] = field(default_factory=list)
@@ -1764,26 +1699,12 @@ class NewOrders:
         self.events.append((order_id, kind, _event_json(recorded), stamp, stamp))
         self.windows += _order_window_rows(order, NOTHING_TAKEN, settings, order_id)
 
-    def add_imported(
-        self,
-        orders: Sequence[ImportedOrder],
-        indexes: Iterable[int],
-        now: datetime,
-        settings: Settings,
-    ) -> None:
-        """The rows of ``orders[i]``, for each ``i`` of ``indexes``, as the new order ``i + 1``:
-        an import's rows, built before it knows the ledger's numbers (``write`` shifts them)."""
-        for index in indexes:
-            order = _with_paid_default(orders[index].order, now)
-            self.add(index + 1, order, now, "imported", settings)
-
-    def write(self, conn: sqlite3.Connection, shift: int = 0) -> None:
-        """Insert the rows, each order's number shifted by ``shift``: rows built before the
-        ledger was opened are numbered from 1."""
-        conn.executemany(insert_sql("orders", ORDER_COLUMNS, shift), self.orders)
-        conn.executemany(insert_sql("order_items", ITEM_COLUMNS, shift), self.items)
-        conn.executemany(insert_sql("order_events", EVENT_COLUMNS, shift), self.events)
-        deadline_index.insert(conn, sorted(self.windows), shift)  # appended in key order: faster
+    def write(self, conn: sqlite3.Connection) -> None:
+        """Insert the rows gathered so far, and start afresh."""
+        conn.executemany(insert_sql("orders", ORDER_COLUMNS), self.orders)
+        conn.executemany(insert_sql("order_items", ITEM_COLUMNS), self.items)
+        conn.executemany(insert_sql("order_events", EVENT_COLUMNS), self.events)
+        deadline_index.insert(conn, sorted(self.windows))  # appended in key order: faster
         self.orders, self.items, self.events, self.windows = [], [], [], []
 
 
