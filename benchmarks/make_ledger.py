@@ -72,6 +72,7 @@ from refundctl.ledger.store import Ledger
 from refundctl.money import from_minor, to_minor
 from refundctl.policies import Binds, Policy, RuleName, policy_for, resolve
 from refundctl.timeparse import Unit, iso, parse_when
+from refundctl.views import dispute_view
 
 DEFAULT_AS_OF = "2026-11-26T12:00:00+00:00"
 DAY = 86400.0
@@ -879,7 +880,13 @@ def validate(
             if not record.dispute.active or deadline is None:
                 problems.append(f"dispute {dispute_id} is not active or has no deadline")
                 continue
-            expected[dispute_id] = (record.dispute.state.value, iso(deadline.due))
+            # What `status` shows next: the story aims the buyer's deadline, but a seller's
+            # that falls before it comes first.
+            shown_next = dispute_view(record, policy_for, UTC, as_of).next
+            expected[dispute_id] = (
+                record.dispute.state.value,
+                None if shown_next is None else iso(shown_next.due),
+            )
             # PayPal's 180 days from payment stay open while a refund is on its way: a next
             # deadline far past the spread that the story did not aim at.
             if deadline.name != "claim_by" or deadline.rule.counts_from != "payment":

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from refundctl.domain import Item, Order
-from refundctl.ledger import store
+from refundctl.ledger import importer
 from refundctl.ledger.connection import Settings
 from refundctl.ledger.store import Ledger
 from refundctl.policies import policy_for
@@ -178,7 +178,7 @@ def test_a_runaway_quote_far_down_a_file_read_in_batches_is_refused(
 ) -> None:
     """A file read in many batches, the stray quote far down, past the first: refused all
     the same, before any batch goes in."""
-    monkeypatch.setattr(store, "IMPORT_BATCH", 3)
+    monkeypatch.setattr(importer, "IMPORT_BATCH", 3)
     lines = ["marketplace,order_no,total,title"]
     lines += [f"ebay,N{n},{n % 90 + 1}.50,thing {n}" for n in range(40)]
     lines[35] = 'ebay,N34,5.50,"oops'

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from refundctl.ledger import store
+from refundctl.ledger import importer
 from tests.conftest import Cli, row_order, snapshot
 
 MARKETPLACES = ["aliexpress", "ebay", "amazon", "temu", "etsy", "paypal"]
@@ -20,7 +20,7 @@ MARKETPLACES = ["aliexpress", "ebay", "amazon", "temu", "etsy", "paypal"]
 @pytest.fixture(params=[3, 7])
 def small_batches(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> int:
     """Batches of a few rows, so that a file of dozens crosses many of their boundaries."""
-    monkeypatch.setattr(store, "IMPORT_BATCH", request.param)
+    monkeypatch.setattr(importer, "IMPORT_BATCH", request.param)
     return int(request.param)
 
 
@@ -36,7 +36,7 @@ def import_both_ways(
     results = []
     for small in (True, False):
         if not small:
-            monkeypatch.setattr(store, "IMPORT_BATCH", 10**6)
+            monkeypatch.setattr(importer, "IMPORT_BATCH", 10**6)
         ledger = tmp_path / f"{'small' if small else 'one'}.db"
         monkeypatch.setenv("REFUNDCTL_DB", str(ledger))
         for n, text in enumerate(files):

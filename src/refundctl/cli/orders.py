@@ -518,12 +518,12 @@ def _import_file(e: Env, file: str, reader: Reader, *, dry_run: bool) -> ImportS
     its place and moved there once the import is in: a refused file leaves no ledger."""
     from refundctl.cli.progress import progress_reporter
     from refundctl.importing import Batches, parse_records
-    from refundctl.ledger import store
+    from refundctl.ledger import importer
 
     found = parse_records(_read_import(file))
     with contextlib.ExitStack() as stack:
         tick = stack.enter_context(progress_reporter("Importing", total=len(found)))
-        reading = Batches(reader, found, store.IMPORT_BATCH, progress=tick)
+        reading = Batches(reader, found, importer.IMPORT_BATCH, progress=tick)
 
         def refuse() -> None:
             if reading.problems:

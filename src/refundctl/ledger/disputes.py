@@ -1,0 +1,518 @@
+"""Dispute writes: open, move, undo, enter a deadline's date, attach evidence.
+
+Each is one transaction: read the dispute, let the domain refuse or allow the move, append
+the event, then store the dispute's state, fold and deadlines from what the events now say.
+Evidence files go into the content-addressed store (ledger/evidence.py) first.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from refundctl import domain
+from refundctl.deadlines import (
+    can_escalate_from,
+    can_open_from,
+    opening_warnings,
+    order_deadlines,
+    timing_warnings,
+)
+from refundctl.domain import (
+    Actor,
+    DisputeRecord,
+    Event,
+    EventKind,
+    EvidenceKind,
+    Move,
+    MoveContext,
+    OfferKind,
+    Order,
+    Reason,
+    State,
+)
+from refundctl.errors import BadInput
+from refundctl.ledger.rows import fold_text
+from refundctl.ledger.rows import ts as _ts
+from refundctl.money import format_money, parse_amount, percent_of, to_minor
+from refundctl.policies import has_appeals
+from refundctl.render.fmt import state_words
+from refundctl.timeparse import iso
+
+if TYPE_CHECKING:  # only the commands that use them import these: `check` stays quick
+    pass
+from refundctl.ledger.orders import OrderWrites
+from refundctl.ledger.reads import OrderRef, _closed_words, _placeholders
+
+
+@dataclass(frozen=True, slots=True)
+class AmountSpec:
+    """What ``open`` asks for: an amount, a percentage of the refundable, or all of it."""
+
+    amount: str | None = None
+    percent: Decimal | None = None
+    full: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What a write returns: the dispute after it, and any timing warnings."""
+
+    record: DisputeRecord
+    warnings: tuple[str, ...] = ()
+
+
+def _local(moment: datetime, zone: tzinfo) -> str:
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M %Z}".strip()
+
+
+def _refuse_future(at: datetime, now: datetime, zone: tzinfo) -> None:
+    if at > now:
+        raise BadInput(
+            f"--on {_local(at, zone)} is in the future; record a move once it has happened"
+        )
+
+
+def _asked_amount(ask: AmountSpec, refundable: Decimal, currency: str) -> Decimal:
+    if ask.full:
+        return refundable
+    if ask.percent is not None:
+        amount = percent_of(refundable, ask.percent, currency)
+        if amount <= 0:
+            raise BadInput(f"{ask.percent}% of {refundable} {currency} rounds down to nothing")
+        return amount
+    assert ask.amount is not None
+    amount = parse_amount(ask.amount, currency)
+    domain.check_amount(amount, refundable, currency)
+    return amount
+
+
+def _already_attached(name: str, dispute_id: int, existing: sqlite3.Row, restored: bool) -> str:
+    same = "" if existing["name"] == name else f" ({existing['name']}, the same content)"
+    note = (
+        f"{name} is already attached to dispute {dispute_id} as evidence #{existing['id']}"
+        f"{same}; nothing new was recorded"
+    )
+    if restored:
+        note += "; its stored copy was missing or altered and is now restored"
+    return note
+
+
+def _stored_name(path: Path) -> str:
+    from refundctl.ledger.evidence import stored_name
+
+    return stored_name(path)
+
+
+def _kind_for(media_type: str) -> EvidenceKind:
+    if media_type.startswith("image/"):
+        return EvidenceKind.PHOTO
+    if media_type.startswith("video/"):
+        return EvidenceKind.VIDEO
+    if media_type.startswith("audio/"):
+        return EvidenceKind.OTHER
+    return EvidenceKind.DOCUMENT
+
+
+class DisputeWrites(OrderWrites):
+    """Dispute writes, each one transaction (``_write``), returning the dispute as it now is."""
+
+    def open_dispute(
+        self,
+        ref: OrderRef,
+        *,
+        reason: Reason,
+        ask: AmountSpec,
+        item: str | None,
+        note: str | None,
+        case_ref: str | None,
+        evidence: Sequence[Path],
+        evidence_kind: EvidenceKind | None,
+        at: datetime,
+        now: datetime,
+    ) -> Result:
+        store = self.evidence_store
+        for path in evidence:
+            store.check_readable(path)
+        _refuse_future(at, now, self.settings.zone)
+        with self._write():
+            order = self._find_order(ref)
+            if order.closed_at is not None:
+                raise BadInput(
+                    f"order {order.order_no} is {_closed_words(order)}; reopen it first with "
+                    f"'refundctl order reopen {order.order_no}'"
+                )
+            item_name = self._resolve_item(order, item)
+            self._refuse_overlap(order, item_name)
+            if order.ordered is not None and at < order.ordered:
+                raise BadInput("--on is before the order was placed")
+            refundable = self._refundable(order, None, item_name)
+            if refundable <= 0:
+                raise BadInput(f"nothing is left to refund on order {order.order_no}")
+            amount = _asked_amount(ask, refundable, order.currency)
+            policy = self.settings.policy_for(order.marketplace)
+            zone = self.settings.zone
+            earliest = can_open_from(order, policy, zone) if reason is Reason.NOT_RECEIVED else None
+            warnings = timing_warnings(
+                order_deadlines(order, policy, zone), Move.OPEN, at, zone, earliest
+            )
+            cursor = self.conn.execute(
+                "INSERT INTO disputes (order_id, item, reason, case_ref, description, state, "
+                "requested, opened_at, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    order.id,
+                    item_name,
+                    reason.value,
+                    case_ref,
+                    note,
+                    State.AWAITING_SELLER.value,
+                    to_minor(amount, order.currency),
+                    iso(at),
+                    iso(now),
+                ),
+            )
+            dispute_id = int(cursor.lastrowid or 0)
+            opening = Event(Move.OPEN, Actor.BUYER, at, now, amount=amount, note=note)
+            self._append(dispute_id, opening, order.currency)
+            notes = self._store_files(dispute_id, evidence, evidence_kind, None, at, now)
+            record = self._record(dispute_id)
+            self._save_state(record)
+            found = self._deadlines_of(record)
+            warnings += opening_warnings(
+                order,
+                policy,
+                zone,
+                found,
+                can_escalate_from(record.dispute, order, reason, policy, zone, found),
+            )
+            return Result(record, (*warnings, *notes))
+
+    def move(
+        self,
+        dispute_id: int,
+        move: Move,
+        *,
+        amount: str | None = None,
+        offer_kind: OfferKind | None = None,
+        note: str | None = None,
+        tracking: str | None = None,
+        credit: bool = False,
+        actor: Actor | None = None,
+        case_ref: str | None = None,
+        evidence: Sequence[Path] = (),
+        at: datetime,
+        now: datetime,
+    ) -> Result:
+        """Record one move on a dispute, after the domain has allowed it."""
+        store = self.evidence_store
+        for path in evidence:
+            store.check_readable(path)
+        _refuse_future(at, now, self.settings.zone)
+        with self._write():
+            record = self._record(dispute_id)
+            order = record.order
+            policy = self.settings.policy_for(order.marketplace)
+            ctx = MoveContext(record.max_ask, order.currency, has_appeals(policy))
+            value = None
+            if amount is not None:
+                value = parse_amount(amount, order.currency)
+            domain.check(record.dispute, move, ctx, value, offer_kind)
+            if at < record.dispute.last_move_at:
+                zone = self.settings.zone
+                raise BadInput(
+                    f"--on {_local(at, zone)} is before the dispute's last move "
+                    f"({_local(record.dispute.last_move_at, zone)}); moves are recorded "
+                    "in the order they happened"
+                )
+            if move is Move.ESCALATE and record.dispute.state is State.LOST:
+                self._refuse_overlap(order, record.item, exclude=dispute_id)
+            zone = self.settings.zone
+            before = self._deadlines_of(record)
+            earliest = None
+            if move is Move.ESCALATE:
+                earliest = can_escalate_from(
+                    record.dispute, order, record.reason, policy, zone, before
+                )
+            by_platform = actor is Actor.PLATFORM
+            warnings = [] if by_platform else timing_warnings(before, move, at, zone, earliest)
+            event = Event(
+                move,
+                actor or domain.ACTOR_OF[move],
+                at,
+                now,
+                amount=value,
+                offer_kind=offer_kind,
+                note=note,
+                tracking=tracking,
+                credit=credit,
+            )
+            self._append(dispute_id, event, order.currency)
+            warnings += self._store_files(dispute_id, evidence, None, None, at, now)
+            if case_ref is not None:
+                self.conn.execute(
+                    "UPDATE disputes SET case_ref = ? WHERE id = ?", (case_ref, dispute_id)
+                )
+            updated = self._record(dispute_id)
+            self._save_state(updated)
+            short = domain.shortfall(updated.dispute)
+            if short is not None:
+                d, currency = updated.dispute, order.currency
+                warnings.append(
+                    f"received {format_money(d.refunded or short, currency)} of the "
+                    f"{format_money(d.agreed or short, currency)} agreed: "
+                    f"{format_money(short, currency)} short, and the dispute is closed; if "
+                    f"the rest is still owed, 'refundctl undo {dispute_id}' reopens it to "
+                    "chase or escalate"
+                )
+            return Result(updated, tuple(warnings))
+
+    def undo(self, dispute_id: int, now: datetime) -> tuple[Result, Event]:
+        """Retract the last move by appending a retraction; returns the move taken back."""
+        with self._write():
+            record = self._record(dispute_id)
+            last = domain.last_move(record.events)
+            if last is None:
+                raise BadInput(
+                    f"dispute {dispute_id} has no move to undo; "
+                    f"to withdraw it, use 'refundctl cancel {dispute_id}'"
+                )
+            retraction = Event(EventKind.RETRACT, Actor.BUYER, now, now, retracts=last.id)
+            self._append(dispute_id, retraction, record.order.currency)
+            updated = self._record(dispute_id)
+            if updated.dispute.active and not record.dispute.active:
+                self._refuse_overlap(record.order, record.item, exclude=dispute_id)
+            if domain.counts_toward_order(updated.dispute) > updated.max_ask:
+                raise BadInput(
+                    "undoing this would take more than the order's total "
+                    f"({updated.max_ask} {record.order.currency} is still refundable); "
+                    "correct the total or close the other dispute first"
+                )
+            self._save_state(updated)
+            return Result(updated), last
+
+    def enter_due(self, dispute_id: int, name: str, due: datetime | None, now: datetime) -> Result:
+        """Record the marketplace's own date for one of the dispute's open deadlines, or with
+        ``due`` None go back to the rule's (an event either way, so ``undo`` takes it back)."""
+        with self._write():
+            record = self._record(dispute_id)
+            open_now = [d.name for d in self._deadlines_of(record)]
+            entered = record.dispute.entered_for(name)
+            if due is None and entered is None:
+                raise BadInput(
+                    f"dispute {dispute_id} has no date entered for {name}; nothing to clear"
+                )
+            if due is not None and name not in open_now:
+                listed = ", ".join(open_now) if open_now else "none"
+                raise BadInput(
+                    f"dispute {dispute_id} ({state_words(record.dispute.state)}) has no open "
+                    f"deadline {name}; its open deadlines: {listed}"
+                )
+            event = Event(EventKind.DUE, Actor.BUYER, now, now, deadline=name, due=due)
+            self._append(dispute_id, event, record.order.currency)
+            updated = self._record(dispute_id)
+            self._save_state(updated)
+            return Result(updated)
+
+    def attach_files(
+        self,
+        dispute_id: int,
+        paths: Sequence[Path],
+        kind: EvidenceKind | None,
+        note: str | None,
+        at: datetime,
+        now: datetime,
+    ) -> Result:
+        """Store and record files; one already attached to this dispute is noted, not recorded."""
+        store = self.evidence_store
+        for path in paths:
+            store.check_readable(path)
+        _refuse_future(at, now, self.settings.zone)
+        with self._write():
+            self._record(dispute_id)
+            notes = self._store_files(dispute_id, paths, kind, note, at, now)
+            record = self._record(dispute_id)
+            self._save_state(record)
+            return Result(record, tuple(notes))
+
+    def attach_url(
+        self,
+        dispute_id: int,
+        url: str,
+        kind: EvidenceKind | None,
+        note: str | None,
+        at: datetime,
+        now: datetime,
+    ) -> Result:
+        _refuse_future(at, now, self.settings.zone)
+        with self._write():
+            self._record(dispute_id)
+            existing = self.conn.execute(
+                "SELECT id FROM evidence WHERE dispute_id = ? AND sha256 IS NULL AND url = ? "
+                "ORDER BY id LIMIT 1",
+                (dispute_id, url),
+            ).fetchone()
+            if existing is not None:
+                note_text = (
+                    f"{url} is already attached to dispute {dispute_id} as evidence "
+                    f"#{existing['id']}; nothing new was recorded"
+                )
+                return Result(self._record(dispute_id), (note_text,))
+            cursor = self.conn.execute(
+                "INSERT INTO evidence (dispute_id, kind, name, url, note, added, recorded) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    dispute_id,
+                    (kind or EvidenceKind.LISTING).value,
+                    url,
+                    url,
+                    note,
+                    iso(at),
+                    iso(now),
+                ),
+            )
+            self._evidence_event(dispute_id, int(cursor.lastrowid or 0), note, at, now)
+            record = self._record(dispute_id)
+            self._save_state(record)
+            return Result(record)
+
+    def attach_message(
+        self, dispute_id: int, text: str, sender: Actor, at: datetime, now: datetime
+    ) -> DisputeRecord:
+        _refuse_future(at, now, self.settings.zone)
+        with self._write():
+            record = self._record(dispute_id)
+            event = Event(EventKind.MESSAGE, sender, at, now, note=text)
+            self._append(dispute_id, event, record.order.currency)
+            record = self._record(dispute_id)
+            self._save_state(record)
+            return record
+
+    def _store_files(
+        self,
+        dispute_id: int,
+        paths: Sequence[Path],
+        kind: EvidenceKind | None,
+        note: str | None,
+        at: datetime,
+        now: datetime,
+    ) -> list[str]:
+        """Store and record each file; return a note for each one the dispute has already."""
+        store = self.evidence_store
+        notes = []
+        for path in paths:
+            stored = store.put(path)
+            name = _stored_name(path)
+            existing = self.conn.execute(
+                "SELECT id, name FROM evidence WHERE dispute_id = ? AND sha256 = ? "
+                "ORDER BY id LIMIT 1",
+                (dispute_id, stored.sha256),
+            ).fetchone()
+            if existing is not None:
+                notes.append(_already_attached(name, dispute_id, existing, stored.written))
+                continue
+            chosen = kind or _kind_for(stored.media_type)
+            cursor = self.conn.execute(
+                "INSERT INTO evidence (dispute_id, kind, name, sha256, size, media_type, note, "
+                "added, recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    dispute_id,
+                    chosen.value,
+                    name,
+                    stored.sha256,
+                    stored.size,
+                    stored.media_type,
+                    note,
+                    iso(at),
+                    iso(now),
+                ),
+            )
+            self._evidence_event(dispute_id, int(cursor.lastrowid or 0), note, at, now)
+        return notes
+
+    def _evidence_event(
+        self, dispute_id: int, evidence_id: int, note: str | None, at: datetime, now: datetime
+    ) -> None:
+        self.conn.execute(
+            "INSERT INTO events (dispute_id, kind, actor, note, evidence_id, credit, at, "
+            "recorded) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+            (
+                dispute_id,
+                EventKind.EVIDENCE.value,
+                Actor.BUYER.value,
+                note,
+                evidence_id,
+                iso(at),
+                iso(now),
+            ),
+        )
+
+    def _append(self, dispute_id: int, event: Event, currency: str) -> None:
+        self.conn.execute(
+            "INSERT INTO events (dispute_id, kind, actor, amount, offer_kind, note, tracking, "
+            "credit, retracts, deadline, due, at, recorded) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                dispute_id,
+                str(event.kind),
+                event.actor.value,
+                None if event.amount is None else to_minor(event.amount, currency),
+                None if event.offer_kind is None else event.offer_kind.value,
+                event.note,
+                event.tracking,
+                int(event.credit),
+                event.retracts,
+                event.deadline,
+                _ts(event.due),
+                iso(event.at),
+                iso(event.recorded),
+            ),
+        )
+
+    def _save_state(self, record: DisputeRecord) -> None:
+        """Refresh the cached current state from what the events say."""
+        d, currency = record.dispute, record.order.currency
+
+        def minor(value: Decimal | None) -> int | None:
+            return None if value is None else to_minor(value, currency)
+
+        try:
+            self.conn.execute(
+                "UPDATE disputes SET state = ?, requested = ?, offer = ?, agreed = ?, "
+                "refunded = ?, folded = ?, updated = ? WHERE id = ?",
+                (
+                    d.state.value,
+                    minor(d.requested),
+                    minor(d.offer),
+                    minor(d.agreed),
+                    minor(d.refunded),
+                    fold_text(d),
+                    iso(record.events[-1].recorded),
+                    record.id,
+                ),
+            )
+        except sqlite3.IntegrityError:
+            raise BadInput(
+                f"order {record.order.order_no} already has an active dispute"
+                + (f" on {record.item}" if record.item else "")
+            ) from None
+        self._index_dispute(record)
+        self._index_order(record.order)
+
+    def _refuse_overlap(self, order: Order, item: str | None, exclude: int = 0) -> None:
+        rows = self.conn.execute(
+            f"SELECT id, item, state FROM disputes WHERE order_id = ? AND id != ? "
+            f"AND state IN ({_placeholders(domain.ACTIVE)})",
+            (order.id, exclude, *domain.ACTIVE),
+        ).fetchall()
+        for row in rows:
+            if item is None or row["item"] is None or row["item"] == item:
+                what = f" on {row['item']}" if row["item"] else ""
+                raise BadInput(
+                    f"order {order.order_no} already has an active dispute{what} "
+                    f"(#{row['id']}, {state_words(row['state'])}); work with it, or close it first"
+                )
