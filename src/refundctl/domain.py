@@ -2,16 +2,18 @@
 
 Pure: no I/O, no clock. A dispute's state is what its events say: ``replay`` folds them, skipping
 the moves that later retractions (``undo``) took back. ``check`` decides whether a new move may be
-recorded and raises ``MoveRefused`` with the sentence the buyer will read; ``fold`` applies a move
+recorded, by the small named rules of ``MOVE_RULES`` (``refusals`` lists every one that refuses
+it), and raises ``MoveRefused`` with the sentence the buyer will read; ``fold`` applies a move
 that has been checked. The table of who may move from where is ``ALLOWED_FROM``; every other
-rule (an offer must be on the table, an amount within what is refundable) sits in ``check``.
+rule (an offer must be on the table, an amount within what is refundable, moves in the order
+they happened) is one of ``MOVE_RULES``.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
@@ -298,6 +300,7 @@ class MoveContext:
     refundable: Decimal
     currency: str
     has_appeals: bool = False
+    zone: tzinfo = UTC  # the buyer's, for the times a refusal names
 
 
 def _settle(
@@ -631,58 +634,149 @@ def possible_moves(d: Dispute, ctx: MoveContext) -> list[str]:
     return labels
 
 
+class Proposed(NamedTuple):
+    """A move the buyer asks to record, with what it is checked against."""
+
+    dispute: Dispute
+    move: Move
+    ctx: MoveContext
+    amount: Decimal | None = None
+    offer_kind: OfferKind | None = None
+    # When the move happened (None: not checked here, as for a move dated now).
+    at: datetime | None = None
+
+
+def _allowed_now(p: Proposed) -> str | None:
+    refusal = _refusal(p.move, p.dispute, p.ctx)
+    if refusal is None:
+        return None
+    possible = possible_moves(p.dispute, p.ctx)
+    hint = f"possible now: {', '.join(possible)}" if possible else "no move is possible now"
+    return f"cannot {_label(p.move)}: {refusal}; {hint}"
+
+
+def _amount_given_where_needed(p: Proposed) -> str | None:
+    needs = p.move in NEEDS_AMOUNT and p.move is not Move.OPEN
+    if needs and p.amount is None:
+        return f"{_label(p.move)} needs an AMOUNT"
+    if not needs and p.amount is not None:
+        return f"{_label(p.move)} takes no amount (got {p.amount})"
+    return None
+
+
+def _amount_within_refundable(p: Proposed) -> str | None:
+    if p.amount is None or p.move not in NEEDS_AMOUNT or p.move is Move.OPEN:
+        return None
+    return amount_refusal(p.amount, p.ctx.refundable, p.ctx.currency)
+
+
+def _revised_ask_differs(p: Proposed) -> str | None:
+    d = p.dispute
+    if p.move is Move.COUNTER and d.state is State.AWAITING_SELLER and p.amount == d.requested:
+        assert p.amount is not None
+        return (
+            f"cannot {_label(p.move)}: you already ask "
+            f"{format_money(p.amount, p.ctx.currency)}; a revised ask names another amount"
+        )
+    return None
+
+
+def _agreement_within_refundable(p: Proposed) -> str | None:
+    # What is agreed can never exceed what is refundable (the order's total may have been
+    # corrected since the ask or the offer was made).
+    agreed = {Move.SELLER_AGREES: p.dispute.requested, Move.ACCEPT: p.dispute.offer}.get(p.move)
+    if agreed is None or agreed <= p.ctx.refundable:
+        return None
+    currency = p.ctx.currency
+    return (
+        f"cannot {_label(p.move)}: {format_money(agreed, currency)} is more than the "
+        f"{format_money(p.ctx.refundable, currency)} still refundable on this order; "
+        "record what the seller offers within it with 'respond DISPUTE seller-offers AMOUNT'"
+    )
+
+
+def _offer_kind_fits(p: Proposed) -> str | None:
+    if p.offer_kind is None:
+        return None
+    if p.move not in {Move.SELLER_AGREES, Move.SELLER_OFFERS, Move.PLATFORM_AWARDS}:
+        return f"{_label(p.move)} takes no --return or --replacement"
+    if p.offer_kind is OfferKind.REPLACEMENT and p.move is not Move.SELLER_OFFERS:
+        return "only a seller offer can be a replacement"
+    return None
+
+
+def _in_the_order_it_happened(p: Proposed) -> str | None:
+    last = p.dispute.last_move_at
+    if p.at is None or p.at >= last:
+        return None
+    zone = p.ctx.zone
+    return (
+        f"--on {local_text(p.at, zone)} is before the dispute's last move "
+        f"({local_text(last, zone)}); moves are recorded in the order they happened"
+    )
+
+
+# Every rule a move must pass, in the order they are asked: the first that refuses it says why
+# (beancount's VALIDATIONS). Each is small, named for what it holds, and None when it holds.
+MOVE_RULES: tuple[Callable[[Proposed], str | None], ...] = (
+    _allowed_now,
+    _amount_given_where_needed,
+    _amount_within_refundable,
+    _revised_ask_differs,
+    _agreement_within_refundable,
+    _offer_kind_fits,
+    _in_the_order_it_happened,
+)
+
+
+def refusals(proposed: Proposed) -> list[str]:
+    """Why the move may not be recorded, by every rule that refuses it (none: it may)."""
+    return [why for rule in MOVE_RULES if (why := rule(proposed)) is not None]
+
+
 def check(
     d: Dispute,
     move: Move,
     ctx: MoveContext,
     amount: Decimal | None = None,
     offer_kind: OfferKind | None = None,
+    at: datetime | None = None,
 ) -> None:
-    """Raise ``MoveRefused`` unless ``move`` may be recorded on ``d`` now."""
-    refusal = _refusal(move, d, ctx)
-    if refusal is not None:
-        possible = possible_moves(d, ctx)
-        hint = f"possible now: {', '.join(possible)}" if possible else "no move is possible now"
-        raise MoveRefused(f"cannot {_label(move)}: {refusal}; {hint}")
-    if move in NEEDS_AMOUNT and move is not Move.OPEN:
-        if amount is None:
-            raise MoveRefused(f"{_label(move)} needs an AMOUNT")
-        check_amount(amount, ctx.refundable, ctx.currency)
-        if move is Move.COUNTER and d.state is State.AWAITING_SELLER and amount == d.requested:
-            raise MoveRefused(
-                f"cannot {_label(move)}: you already ask "
-                f"{format_money(amount, ctx.currency)}; a revised ask names another amount"
-            )
-    elif amount is not None:
-        raise MoveRefused(f"{_label(move)} takes no amount (got {amount})")
-    # What is agreed can never exceed what is refundable (the order's total may have been
-    # corrected since the ask or the offer was made).
-    agreed = {Move.SELLER_AGREES: d.requested, Move.ACCEPT: d.offer}.get(move)
-    if agreed is not None and agreed > ctx.refundable:
-        raise MoveRefused(
-            f"cannot {_label(move)}: {format_money(agreed, ctx.currency)} is more than the "
-            f"{format_money(ctx.refundable, ctx.currency)} still refundable on this order; "
-            "record what the seller offers within it with 'respond DISPUTE seller-offers AMOUNT'"
-        )
-    if offer_kind is not None and move not in {
-        Move.SELLER_AGREES,
-        Move.SELLER_OFFERS,
-        Move.PLATFORM_AWARDS,
-    }:
-        raise MoveRefused(f"{_label(move)} takes no --return or --replacement")
-    if offer_kind is OfferKind.REPLACEMENT and move is not Move.SELLER_OFFERS:
-        raise MoveRefused("only a seller offer can be a replacement")
+    """Raise ``MoveRefused`` unless ``move`` may be recorded on ``d`` now: with the first of
+    its ``refusals``, the one a buyer reads (the others often follow from it)."""
+    found = refusals(Proposed(d, move, ctx, amount, offer_kind, at))
+    if found:
+        raise MoveRefused(found[0])
 
 
-def check_amount(amount: Decimal, refundable: Decimal, currency: str) -> None:
+def undo_refusals(after: Dispute, max_ask: Decimal, currency: str) -> list[str]:
+    """Why the dispute may not go back to ``after`` (what it is without its last move)."""
+    if counts_toward_order(after) > max_ask:
+        return [
+            "undoing this would take more than the order's total "
+            f"({max_ask} {currency} is still refundable); "
+            "correct the total or close the other dispute first"
+        ]
+    return []
+
+
+def amount_refusal(amount: Decimal, refundable: Decimal, currency: str) -> str | None:
     """An amount must be positive and at most what is still refundable."""
     if amount <= 0:
-        raise MoveRefused(f"amount must be positive, got {amount}")
+        return f"amount must be positive, got {amount}"
     if amount > refundable:
-        raise MoveRefused(
+        return (
             f"amount {format_money(amount, currency)} is more than the "
             f"{format_money(refundable, currency)} still refundable on this order"
         )
+    return None
+
+
+def check_amount(amount: Decimal, refundable: Decimal, currency: str) -> None:
+    """``amount_refusal`` as an error."""
+    refusal = amount_refusal(amount, refundable, currency)
+    if refusal is not None:
+        raise MoveRefused(refusal)
 
 
 def shortfall(d: Dispute) -> Decimal | None:

@@ -33,7 +33,6 @@ from refundctl.domain import (
     Move,
     OfferKind,
     Reason,
-    State,
 )
 from refundctl.errors import BadInput
 from refundctl.ledger.store import AmountSpec, OrderRef, Result
@@ -68,11 +67,10 @@ class EscalatedBy(StrEnum):
     PLATFORM = "platform"
 
 
-def _report(
-    e: Env, result: Result, before: State | None, as_json: bool, *, entered: str | None = None
-) -> None:
-    """What a write left: the dispute in JSON, or a line on the change and the next step;
-    ``entered`` names a deadline whose date was entered or cleared, to say where it stands."""
+def _report(e: Env, result: Result, as_json: bool, *, entered: str | None = None) -> None:
+    """What a write left: the dispute in JSON, or a line on the change and the next step (from
+    the state ``result.before`` had; a new dispute has none); ``entered`` names a deadline
+    whose date was entered or cleared, to say where it stands."""
     from refundctl.views import dispute_view
 
     for line in result.warnings:
@@ -85,12 +83,12 @@ def _report(
         return
     from refundctl.render import text
 
-    if before is None:
+    if result.before is None:
         say(text.opened(view, e.now, e.zone))
     elif entered is not None:
         say(text.entered_due(view, entered, e.now, e.zone))
     else:
-        say(text.moved(before, view, e.now, e.zone))
+        say(text.moved(result.before.dispute.state, view, e.now, e.zone))
 
 
 @app.command("open")
@@ -158,7 +156,7 @@ def open_dispute(
             at=e.when(on),
             now=e.now,
         )
-    _report(e, result, None, as_json)
+    _report(e, result, as_json)
 
 
 @app.command()
@@ -222,9 +220,9 @@ def attach(
             record = ledger.attach_message(dispute, message, Actor(sender.value), at, e.now)
             result = Result(record)
         if as_json:  # shown in full, so with every stored file checked
-            result = Result(ledger.dispute(dispute), result.warnings)
+            result = Result(ledger.dispute(dispute), result.warnings, result.before)
     if as_json:
-        _report(e, result, result.record.dispute.state, True)
+        _report(e, result, True)
         return
     for line in result.warnings:
         warn(line)
@@ -352,7 +350,6 @@ def _move(
 ) -> None:
     at = e.when(on)
     with e.ledger(write=True) as ledger:
-        before = ledger.dispute(dispute, check_files=False).dispute.state
         result = ledger.move(
             dispute,
             move,
@@ -367,7 +364,7 @@ def _move(
             at=at,
             now=e.now,
         )
-    _report(e, result, before, as_json)
+    _report(e, result, as_json)
 
 
 @app.command()
@@ -446,7 +443,6 @@ def undo(ctx: typer.Context, dispute: DisputeId, as_json: Json = False) -> None:
     """Take back the last move (recorded as a retraction; nothing is deleted)."""
     e = env(ctx)
     with e.ledger(write=True) as ledger:
-        before = ledger.dispute(dispute, check_files=False).dispute.state
         result, retracted = ledger.undo(dispute, e.now)
     if not as_json:
         from refundctl.render.fmt import when
@@ -460,7 +456,7 @@ def undo(ctx: typer.Context, dispute: DisputeId, as_json: Json = False) -> None:
             )
         else:
             say(f"Took back '{retracted.kind}' of {when(retracted.at, e.zone, e.now)}.")
-    _report(e, result, before, as_json, entered=retracted.deadline)
+    _report(e, result, as_json, entered=retracted.deadline)
 
 
 @app.command()
@@ -493,9 +489,8 @@ def due(
     deadline = _deadline_name(name)
     at = None if when is None else _entered_due(e, deadline, when)
     with e.ledger(write=True) as ledger:
-        before = ledger.dispute(dispute, check_files=False).dispute.state
         result = ledger.enter_due(dispute, deadline, at, e.now)
-    _report(e, result, before, as_json, entered=deadline)
+    _report(e, result, as_json, entered=deadline)
 
 
 def _entered_due(e: Env, name: str, when: str) -> datetime:

@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from refundctl import domain
 from refundctl.deadlines import (
@@ -39,11 +38,8 @@ from refundctl.ledger.connection import (
     refuse_foreign_schema,
 )
 from refundctl.ledger.health import refuse_damaged
-from refundctl.ledger.rows import fold_text
-
-if TYPE_CHECKING:  # only the commands that use them import these: `check` stays quick
-    pass
 from refundctl.ledger.reads import _BATCH, Reads, Taken, _placeholders
+from refundctl.ledger.rows import fold_text
 
 # A dispute as a listing shows it, with its deadlines (stored or computed).
 Listed = tuple[DisputeRecord, list[Deadline]]

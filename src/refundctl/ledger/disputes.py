@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from refundctl import domain
 from refundctl.deadlines import (
@@ -29,6 +29,7 @@ from refundctl.domain import (
     Event,
     EventKind,
     EvidenceKind,
+    EvidenceRecord,
     Move,
     MoveContext,
     OfferKind,
@@ -37,17 +38,15 @@ from refundctl.domain import (
     State,
 )
 from refundctl.errors import BadInput
-from refundctl.ledger.rows import fold_text
+from refundctl.ledger.orders import OrderWrites
+from refundctl.ledger.reads import OrderRef, _closed_words, _placeholders
+from refundctl.ledger.rows import fold_text, stored_time
+from refundctl.ledger.rows import left as _left
 from refundctl.ledger.rows import ts as _ts
-from refundctl.money import format_money, parse_amount, percent_of, to_minor
+from refundctl.money import format_money, from_minor, parse_amount, percent_of, to_minor
 from refundctl.policies import has_appeals
 from refundctl.render.fmt import state_words
 from refundctl.timeparse import iso
-
-if TYPE_CHECKING:  # only the commands that use them import these: `check` stays quick
-    pass
-from refundctl.ledger.orders import OrderWrites
-from refundctl.ledger.reads import OrderRef, _closed_words, _placeholders
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +60,44 @@ class AmountSpec:
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """What a write returns: the dispute after it, and any timing warnings."""
+    """What a write returns: the dispute after it, any warnings, and the dispute before it
+    (None for a new one), so that no command reads it again."""
 
     record: DisputeRecord
     warnings: tuple[str, ...] = ()
+    before: DisputeRecord | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Added:
+    """What a write appended to a dispute: events and evidence, as the ledger now holds them."""
+
+    events: tuple[Event, ...] = ()
+    evidence: tuple[EvidenceRecord, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def __add__(self, other: _Added) -> _Added:
+        return _Added(
+            self.events + other.events,
+            self.evidence + other.evidence,
+            self.notes + other.notes,
+        )
+
+
+def _after(record: DisputeRecord, added: _Added, **changes: Any) -> DisputeRecord:
+    """The dispute once ``added`` is in: its events folded in memory, never read back. An
+    undo's retraction takes a move back, so the history is replayed (it is in memory too)."""
+    events = (*record.events, *added.events)
+    if any(e.kind == EventKind.RETRACT for e in added.events):
+        dispute = domain.replay(events)
+    else:
+        dispute = record.dispute
+        for event in added.events:
+            dispute = domain.fold(dispute, event)
+    after: DisputeRecord = replace(
+        record, dispute=dispute, events=events, evidence=record.evidence + added.evidence, **changes
+    )
+    return after
 
 
 def _local(moment: datetime, zone: tzinfo) -> str:
@@ -178,9 +211,9 @@ class DisputeWrites(OrderWrites):
             )
             dispute_id = int(cursor.lastrowid or 0)
             opening = Event(Move.OPEN, Actor.BUYER, at, now, amount=amount, note=note)
-            self._append(dispute_id, opening, order.currency)
-            notes = self._store_files(dispute_id, evidence, evidence_kind, None, at, now)
-            record = self._record(dispute_id)
+            added = self._append(dispute_id, opening, order.currency)
+            added += self._store_files(dispute_id, evidence, evidence_kind, None, at, now)
+            record = self._new_record(dispute_id, order, item_name, reason, case_ref, note, added)
             self._save_state(record)
             found = self._deadlines_of(record)
             warnings += opening_warnings(
@@ -190,7 +223,7 @@ class DisputeWrites(OrderWrites):
                 found,
                 can_escalate_from(record.dispute, order, reason, policy, zone, found),
             )
-            return Result(record, (*warnings, *notes))
+            return Result(record, (*warnings, *added.notes))
 
     def move(
         self,
@@ -217,18 +250,12 @@ class DisputeWrites(OrderWrites):
             record = self._record(dispute_id)
             order = record.order
             policy = self.settings.policy_for(order.marketplace)
-            ctx = MoveContext(record.max_ask, order.currency, has_appeals(policy))
+            zone = self.settings.zone
+            ctx = MoveContext(record.max_ask, order.currency, has_appeals(policy), zone)
             value = None
             if amount is not None:
                 value = parse_amount(amount, order.currency)
-            domain.check(record.dispute, move, ctx, value, offer_kind)
-            if at < record.dispute.last_move_at:
-                zone = self.settings.zone
-                raise BadInput(
-                    f"--on {_local(at, zone)} is before the dispute's last move "
-                    f"({_local(record.dispute.last_move_at, zone)}); moves are recorded "
-                    "in the order they happened"
-                )
+            domain.check(record.dispute, move, ctx, value, offer_kind, at)
             if move is Move.ESCALATE and record.dispute.state is State.LOST:
                 self._refuse_overlap(order, record.item, exclude=dispute_id)
             zone = self.settings.zone
@@ -251,13 +278,14 @@ class DisputeWrites(OrderWrites):
                 tracking=tracking,
                 credit=credit,
             )
-            self._append(dispute_id, event, order.currency)
-            warnings += self._store_files(dispute_id, evidence, None, None, at, now)
+            added = self._append(dispute_id, event, order.currency)
+            added += self._store_files(dispute_id, evidence, None, None, at, now)
+            warnings += added.notes
             if case_ref is not None:
                 self.conn.execute(
                     "UPDATE disputes SET case_ref = ? WHERE id = ?", (case_ref, dispute_id)
                 )
-            updated = self._record(dispute_id)
+            updated = _after(record, added, case_ref=case_ref or record.case_ref)
             self._save_state(updated)
             short = domain.shortfall(updated.dispute)
             if short is not None:
@@ -269,7 +297,7 @@ class DisputeWrites(OrderWrites):
                     f"the rest is still owed, 'refundctl undo {dispute_id}' reopens it to "
                     "chase or escalate"
                 )
-            return Result(updated, tuple(warnings))
+            return Result(updated, tuple(warnings), record)
 
     def undo(self, dispute_id: int, now: datetime) -> tuple[Result, Event]:
         """Retract the last move by appending a retraction; returns the move taken back."""
@@ -282,18 +310,15 @@ class DisputeWrites(OrderWrites):
                     f"to withdraw it, use 'refundctl cancel {dispute_id}'"
                 )
             retraction = Event(EventKind.RETRACT, Actor.BUYER, now, now, retracts=last.id)
-            self._append(dispute_id, retraction, record.order.currency)
-            updated = self._record(dispute_id)
+            added = self._append(dispute_id, retraction, record.order.currency)
+            updated = _after(record, added)
             if updated.dispute.active and not record.dispute.active:
                 self._refuse_overlap(record.order, record.item, exclude=dispute_id)
-            if domain.counts_toward_order(updated.dispute) > updated.max_ask:
-                raise BadInput(
-                    "undoing this would take more than the order's total "
-                    f"({updated.max_ask} {record.order.currency} is still refundable); "
-                    "correct the total or close the other dispute first"
-                )
+            refused = domain.undo_refusals(updated.dispute, updated.max_ask, record.order.currency)
+            if refused:
+                raise BadInput(refused[0])
             self._save_state(updated)
-            return Result(updated), last
+            return Result(updated, (), record), last
 
     def enter_due(self, dispute_id: int, name: str, due: datetime | None, now: datetime) -> Result:
         """Record the marketplace's own date for one of the dispute's open deadlines, or with
@@ -313,10 +338,9 @@ class DisputeWrites(OrderWrites):
                     f"deadline {name}; its open deadlines: {listed}"
                 )
             event = Event(EventKind.DUE, Actor.BUYER, now, now, deadline=name, due=due)
-            self._append(dispute_id, event, record.order.currency)
-            updated = self._record(dispute_id)
+            updated = _after(record, self._append(dispute_id, event, record.order.currency))
             self._save_state(updated)
-            return Result(updated)
+            return Result(updated, (), record)
 
     def attach_files(
         self,
@@ -333,11 +357,11 @@ class DisputeWrites(OrderWrites):
             store.check_readable(path)
         _refuse_future(at, now, self.settings.zone)
         with self._write():
-            self._record(dispute_id)
-            notes = self._store_files(dispute_id, paths, kind, note, at, now)
-            record = self._record(dispute_id)
+            before = self._record(dispute_id)
+            added = self._store_files(dispute_id, paths, kind, note, at, now)
+            record = _after(before, added)
             self._save_state(record)
-            return Result(record, tuple(notes))
+            return Result(record, added.notes, before)
 
     def attach_url(
         self,
@@ -350,7 +374,7 @@ class DisputeWrites(OrderWrites):
     ) -> Result:
         _refuse_future(at, now, self.settings.zone)
         with self._write():
-            self._record(dispute_id)
+            before = self._record(dispute_id)
             existing = self.conn.execute(
                 "SELECT id FROM evidence WHERE dispute_id = ? AND sha256 IS NULL AND url = ? "
                 "ORDER BY id LIMIT 1",
@@ -361,34 +385,31 @@ class DisputeWrites(OrderWrites):
                     f"{url} is already attached to dispute {dispute_id} as evidence "
                     f"#{existing['id']}; nothing new was recorded"
                 )
-                return Result(self._record(dispute_id), (note_text,))
-            cursor = self.conn.execute(
-                "INSERT INTO evidence (dispute_id, kind, name, url, note, added, recorded) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    dispute_id,
-                    (kind or EvidenceKind.LISTING).value,
-                    url,
-                    url,
-                    note,
-                    iso(at),
-                    iso(now),
-                ),
+                return Result(before, (note_text,), before)
+            link = EvidenceRecord(
+                id=0,
+                kind=(kind or EvidenceKind.LISTING).value,
+                name=url,
+                sha256=None,
+                size=None,
+                media_type=None,
+                url=url,
+                note=note,
+                added=stored_time(at),
+                recorded=stored_time(now),
             )
-            self._evidence_event(dispute_id, int(cursor.lastrowid or 0), note, at, now)
-            record = self._record(dispute_id)
+            record = _after(before, self._add_evidence(dispute_id, link))
             self._save_state(record)
-            return Result(record)
+            return Result(record, (), before)
 
     def attach_message(
         self, dispute_id: int, text: str, sender: Actor, at: datetime, now: datetime
     ) -> DisputeRecord:
         _refuse_future(at, now, self.settings.zone)
         with self._write():
-            record = self._record(dispute_id)
+            before = self._record(dispute_id)
             event = Event(EventKind.MESSAGE, sender, at, now, note=text)
-            self._append(dispute_id, event, record.order.currency)
-            record = self._record(dispute_id)
+            record = _after(before, self._append(dispute_id, event, before.order.currency))
             self._save_state(record)
             return record
 
@@ -400,10 +421,10 @@ class DisputeWrites(OrderWrites):
         note: str | None,
         at: datetime,
         now: datetime,
-    ) -> list[str]:
-        """Store and record each file; return a note for each one the dispute has already."""
+    ) -> _Added:
+        """Store and record each file, with a note for each one the dispute has already."""
         store = self.evidence_store
-        notes = []
+        added = _Added()
         for path in paths:
             stored = store.put(path)
             name = _stored_name(path)
@@ -413,64 +434,106 @@ class DisputeWrites(OrderWrites):
                 (dispute_id, stored.sha256),
             ).fetchone()
             if existing is not None:
-                notes.append(_already_attached(name, dispute_id, existing, stored.written))
+                note_text = _already_attached(name, dispute_id, existing, stored.written)
+                added += _Added(notes=(note_text,))
                 continue
-            chosen = kind or _kind_for(stored.media_type)
-            cursor = self.conn.execute(
-                "INSERT INTO evidence (dispute_id, kind, name, sha256, size, media_type, note, "
-                "added, recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    dispute_id,
-                    chosen.value,
-                    name,
-                    stored.sha256,
-                    stored.size,
-                    stored.media_type,
-                    note,
-                    iso(at),
-                    iso(now),
-                ),
+            evidence = EvidenceRecord(
+                id=0,
+                kind=(kind or _kind_for(stored.media_type)).value,
+                name=name,
+                sha256=stored.sha256,
+                size=stored.size,
+                media_type=stored.media_type,
+                url=None,
+                note=note,
+                added=stored_time(at),
+                recorded=stored_time(now),
             )
-            self._evidence_event(dispute_id, int(cursor.lastrowid or 0), note, at, now)
-        return notes
+            added += self._add_evidence(dispute_id, evidence)
+        return added
 
-    def _evidence_event(
-        self, dispute_id: int, evidence_id: int, note: str | None, at: datetime, now: datetime
-    ) -> None:
-        self.conn.execute(
-            "INSERT INTO events (dispute_id, kind, actor, note, evidence_id, credit, at, "
-            "recorded) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+    def _add_evidence(self, dispute_id: int, e: EvidenceRecord) -> _Added:
+        """One evidence row and the event that records it."""
+        cursor = self.conn.execute(
+            "INSERT INTO evidence (dispute_id, kind, name, sha256, size, media_type, url, note, "
+            "added, recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 dispute_id,
-                EventKind.EVIDENCE.value,
-                Actor.BUYER.value,
-                note,
-                evidence_id,
-                iso(at),
-                iso(now),
+                e.kind,
+                e.name,
+                e.sha256,
+                e.size,
+                e.media_type,
+                e.url,
+                e.note,
+                iso(e.added),
+                iso(e.recorded),
             ),
         )
+        stored = replace(e, id=int(cursor.lastrowid or 0))
+        event = Event(
+            EventKind.EVIDENCE, Actor.BUYER, e.added, e.recorded, note=e.note, evidence_id=stored.id
+        )
+        return self._append(dispute_id, event, "") + _Added(evidence=(stored,))
 
-    def _append(self, dispute_id: int, event: Event, currency: str) -> None:
-        self.conn.execute(
+    def _append(self, dispute_id: int, event: Event, currency: str) -> _Added:
+        """Append the event; it comes back as the ledger holds it (its id, whole seconds)."""
+        amount = None if event.amount is None else to_minor(event.amount, currency)
+        cursor = self.conn.execute(
             "INSERT INTO events (dispute_id, kind, actor, amount, offer_kind, note, tracking, "
-            "credit, retracts, deadline, due, at, recorded) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "credit, retracts, evidence_id, deadline, due, at, recorded) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 dispute_id,
                 str(event.kind),
                 event.actor.value,
-                None if event.amount is None else to_minor(event.amount, currency),
+                amount,
                 None if event.offer_kind is None else event.offer_kind.value,
                 event.note,
                 event.tracking,
                 int(event.credit),
                 event.retracts,
+                event.evidence_id,
                 event.deadline,
                 _ts(event.due),
                 iso(event.at),
                 iso(event.recorded),
             ),
+        )
+        stored = replace(
+            event,
+            id=int(cursor.lastrowid or 0),
+            at=stored_time(event.at),
+            recorded=stored_time(event.recorded),
+            due=None if event.due is None else stored_time(event.due),
+            amount=None if amount is None else from_minor(amount, currency),
+        )
+        return _Added(events=(stored,))
+
+    def _new_record(
+        self,
+        dispute_id: int,
+        order: Order,
+        item: str | None,
+        reason: Reason,
+        case_ref: str | None,
+        description: str | None,
+        added: _Added,
+    ) -> DisputeRecord:
+        """A dispute just opened, from what went into it: nothing is read back."""
+        taken = self._taken(order, exclude=dispute_id).took
+        return DisputeRecord(
+            id=dispute_id,
+            order=order,
+            item=item,
+            reason=reason,
+            case_ref=case_ref,
+            description=description,
+            dispute=domain.replay(added.events),
+            events=added.events,
+            evidence=added.evidence,
+            max_ask=_left(order, taken, item),
+            others_took=taken,
         )
 
     def _save_state(self, record: DisputeRecord) -> None:

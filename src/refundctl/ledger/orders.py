@@ -12,7 +12,7 @@ import json
 import sqlite3
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from refundctl import domain
 from refundctl.domain import (
@@ -21,19 +21,16 @@ from refundctl.domain import (
 )
 from refundctl.errors import BadInput
 from refundctl.ledger import deadline_index
+from refundctl.ledger.cache import Cache, _order_window_rows
 from refundctl.ledger.connection import (
     Settings,
 )
+from refundctl.ledger.reads import NOTHING_TAKEN, OrderRef, _closed_words
 from refundctl.ledger.rows import ORDER_TIMES as _ORDER_TIMES
 from refundctl.ledger.rows import ts as _ts
 from refundctl.ledger.schema import insert_sql
 from refundctl.money import to_minor
 from refundctl.timeparse import iso, local_text
-
-if TYPE_CHECKING:  # only the commands that use them import these: `check` stays quick
-    pass
-from refundctl.ledger.cache import Cache, _order_window_rows
-from refundctl.ledger.reads import NOTHING_TAKEN, OrderRef, _closed_words
 
 # The columns a new order's rows fill, in the order ``NewOrders`` builds them.
 ORDER_COLUMNS = (

@@ -46,6 +46,12 @@ def ts(value: datetime | None) -> str | None:
     return None if value is None else iso(value)
 
 
+def stored_time(moment: datetime) -> datetime:
+    """A moment as the ledger gives it back once stored: UTC, whole seconds. A write folds its
+    new events in memory with these, so that what it returns is what a later read gives."""
+    return from_iso(iso(moment))
+
+
 @contextmanager
 def decoding(what: str) -> Iterator[None]:
     """Rows that SQLite reads but that do not make sense (a flipped byte, a stored date that
