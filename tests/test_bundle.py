@@ -276,7 +276,7 @@ def test_no_file_name_makes_an_unsafe_member(
 
 
 def _evidence_table(names: list[str]) -> str:
-    from refundctl.render.tables import _evidence
+    from refundctl.render.detail import _evidence
 
     moment = datetime(2026, 11, 22, 10, tzinfo=UTC)
     records = tuple(

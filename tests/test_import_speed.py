@@ -26,7 +26,7 @@ from dateutil.parser import isoparse
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from refundctl import deadlines, importing, timeparse
+from refundctl import deadlines, importfile, importing, timeparse
 from refundctl.domain import Item, parse_item
 from refundctl.errors import BadInput
 from refundctl.importing import FIELDS, read_amount, unneutralise
@@ -252,7 +252,7 @@ def test_whitespace_is_found_by_split_for_every_character() -> None:
 def reference_csv(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """CSV records as read before: ``csv.DictReader``, then each cell unneutralised."""
     reader = csv.DictReader(
-        io.StringIO(text, newline=""), delimiter=importing._delimiter(text), quotechar='"'
+        io.StringIO(text, newline=""), delimiter=importfile._delimiter(text), quotechar='"'
     )
     try:
         if not reader.fieldnames:
@@ -291,7 +291,7 @@ csv_texts = st.lists(st.lists(cells, max_size=5), max_size=6).map(
 @example(text="__extra__,a\n1,2,3\n")
 @example(text='a,b\n"1\n')
 def test_csv_rows_are_the_rows_dictreader_gave(text: str) -> None:
-    fast = outcome(read_all, lambda text: importing._parse_csv(text).numbered(), text)
+    fast = outcome(read_all, lambda text: importfile._parse_csv(text).numbered(), text)
     assert fast == outcome(read_all, reference_csv, text)
 
 
@@ -322,7 +322,7 @@ def test_a_header_plan_picks_the_cells_the_header_match_picked(
     keys: list[str], mapping: dict[str, str]
 ) -> None:
     record = {key: f"cell {n}" for n, key in enumerate(keys)}
-    plan = importing._columns(tuple(record), mapping)
+    plan = importfile._columns(tuple(record), mapping)
     assert {name: record[key] for name, key in plan} == reference_columns(record, mapping)
 
 
@@ -343,12 +343,12 @@ def test_a_header_plan_picks_the_cells_the_header_match_picked(
 def test_a_csv_row_goes_to_the_fields_as_its_dict_went(text: str, mapping: dict[str, str]) -> None:
     """The CSV shortcut (cells straight to fields) and the way every other record goes."""
     try:
-        found = importing.parse_records(text)
+        found = importfile.parse_records(text)
     except BadInput:
         return
     for start, stop in ((0, None), (1, 3)):
         fast = list(found.columns(start, stop, mapping))
-        general = list(importing._columns_of(found.numbered(start, stop), mapping))
+        general = list(importfile._columns_of(found.numbered(start, stop), mapping))
         assert fast == general
 
 

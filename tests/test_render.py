@@ -26,8 +26,9 @@ from rich.console import Console, RenderableType
 from refundctl.cli import app
 from refundctl.cli.common import Env
 from refundctl.cli.views import gather
+from refundctl.render.detail import dispute_detail
 from refundctl.render.fmt import due_when
-from refundctl.render.tables import dispute_detail, order_list, status_view
+from refundctl.render.tables import order_list, status_view
 from refundctl.views import dispute_view
 from tests.conftest import NOW, Cli
 

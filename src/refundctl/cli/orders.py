@@ -422,7 +422,7 @@ def _print_order(ctx: typer.Context, order: Order, as_json: bool, line: str | No
             + next_step(view.next, e.now, e.zone, None, order.marketplace, order.order_no)
         )
         return
-    from refundctl.render.tables import order_detail
+    from refundctl.render.detail import order_detail
 
     show(order_detail(view, history, e.zone, e.now))
 

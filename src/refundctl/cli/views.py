@@ -161,7 +161,7 @@ def _one(e: Env, dispute: int, chosen: OutputFormat) -> None:
         emit_csv(STATUS_COLUMNS, status_rows([view], [], e.now))
 
     def as_table() -> None:
-        from refundctl.render.tables import dispute_detail
+        from refundctl.render.detail import dispute_detail
 
         show(dispute_detail(view, e.zone, e.now))
 
