@@ -64,13 +64,14 @@ from pathlib import Path
 
 from refundctl import domain
 from refundctl.deadlines import Deadline, dispute_deadlines
-from refundctl.domain import Actor, Event, EventKind, Item, Move, OfferKind, Order, Reason, State
+from refundctl.domain import Actor, Event, EventKind, Move, OfferKind, Reason, State
 from refundctl.importing import ImportedOrder
 from refundctl.ledger.connection import Settings
 from refundctl.ledger.evidence import evidence_dir
 from refundctl.ledger.store import Ledger
 from refundctl.money import from_minor, to_minor
 from refundctl.policies import Binds, Policy, RuleName, policy_for, resolve
+from refundctl.records import Item, Order
 from refundctl.timeparse import Unit, iso, parse_when
 from refundctl.views import dispute_view
 

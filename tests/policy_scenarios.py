@@ -13,8 +13,9 @@ from decimal import Decimal
 
 from refundctl import domain
 from refundctl.deadlines import Deadline, dispute_deadlines, order_deadlines
-from refundctl.domain import Actor, Dispute, Event, Move, OfferKind, Order, Reason
+from refundctl.domain import Actor, Dispute, Event, Move, OfferKind, Reason
 from refundctl.policies import Policy
+from refundctl.records import Order
 
 HOUR = timedelta(hours=1)
 RETURN = OfferKind.REFUND_WITH_RETURN

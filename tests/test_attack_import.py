@@ -23,11 +23,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from refundctl.domain import Item, Order
 from refundctl.ledger import importer
 from refundctl.ledger.connection import Settings
 from refundctl.ledger.store import Ledger
 from refundctl.policies import policy_for
+from refundctl.records import Item, Order
 from tests.conftest import Cli, invoke, snapshot
 
 ONE_ORDER = ("order", "add", "KEPT-1", "-m", "ebay", "--total", "9.99", "--title", "kept")

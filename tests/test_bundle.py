@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 from rich.console import Console
 
-from refundctl.domain import EvidenceRecord
+from refundctl.records import EvidenceRecord
 from refundctl.render.bundle import code, md, member_name
 from tests.conftest import Cli, Run, snapshot
 

@@ -23,8 +23,9 @@ from refundctl.deadlines import (
     order_deadlines,
     timing_warnings,
 )
-from refundctl.domain import Actor, Dispute, Event, EventKind, Move, OfferKind, Order, Reason
+from refundctl.domain import Actor, Dispute, Event, EventKind, Move, OfferKind, Reason
 from refundctl.policies import ALIEXPRESS, GENERIC, Binds, Policy, Rule, RuleName, policy_for
+from refundctl.records import Order
 from refundctl.timeparse import Duration, Unit, add, add_exact
 from tests.policy_scenarios import deadlines_of
 

@@ -18,22 +18,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from refundctl import domain
+from refundctl import domain, records
 from refundctl.domain import (
     Actor,
     Dispute,
     Event,
     EventKind,
-    Item,
     Move,
     MoveContext,
     MoveRefused,
     OfferKind,
-    Order,
     Outcome,
     State,
 )
 from refundctl.errors import BadInput
+from refundctl.records import Item, Order
 
 OPENED = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 TOTAL = Decimal("45.90")
@@ -934,12 +933,12 @@ def _order(**changes: object) -> Order:
 
 
 def test_a_plausible_order_has_no_problems() -> None:
-    assert domain.order_problems(_order(), NOW) == []
+    assert records.order_problems(_order(), NOW) == []
 
 
 @pytest.mark.parametrize("total", ["0", "-1.00"])
 def test_an_order_total_must_be_positive(total: str) -> None:
-    assert domain.order_problems(_order(total=Decimal(total)), NOW) == [
+    assert records.order_problems(_order(total=Decimal(total)), NOW) == [
         f"total must be positive, got {total}"
     ]
 
@@ -953,33 +952,33 @@ def test_an_order_fact_cannot_be_in_the_future(field: str) -> None:
         "expected_by": None,
         field: NOW + timedelta(minutes=1),
     }
-    problems = domain.order_problems(_order(**later), NOW)
+    problems = records.order_problems(_order(**later), NOW)
     assert problems == [f"--{field} 2026-11-26 12:01 UTC is in the future"]
 
 
 def test_an_order_is_received_after_it_was_shipped() -> None:
-    problems = domain.order_problems(_order(received=datetime(2026, 11, 2, tzinfo=UTC)), NOW)
+    problems = records.order_problems(_order(received=datetime(2026, 11, 2, tzinfo=UTC)), NOW)
     assert problems == ["--received is before --shipped"]
 
 
 def test_an_order_is_shipped_after_it_was_ordered() -> None:
     order = _order(shipped=datetime(2026, 10, 30, tzinfo=UTC), received=None)
-    assert domain.order_problems(order, NOW) == ["--shipped is before --ordered"]
+    assert records.order_problems(order, NOW) == ["--shipped is before --ordered"]
 
 
 def test_order_sequence_skips_unknown_steps() -> None:
     order = _order(shipped=None, received=datetime(2026, 10, 30, tzinfo=UTC))
-    assert domain.order_problems(order, NOW) == ["--received is before --ordered"]
+    assert records.order_problems(order, NOW) == ["--received is before --ordered"]
 
 
 def test_expected_delivery_cannot_precede_the_order() -> None:
     order = _order(expected_by=datetime(2026, 10, 1, tzinfo=UTC))
-    assert domain.order_problems(order, NOW) == ["--expected-by is before --ordered"]
+    assert records.order_problems(order, NOW) == ["--expected-by is before --ordered"]
 
 
 def test_item_names_must_differ_ignoring_case() -> None:
     order = _order(items=(Item("Cable"), Item("cable")))
-    assert domain.order_problems(order, NOW) == [
+    assert records.order_problems(order, NOW) == [
         "two items have the same name; give each a distinct name"
     ]
 
@@ -1004,13 +1003,13 @@ def test_an_order_finds_its_item_ignoring_case_and_spaces() -> None:
     ],
 )
 def test_parse_item_reads_name_quantity_and_price(text: str, item: Item) -> None:
-    assert domain.parse_item(text, "USD") == item
+    assert records.parse_item(text, "USD") == item
 
 
 def test_an_item_price_keeps_the_currency_minor_units() -> None:
-    assert domain.parse_item("Tea @1500", "JPY").price == Decimal("1500")
+    assert records.parse_item("Tea @1500", "JPY").price == Decimal("1500")
     with pytest.raises(BadInput, match="too many decimals"):
-        domain.parse_item("Tea @15.5", "JPY")
+        records.parse_item("Tea @15.5", "JPY")
 
 
 @pytest.mark.parametrize(
@@ -1018,14 +1017,14 @@ def test_an_item_price_keeps_the_currency_minor_units() -> None:
 )
 def test_parse_item_refuses_what_is_not_an_item(text: str) -> None:
     with pytest.raises(BadInput):
-        domain.parse_item(text, "USD")
+        records.parse_item(text, "USD")
 
 
 @settings(max_examples=200)
 @given(st.text(max_size=20))
 def test_parse_item_gives_an_item_or_bad_input(text: str) -> None:
     try:
-        item = domain.parse_item(text, "USD")
+        item = records.parse_item(text, "USD")
     except BadInput:
         return
     assert item.name.strip() == item.name

@@ -31,11 +31,11 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from refundctl.cli import app
-from refundctl.domain import Item, Order
 from refundctl.importing import neutralise, unneutralise
 from refundctl.ledger.connection import Settings
 from refundctl.ledger.store import Ledger
 from refundctl.policies import policy_for
+from refundctl.records import Item, Order
 from refundctl.render.exporting import to_csv
 from tests.conftest import NOW, Cli, Run, invoke, snapshot
 

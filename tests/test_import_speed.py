@@ -27,9 +27,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from refundctl import deadlines, importfile, importing, timeparse
-from refundctl.domain import Item, parse_item
 from refundctl.errors import BadInput
 from refundctl.importing import FIELDS, read_amount, unneutralise
+from refundctl.records import Item, parse_item
 from refundctl.timeparse import WHEN_HELP, Duration, Unit, localize, parse_when
 from tests.conftest import Cli
 

@@ -17,7 +17,7 @@ import pytest
 
 from refundctl import policies
 from refundctl.deadlines import Deadline, order_deadlines
-from refundctl.domain import Move, Order
+from refundctl.domain import Move
 from refundctl.policies import (
     BUILT_IN,
     EARLIEST_RULES,
@@ -32,6 +32,7 @@ from refundctl.policies import (
     resolve,
     with_overrides,
 )
+from refundctl.records import Order
 from refundctl.timeparse import Duration, Unit
 from tests.conftest import Cli
 from tests.policy_scenarios import (

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from refundctl.deadlines import Deadline, RuleRef
-from refundctl.domain import DisputeRecord, Move, Order, Reason
+from refundctl.domain import Move, Reason
 from refundctl.policies import GENERIC, Binds, IfMissed
+from refundctl.records import DisputeRecord, Order
 from refundctl.views import (
     OrderView,
     at_stake,

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import NamedTuple
 
-from refundctl.domain import Dispute, Move, Order, Reason, State
+from refundctl.domain import Dispute, Move, Reason, State
 from refundctl.money import format_money
 from refundctl.policies import (
     GENERIC,
@@ -30,6 +30,7 @@ from refundctl.policies import (
     RuleName,
     resolve,
 )
+from refundctl.records import Order
 from refundctl.timeparse import Duration, Unit, add, add_exact, iso, local_text, zone_named
 
 

@@ -11,127 +11,69 @@ they happened) is one of ``MOVE_RULES``.
 
 from __future__ import annotations
 
-import itertools
-import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, tzinfo
+from dataclasses import replace
+from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
-from typing import NamedTuple, assert_never
+from typing import assert_never
 
-from refundctl.errors import BadInput, shown
-from refundctl.money import format_money, parse_amount
+from refundctl.money import format_money
+from refundctl.terms import (
+    ACTIVE,
+    CLOSED,
+    MOVE_KINDS,
+    NEEDS_AMOUNT,
+    RESPOND_MOVES,
+    WAITING_ON,
+    Actor,
+    Dispute,
+    Entered,
+    Event,
+    EventKind,
+    Move,
+    MoveContext,
+    MoveRefused,
+    OfferKind,
+    Outcome,
+    Proposal,
+    Proposed,
+    Reason,
+    State,
+    at_stake,
+    counts_toward_order,
+    shortfall,
+    taken_from_order,
+)
 from refundctl.timeparse import local_text
 
+# The terms, re-exported: `from refundctl.domain import State` reads as the domain's word.
+__all__ = [
+    "ACTIVE",
+    "CLOSED",
+    "MOVE_KINDS",
+    "NEEDS_AMOUNT",
+    "RESPOND_MOVES",
+    "WAITING_ON",
+    "Actor",
+    "Dispute",
+    "Entered",
+    "Event",
+    "EventKind",
+    "Move",
+    "MoveContext",
+    "MoveRefused",
+    "OfferKind",
+    "Outcome",
+    "Proposal",
+    "Proposed",
+    "Reason",
+    "State",
+    "at_stake",
+    "counts_toward_order",
+    "shortfall",
+    "taken_from_order",
+]
 
-class State(StrEnum):
-    AWAITING_SELLER = "awaiting_seller"
-    AWAITING_BUYER = "awaiting_buyer"
-    ESCALATED = "escalated"
-    RETURN_TO_SHIP = "return_to_ship"
-    RETURN_IN_TRANSIT = "return_in_transit"
-    REFUND_PENDING = "refund_pending"
-    REFUNDED = "refunded"
-    LOST = "lost"
-    WITHDRAWN = "withdrawn"
-    CANCELLED = "cancelled"
-
-    @property
-    def active(self) -> bool:
-        return self not in CLOSED
-
-    @property
-    def waiting_on(self) -> str | None:
-        return WAITING_ON[self]
-
-
-CLOSED = frozenset({State.REFUNDED, State.LOST, State.WITHDRAWN, State.CANCELLED})
-ACTIVE = frozenset(State) - CLOSED
-WAITING_ON: dict[State, str | None] = {
-    State.AWAITING_SELLER: "seller",
-    State.AWAITING_BUYER: "buyer",
-    State.ESCALATED: "platform",
-    State.RETURN_TO_SHIP: "buyer",
-    State.RETURN_IN_TRANSIT: "seller",
-    State.REFUND_PENDING: "payment",
-    State.REFUNDED: None,
-    State.LOST: None,
-    State.WITHDRAWN: None,
-    State.CANCELLED: None,
-}
-
-
-class Actor(StrEnum):
-    BUYER = "buyer"
-    SELLER = "seller"
-    PLATFORM = "platform"
-
-
-class Reason(StrEnum):
-    NOT_RECEIVED = "not-received"
-    NOT_AS_DESCRIBED = "not-as-described"
-    DAMAGED = "damaged"
-    DEFECTIVE = "defective"
-    MISSING_PARTS = "missing-parts"
-    WRONG_ITEM = "wrong-item"
-    LATE_DELIVERY = "late-delivery"
-    CHANGED_MIND = "changed-mind"
-    OTHER = "other"
-
-
-class OfferKind(StrEnum):
-    REFUND = "refund"
-    REFUND_WITH_RETURN = "refund_with_return"
-    REPLACEMENT = "replacement"
-
-
-class Outcome(StrEnum):
-    OPEN = "open"
-    ACCEPTED = "accepted"
-    DECLINED = "declined"
-    SUPERSEDED = "superseded"
-
-
-class Move(StrEnum):
-    """Every move that changes a dispute. The values are the words the CLI takes."""
-
-    OPEN = "open"
-    SELLER_AGREES = "seller-agrees"
-    SELLER_OFFERS = "seller-offers"
-    SELLER_REJECTS = "seller-rejects"
-    ACCEPT = "accept"
-    DECLINE = "decline"
-    COUNTER = "counter"
-    RETURN_SHIPPED = "return-shipped"
-    RETURN_DELIVERED = "return-delivered"
-    PLATFORM_REQUESTS_INFO = "platform-requests-info"
-    PLATFORM_AWARDS = "platform-awards"
-    PLATFORM_REJECTS = "platform-rejects"
-    ESCALATE = "escalate"
-    REFUNDED = "refunded"
-    LOST = "lost"
-    WITHDRAWN = "withdrawn"
-    CANCEL = "cancel"
-
-
-# The moves `refundctl respond` takes; the rest have commands of their own.
-RESPOND_MOVES = (
-    Move.SELLER_AGREES,
-    Move.SELLER_OFFERS,
-    Move.SELLER_REJECTS,
-    Move.ACCEPT,
-    Move.DECLINE,
-    Move.COUNTER,
-    Move.RETURN_SHIPPED,
-    Move.RETURN_DELIVERED,
-    Move.PLATFORM_REQUESTS_INFO,
-    Move.PLATFORM_AWARDS,
-    Move.PLATFORM_REJECTS,
-)
-NEEDS_AMOUNT = frozenset(
-    {Move.OPEN, Move.SELLER_OFFERS, Move.COUNTER, Move.PLATFORM_AWARDS, Move.REFUNDED}
-)
 ACTOR_OF: dict[Move, Actor] = {
     Move.OPEN: Actor.BUYER,
     Move.SELLER_AGREES: Actor.SELLER,
@@ -184,123 +126,6 @@ ALLOWED_FROM: dict[Move, frozenset[State]] = {
     Move.WITHDRAWN: ACTIVE,
     Move.CANCEL: frozenset({State.AWAITING_SELLER}),
 }
-
-
-class EventKind(StrEnum):
-    """What an event records: a move, or one of the facts that do not move the dispute."""
-
-    MESSAGE = "message"
-    EVIDENCE = "evidence"
-    RETRACT = "undo"
-    # The marketplace's own date for one deadline, copied in by the buyer (``refundctl due``);
-    # a ``due`` of None goes back to the rule.
-    DUE = "due"
-
-
-MOVE_KINDS = frozenset(m.value for m in Move)
-
-
-class MoveRefused(BadInput):
-    """A move the model does not allow; the message names the state and what is possible."""
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One appended fact. ``kind`` is a ``Move`` value or an ``EventKind`` value."""
-
-    kind: str
-    actor: Actor
-    at: datetime
-    recorded: datetime
-    amount: Decimal | None = None
-    offer_kind: OfferKind | None = None
-    note: str | None = None
-    tracking: str | None = None
-    credit: bool = False
-    retracts: int | None = None
-    evidence_id: int | None = None
-    deadline: str | None = None  # a ``due`` event: the deadline's name...
-    due: datetime | None = None  # ...and the marketplace's date for it (None: the rule again)
-    id: int = 0
-
-    @property
-    def move(self) -> Move | None:
-        return Move(self.kind) if self.kind in MOVE_KINDS else None
-
-
-@dataclass(frozen=True, slots=True)
-class Entered:
-    """The marketplace's own date for one of the dispute's deadlines, entered at ``at``. It
-    stands for the deadline as long as the rule still counts from a moment before ``at``: a
-    later move that starts the rule's clock again (a new ask) makes it stale."""
-
-    name: str
-    due: datetime
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Proposal:
-    """One entry of the offer history, derived from the events."""
-
-    at: datetime
-    actor: Actor
-    kind: OfferKind
-    amount: Decimal
-    outcome: Outcome
-
-
-@dataclass(frozen=True, slots=True)
-class Dispute:
-    """The current state of a dispute: a pure function of its events (see ``replay``)."""
-
-    state: State
-    requested: Decimal
-    opened_at: datetime
-    last_move_at: datetime
-    last_buyer_move_at: datetime
-    offer: Decimal | None = None
-    offer_kind: OfferKind | None = None
-    agreed: Decimal | None = None
-    agreed_kind: OfferKind | None = None
-    refunded: Decimal | None = None
-    credit: bool = False
-    last_seller_move_at: datetime | None = None
-    seller_has_moved: bool = False
-    escalated_at: datetime | None = None
-    info_requested_at: datetime | None = None
-    agreed_at: datetime | None = None
-    return_shipped_at: datetime | None = None
-    return_delivered_at: datetime | None = None
-    tracking: str | None = None
-    closed_at: datetime | None = None
-    rejected_by_platform: bool = False
-    appealed: bool = False
-    proposals: tuple[Proposal, ...] = field(default=())
-    first_seller_move_at: datetime | None = None
-    entered: tuple[Entered, ...] = ()
-    # When the seller's current turn began: the opening, or the buyer's counter that answered
-    # the seller. A revised ask within the turn leaves it (``last_buyer_move_at`` moves).
-    seller_turn_at: datetime | None = None
-    # What is agreed was the platform's decision (an award), not the seller's agreement.
-    decided_by_platform: bool = False
-
-    def entered_for(self, name: str) -> Entered | None:
-        return next((e for e in self.entered if e.name == name), None)
-
-    @property
-    def active(self) -> bool:
-        return self.state.active
-
-
-@dataclass(frozen=True, slots=True)
-class MoveContext:
-    """What a move is checked against besides the dispute itself."""
-
-    refundable: Decimal
-    currency: str
-    has_appeals: bool = False
-    zone: tzinfo = UTC  # the buyer's, for the times a refusal names
 
 
 def _settle(
@@ -634,18 +459,6 @@ def possible_moves(d: Dispute, ctx: MoveContext) -> list[str]:
     return labels
 
 
-class Proposed(NamedTuple):
-    """A move the buyer asks to record, with what it is checked against."""
-
-    dispute: Dispute
-    move: Move
-    ctx: MoveContext
-    amount: Decimal | None = None
-    offer_kind: OfferKind | None = None
-    # When the move happened (None: not checked here, as for a move dated now).
-    at: datetime | None = None
-
-
 def _allowed_now(p: Proposed) -> str | None:
     refusal = _refusal(p.move, p.dispute, p.ctx)
     if refusal is None:
@@ -777,213 +590,3 @@ def check_amount(amount: Decimal, refundable: Decimal, currency: str) -> None:
     refusal = amount_refusal(amount, refundable, currency)
     if refusal is not None:
         raise MoveRefused(refusal)
-
-
-def shortfall(d: Dispute) -> Decimal | None:
-    """How much less than agreed arrived, for a dispute closed as refunded; None if nothing
-    is missing (or nothing was agreed)."""
-    if d.state is not State.REFUNDED or d.agreed is None or d.refunded is None:
-        return None
-    missing = d.agreed - d.refunded
-    return missing if missing > 0 else None
-
-
-def counts_toward_order(d: Dispute) -> Decimal:
-    """What this dispute takes out of the order's refundable total: recovered, else agreed."""
-    return taken_from_order(d.state, d.agreed, d.refunded)
-
-
-def taken_from_order(state: State, agreed: Decimal | None, refunded: Decimal | None) -> Decimal:
-    """``counts_toward_order`` from the three values it needs, which the ledger keeps beside
-    each dispute, so an order's refundable total needs no replay of its other disputes."""
-    if state is State.REFUNDED:
-        return refunded or Decimal(0)
-    if state in {State.REFUND_PENDING, State.RETURN_TO_SHIP, State.RETURN_IN_TRANSIT}:
-        return agreed or Decimal(0)
-    if state is State.ESCALATED and agreed is not None:
-        return agreed
-    return Decimal(0)
-
-
-def at_stake(d: Dispute) -> Decimal:
-    """What the dispute is worth to the buyer now: the agreed amount, else the ask."""
-    if d.refunded is not None:
-        return Decimal(0)
-    return d.agreed if d.agreed is not None else d.requested
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    """One line of an order: ``USB cable x2 @3.50``."""
-
-    name: str
-    quantity: int = 1
-    price: Decimal | None = None
-
-    @property
-    def value(self) -> Decimal | None:
-        return None if self.price is None else self.price * self.quantity
-
-
-class CloseReason(StrEnum):
-    """Why an order's windows no longer need watching."""
-
-    ARRIVED = "arrived"  # it came after all, and nothing is wrong with it
-    GAVE_UP = "gave-up"  # the buyer lets it go
-    MISTAKE = "mistake"  # recorded by mistake, or twice
-    REMOVED = "removed"  # ``order remove``: hidden from the lists too, kept in history
-
-
-@dataclass(frozen=True, slots=True)
-class Order:
-    """An order as the buyer recorded it. Times are aware UTC datetimes."""
-
-    marketplace: str
-    order_no: str
-    total: Decimal
-    currency: str
-    seller: str | None = None
-    title: str | None = None
-    items: tuple[Item, ...] = ()
-    ordered: datetime | None = None
-    shipped: datetime | None = None
-    expected_by: datetime | None = None
-    received: datetime | None = None
-    protection_ends: datetime | None = None
-    payment: str | None = None
-    id: int = 0
-    # Since when the order's windows no longer concern the buyer (``order close``, ``order
-    # remove``), and why; None while it is open.
-    closed_at: datetime | None = None
-    closed: CloseReason | None = None
-
-    def item(self, name: str) -> Item | None:
-        wanted = name.strip().casefold()
-        return next((i for i in self.items if i.name.casefold() == wanted), None)
-
-
-# More of one item than any order holds; SQLite's integers end far above it, Python's never.
-MAX_QUANTITY = 1_000_000
-_ITEM = re.compile(r"(?P<name>.+?)(?:\s+x(?P<qty>\d+))?(?:\s+@\s*(?P<price>\S+))?")
-
-
-def parse_item(text: str, currency: str) -> Item:
-    """``"USB cable x2 @3.50"``: a name, an optional quantity and an optional unit price."""
-    match = _ITEM.fullmatch(text.strip())
-    if not match or not match.group("name").strip():
-        raise BadInput(f'not an item: {text!r}; use "NAME [xQTY] [@PRICE]", e.g. "Cable x2 @3.50"')
-    digits = match.group("qty") or "1"
-    quantity = int(digits) if len(digits) <= 9 else MAX_QUANTITY + 1  # int() of 5,000 digits
-    if quantity < 1:
-        raise BadInput(f"item quantity must be at least 1, got {shown(text)}")
-    if quantity > MAX_QUANTITY:
-        raise BadInput(
-            f"item quantity {shown(digits)} is too large: at most {MAX_QUANTITY:,} of one item"
-        )
-    price_text = match.group("price")
-    price = parse_amount(price_text, currency, what="item price") if price_text else None
-    return Item(match.group("name").strip(), quantity, price)
-
-
-def order_problems(order: Order, now: datetime, zone: tzinfo = UTC) -> list[str]:
-    """What cannot be true of an order: facts in the future, or out of order."""
-    problems = []
-    if order.total <= 0:
-        problems.append(f"total must be positive, got {order.total}")
-    for label, moment in (
-        ("ordered", order.ordered),
-        ("shipped", order.shipped),
-        ("received", order.received),
-    ):
-        if moment is not None and moment > now:
-            problems.append(f"--{label} {local_text(moment, zone)} is in the future")
-    sequence = [
-        ("ordered", order.ordered),
-        ("shipped", order.shipped),
-        ("received", order.received),
-    ]
-    known = [(label, moment) for label, moment in sequence if moment is not None]
-    for (first, earlier), (second, later) in itertools.pairwise(known):
-        if later < earlier:
-            problems.append(f"--{second} is before --{first}")
-    if order.expected_by and order.ordered and order.expected_by < order.ordered:
-        problems.append("--expected-by is before --ordered")
-    names = [item.name.casefold() for item in order.items]
-    if len(names) != len(set(names)):
-        problems.append("two items have the same name; give each a distinct name")
-    return problems
-
-
-class EvidenceKind(StrEnum):
-    PHOTO = "photo"
-    VIDEO = "video"
-    SCREENSHOT = "screenshot"
-    DOCUMENT = "document"
-    CHAT = "chat"
-    TRACKING = "tracking"
-    LISTING = "listing"
-    RECEIPT = "receipt"
-    OTHER = "other"
-
-
-@dataclass(frozen=True, slots=True)
-class EvidenceRecord:
-    id: int
-    kind: str
-    name: str
-    sha256: str | None
-    size: int | None
-    media_type: str | None
-    url: str | None
-    note: str | None
-    added: datetime
-    recorded: datetime
-    # Whether the stored file is there, and still hashes to ``sha256``: filled in where the
-    # ledger re-read the store (one dispute in full), ``None`` elsewhere and for links.
-    present: bool | None = None
-    intact: bool | None = None
-
-
-class OrderEvent(NamedTuple):
-    """One entry of an order's history: what was done (added, imported, updated, received,
-    closed, reopened, removed), the fields it set (as JSON values), and when."""
-
-    kind: str
-    changes: dict[str, object]
-    at: datetime
-
-
-class OpenOrder(NamedTuple):
-    """An order as its own window sees it: what is still refundable on it, whether it ever
-    had a dispute, and how much of it no active dispute covers (what its window protects)."""
-
-    order: Order
-    refundable: Decimal
-    disputed: bool
-    undisputed: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class DisputeRecord:
-    """A dispute with everything the ledger knows about it."""
-
-    id: int
-    order: Order
-    item: str | None
-    reason: Reason
-    case_ref: str | None
-    description: str | None
-    dispute: Dispute
-    events: tuple[Event, ...]
-    evidence: tuple[EvidenceRecord, ...]
-    # The most this dispute may ask for or agree: the order's total (or its item's price)
-    # less what the order's other disputes agreed or recovered.
-    max_ask: Decimal
-    # What the order's other disputes agreed or recovered.
-    others_took: Decimal = Decimal(0)
-
-    @property
-    def refundable(self) -> Decimal:
-        """What is still refundable on the order, this dispute's own agreement or refund
-        taken out too: the same number ``order show`` gives."""
-        return self.order.total - self.others_took - counts_toward_order(self.dispute)

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, NamedTuple
 from refundctl.timeparse import holiday_data_version, zone_identity
 
 if TYPE_CHECKING:
-    from refundctl.domain import Order
     from refundctl.policies import Policy
+    from refundctl.records import Order
     from refundctl.views import DisputeView
 
 

@@ -19,7 +19,6 @@ from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from refundctl.domain import Item, Order, order_problems, parse_item
 from refundctl.errors import BadInput
 
 # The file's side of an import, named here too: callers import an import's every name from
@@ -33,6 +32,7 @@ from refundctl.importfile import (
     unneutralise,
 )
 from refundctl.money import exponent, parse_amount, parse_currency
+from refundctl.records import Item, Order, order_problems, parse_item
 from refundctl.timeparse import parse_when
 
 __all__ = [

@@ -12,9 +12,10 @@ import zlib
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from refundctl.domain import Actor, EvidenceKind, Move, OfferKind, Order, Reason, parse_item
+from refundctl.domain import Actor, Move, OfferKind, Reason
 from refundctl.ledger.store import AmountSpec, Ledger, OrderRef
 from refundctl.money import parse_amount
+from refundctl.records import EvidenceKind, Order, parse_item
 
 
 def _png(width: int = 4, height: int = 3) -> bytes:

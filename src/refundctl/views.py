@@ -28,10 +28,10 @@ from refundctl.deadlines import (
     order_deadlines,
     urgency,
 )
-from refundctl.domain import DisputeRecord, OpenOrder, Order
 from refundctl.domain import at_stake as domain_at_stake
 from refundctl.due import CheckItem
 from refundctl.policies import GENERIC, Binds, Policy
+from refundctl.records import DisputeRecord, OpenOrder, Order
 from refundctl.timeparse import iso
 
 PolicyFor = Callable[[str], Policy]

@@ -25,18 +25,11 @@ from refundctl.cli.common import (
     warn,
 )
 from refundctl.cli.completion import complete_dispute, complete_move, complete_order
-from refundctl.domain import (
-    RESPOND_MOVES,
-    Actor,
-    DisputeRecord,
-    EvidenceKind,
-    Move,
-    OfferKind,
-    Reason,
-)
+from refundctl.domain import RESPOND_MOVES, Actor, Move, OfferKind, Reason
 from refundctl.errors import BadInput
 from refundctl.ledger.store import AmountSpec, OrderRef, Result
 from refundctl.money import parse_percent
+from refundctl.records import DisputeRecord, EvidenceKind
 
 Json = Annotated[bool, JSON_OPTION]
 On = Annotated[str | None, typer.Option(metavar="WHEN", help=ON_HELP)]

@@ -5,10 +5,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import sys
-from collections.abc import Iterator
 from dataclasses import replace
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -17,7 +15,6 @@ from refundctl.cli import app
 from refundctl.cli.coercion import PlainGroup, PlainTyper
 from refundctl.cli.common import (
     JSON_OPTION,
-    Env,
     FormatOption,
     MarketplaceFilter,
     SellerFilter,
@@ -34,15 +31,14 @@ from refundctl.cli.common import (
     warn,
 )
 from refundctl.cli.completion import complete_marketplace, complete_order
-from refundctl.domain import CloseReason, Order, parse_item
-from refundctl.errors import BadInput, ManyProblems
+from refundctl.errors import BadInput
 from refundctl.ledger.store import OrderRef
 from refundctl.money import parse_amount, parse_currency
 from refundctl.policies import KNOWN_MARKETPLACES, normalize_marketplace
+from refundctl.records import CloseReason, Order, parse_item
 
 if TYPE_CHECKING:
-    from refundctl.importing import Reader
-    from refundctl.ledger.store import ImportSummary
+    pass
 
 order_app = PlainTyper(
     cls=PlainGroup,
@@ -489,8 +485,10 @@ def import_orders(
     )
     # Paused for the whole import, and running again only once its rows are gone: a collection
     # in between would walk every one of them.
-    with _collector_paused():
-        summary = _import_file(e, file, reader, dry_run=dry_run)
+    from refundctl.cli.import_run import collector_paused, import_file
+
+    with collector_paused():
+        summary = import_file(e, file, reader, dry_run=dry_run)
     if as_json:
         emit_json(
             {
@@ -510,110 +508,3 @@ def import_orders(
     if dry_run:
         line += " Nothing was written (--dry-run)."
     say(line)
-
-
-def _import_file(e: Env, file: str, reader: Reader, *, dry_run: bool) -> ImportSummary:
-    """Import the file in one transaction, a batch of orders at a time as it is read; refuse
-    it, with every problem in it, leaving the ledger as it was. A new ledger is built beside
-    its place and moved there once the import is in: a refused file leaves no ledger."""
-    from refundctl.cli.progress import progress_reporter
-    from refundctl.importing import Batches, parse_records
-    from refundctl.ledger import importer
-
-    found = parse_records(_read_import(file))
-    with contextlib.ExitStack() as stack:
-        tick = stack.enter_context(progress_reporter("Importing", total=len(found)))
-        reading = Batches(reader, found, importer.IMPORT_BATCH, progress=tick)
-
-        def refuse() -> None:
-            if reading.problems:
-                count = len(reading.problems)
-                raise ManyProblems(
-                    f"{count} problem{'s' if count != 1 else ''} in {file}; nothing was imported",
-                    [str(p) for p in reading.problems],
-                )
-
-        path = _beside(e, stack) if not e.db.exists() else None
-        with e.ledger(write=True, path=path) as ledger:
-            summary = ledger.import_orders(reading, e.now, dry_run=dry_run, refuse=refuse)
-        if path is not None and not dry_run:
-            from refundctl.ledger.backup import install_new_ledger
-
-            try:
-                install_new_ledger(path, e.db, replace=False, now=e.now)
-            except BadInput:
-                raise BadInput(
-                    f"{e.db} was created by another command while this import ran; "
-                    "nothing was imported: import again"
-                ) from None
-        return summary
-
-
-def _beside(e: Env, stack: contextlib.ExitStack) -> Path:
-    """Where a new ledger is built: a folder of its own beside the ledger's place, removed on
-    the way out (and by the next import, if this process is killed)."""
-    import shutil
-
-    from refundctl.ledger.files import partial_name, sweep_stale
-
-    target = e.db
-    if not target.parent.is_dir():
-        if not e.default_db or target.parent.exists():
-            raise BadInput(
-                f"there is no folder {target.parent} for the ledger {target.name}: "
-                "create it first, or check --db / REFUNDCTL_DB"
-            )
-        target.parent.mkdir(parents=True, exist_ok=True)
-    sweep_stale(target, "import")
-    work = partial_name(target, "import")
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir()
-    stack.callback(shutil.rmtree, work, ignore_errors=True)
-    return work / target.name
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Reading a file builds several objects per row, all kept, and so does writing them: the
-    cyclic garbage collector would walk them again and again as they pile up (a quarter of the
-    reading time at 100,000 rows) and find nothing, since none of them form cycles. It runs
-    again afterwards."""
-    import gc
-
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
-# Ten times a file of a million orders; more is a file named by mistake (or /dev/zero).
-IMPORT_LIMIT = 2048 * 1024 * 1024
-
-
-def _read_import(file: str) -> str:
-    import sys
-
-    from refundctl.userfiles import read_bounded, read_stream
-
-    try:
-        if file == "-":
-            data = read_stream(sys.stdin.buffer, "the input", "import", IMPORT_LIMIT)
-        else:
-            # A pipe (`<(…)`, one the user made) is read like a file; a device is refused.
-            data = read_bounded(Path(file).expanduser(), "import", IMPORT_LIMIT, stream_ok=True)
-    except FileNotFoundError:
-        raise BadInput(f"no such file: {file}") from None
-    except IsADirectoryError:
-        raise BadInput(f"{file} is a directory; give the file to import") from None
-    except OSError as error:
-        raise BadInput(f"cannot read {file}: {error.strerror}") from None
-    except ValueError:  # the only one Path raises: a NUL byte, which no file name holds
-        raise BadInput(f"{file!r} cannot be a file name: it holds a null byte") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise BadInput(f"{file} is not UTF-8 text; save it as UTF-8 (CSV UTF-8 in Excel)") from None

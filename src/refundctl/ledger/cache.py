@@ -23,12 +23,7 @@ from refundctl.deadlines import (
     dispute_deadlines,
     order_deadlines,
 )
-from refundctl.domain import (
-    DisputeRecord,
-    OpenOrder,
-    Order,
-    State,
-)
+from refundctl.domain import State
 from refundctl.due import CheckItem, Filters
 from refundctl.errors import LedgerUnusable
 from refundctl.ledger import deadline_index
@@ -40,6 +35,7 @@ from refundctl.ledger.connection import (
 from refundctl.ledger.health import refuse_damaged
 from refundctl.ledger.reads import _BATCH, Reads, Taken, _placeholders
 from refundctl.ledger.rows import fold_text
+from refundctl.records import DisputeRecord, OpenOrder, Order
 
 # A dispute as a listing shows it, with its deadlines (stored or computed).
 Listed = tuple[DisputeRecord, list[Deadline]]

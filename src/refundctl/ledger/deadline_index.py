@@ -25,7 +25,7 @@ from refundctl.timeparse import iso
 
 if TYPE_CHECKING:
     from refundctl.deadlines import Deadline
-    from refundctl.domain import Order
+    from refundctl.records import Order
 
 DAY = 86400
 

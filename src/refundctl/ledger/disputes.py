@@ -23,20 +23,7 @@ from refundctl.deadlines import (
     order_deadlines,
     timing_warnings,
 )
-from refundctl.domain import (
-    Actor,
-    DisputeRecord,
-    Event,
-    EventKind,
-    EvidenceKind,
-    EvidenceRecord,
-    Move,
-    MoveContext,
-    OfferKind,
-    Order,
-    Reason,
-    State,
-)
+from refundctl.domain import Actor, Event, EventKind, Move, MoveContext, OfferKind, Reason, State
 from refundctl.errors import BadInput
 from refundctl.ledger.orders import OrderWrites
 from refundctl.ledger.reads import OrderRef, _closed_words, _placeholders
@@ -45,6 +32,7 @@ from refundctl.ledger.rows import left as _left
 from refundctl.ledger.rows import ts as _ts
 from refundctl.money import format_money, from_minor, parse_amount, percent_of, to_minor
 from refundctl.policies import has_appeals
+from refundctl.records import DisputeRecord, EvidenceKind, EvidenceRecord, Order
 from refundctl.render.fmt import state_words
 from refundctl.timeparse import iso
 

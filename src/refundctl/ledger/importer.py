@@ -11,10 +11,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from refundctl.domain import (
-    Order,
-)
 from refundctl.errors import BadInput, ManyProblems
+from refundctl.records import Order
 
 if TYPE_CHECKING:  # only the commands that use them import these: `check` stays quick
     from refundctl.importing import ImportedOrder

@@ -14,11 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, tzinfo
 from typing import Any
 
-from refundctl import domain
-from refundctl.domain import (
-    CloseReason,
-    Order,
-)
+from refundctl import records
 from refundctl.errors import BadInput
 from refundctl.ledger import deadline_index
 from refundctl.ledger.cache import Cache, _order_window_rows
@@ -30,6 +26,7 @@ from refundctl.ledger.rows import ORDER_TIMES as _ORDER_TIMES
 from refundctl.ledger.rows import ts as _ts
 from refundctl.ledger.schema import insert_sql
 from refundctl.money import to_minor
+from refundctl.records import CloseReason, Order
 from refundctl.timeparse import iso, local_text
 
 # The columns a new order's rows fill, in the order ``NewOrders`` builds them.
@@ -157,7 +154,7 @@ def _with_paid_default(order: Order, now: datetime) -> Order:
 
 
 def _refuse_problems(order: Order, now: datetime, zone: tzinfo) -> None:
-    problems = domain.order_problems(order, now, zone)
+    problems = records.order_problems(order, now, zone)
     if problems:
         raise BadInput(f"order {order.order_no}: " + "; ".join(problems))
 

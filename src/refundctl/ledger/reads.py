@@ -15,18 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
 from refundctl import domain
-from refundctl.domain import (
-    CloseReason,
-    Dispute,
-    DisputeRecord,
-    Event,
-    EvidenceRecord,
-    OpenOrder,
-    Order,
-    OrderEvent,
-    Reason,
-    State,
-)
+from refundctl.domain import Dispute, Event, Reason, State
 from refundctl.errors import BadInput
 from refundctl.ledger.connection import (
     LedgerFile,
@@ -39,6 +28,14 @@ from refundctl.ledger.rows import left as _left
 from refundctl.ledger.rows import order as _decode_order
 from refundctl.ledger.rows import took as _took
 from refundctl.money import from_minor
+from refundctl.records import (
+    CloseReason,
+    DisputeRecord,
+    EvidenceRecord,
+    OpenOrder,
+    Order,
+    OrderEvent,
+)
 from refundctl.timeparse import from_iso
 
 if TYPE_CHECKING:  # only the commands that use them import these: `check` stays quick

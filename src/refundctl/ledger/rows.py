@@ -17,22 +17,10 @@ from decimal import Decimal
 from typing import Any
 
 from refundctl import domain
-from refundctl.domain import (
-    Actor,
-    CloseReason,
-    Dispute,
-    Entered,
-    Event,
-    EvidenceRecord,
-    Item,
-    OfferKind,
-    Order,
-    Outcome,
-    Proposal,
-    State,
-)
+from refundctl.domain import Actor, Dispute, Entered, Event, OfferKind, Outcome, Proposal, State
 from refundctl.errors import LedgerDamaged
 from refundctl.money import from_minor
+from refundctl.records import CloseReason, EvidenceRecord, Item, Order
 from refundctl.timeparse import from_iso, iso
 
 ORDER_TIMES = ("ordered", "shipped", "expected_by", "received", "protection_ends")

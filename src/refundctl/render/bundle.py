@@ -26,8 +26,9 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from refundctl import __version__
-from refundctl.domain import DisputeRecord, EvidenceRecord, Move
+from refundctl.domain import Move
 from refundctl.money import format_money
+from refundctl.records import DisputeRecord, EvidenceRecord
 from refundctl.render import jsonshape
 from refundctl.render.case import (
     EVENT_WORDS,

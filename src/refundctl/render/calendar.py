@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 from refundctl import __version__
 from refundctl.deadlines import Deadline
-from refundctl.domain import Order
 from refundctl.money import format_money
+from refundctl.records import Order
 from refundctl.render.fmt import clean, deadline_words
 from refundctl.views import DisputeView, OrderView, at_stake
 

@@ -11,18 +11,10 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
-from refundctl.domain import (
-    Actor,
-    DisputeRecord,
-    Event,
-    EventKind,
-    Item,
-    Move,
-    Reason,
-    effective_events,
-)
+from refundctl.domain import Actor, Event, EventKind, Move, Reason, effective_events
 from refundctl.money import format_money
 from refundctl.policies import market_name
+from refundctl.records import DisputeRecord, Item
 from refundctl.render.fmt import clean
 
 # What is wrong, as the buyer would say it in one sentence.

@@ -17,16 +17,9 @@ from rich.table import Table
 from rich.text import Text
 
 from refundctl.deadlines import Deadline, Earliest
-from refundctl.domain import (
-    Dispute,
-    DisputeRecord,
-    EventKind,
-    Order,
-    OrderEvent,
-    State,
-    shortfall,
-)
+from refundctl.domain import Dispute, EventKind, State, shortfall
 from refundctl.money import format_money
+from refundctl.records import DisputeRecord, Order, OrderEvent
 from refundctl.render.fmt import (
     clean,
     deadline_words,

@@ -17,18 +17,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import assert_never
 
-from refundctl.domain import (
-    Actor,
-    DisputeRecord,
-    EvidenceKind,
-    OfferKind,
-    Proposal,
-    Reason,
-    State,
-)
+from refundctl.domain import Actor, OfferKind, Proposal, Reason, State
 from refundctl.errors import BadInput
 from refundctl.money import format_money
 from refundctl.policies import Binds, IfMissed
+from refundctl.records import DisputeRecord, EvidenceKind
 from refundctl.render.case import (
     day,
     disputed_item,

@@ -16,10 +16,10 @@ from datetime import datetime
 from typing import Any
 
 from refundctl.deadlines import Deadline
-from refundctl.domain import Order
 from refundctl.due import CheckItem
 from refundctl.importing import FIELDS, neutralise
 from refundctl.money import to_json
+from refundctl.records import Order
 from refundctl.render import jsonshape
 from refundctl.timeparse import iso
 from refundctl.views import DisputeView, OrderView

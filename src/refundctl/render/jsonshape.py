@@ -17,8 +17,9 @@ from refundctl.timeparse import iso
 
 if TYPE_CHECKING:  # `check --json` renders without loading the domain model
     from refundctl.deadlines import Deadline, Earliest
-    from refundctl.domain import Event, EvidenceRecord, Order, Proposal
+    from refundctl.domain import Event, Proposal
     from refundctl.due import CheckItem
+    from refundctl.records import EvidenceRecord, Order
     from refundctl.views import DisputeView, OrderView
 
 JSON = dict[str, Any]

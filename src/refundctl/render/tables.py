@@ -20,8 +20,9 @@ from rich.table import Table
 from rich.text import Text
 
 from refundctl.deadlines import Deadline
-from refundctl.domain import DisputeRecord, Order, shortfall
+from refundctl.domain import shortfall
 from refundctl.money import format_money
+from refundctl.records import DisputeRecord, Order
 from refundctl.render.fmt import clean, deadline_words, due_when, state_words, when
 from refundctl.render.text import deadline_to_do
 from refundctl.timeparse import humanize
