@@ -15,6 +15,10 @@ from decimal import Decimal
 from refundctl.policies import Binds, IfMissed
 from refundctl.timeparse import iso
 
+# One encoder, made once: json.dumps with options builds a new one for every call, and the
+# deadline index writes a rule's JSON for every deadline it stores.
+_rule_json = json.JSONEncoder(ensure_ascii=False).encode
+
 
 @dataclass(frozen=True, slots=True)
 class RuleRef:
@@ -45,7 +49,7 @@ class RuleRef:
 
     def json_text(self) -> str:
         """``as_json`` as JSON text, exactly as the encoder writes it (tested)."""
-        return json.dumps(self.as_json(), ensure_ascii=False)
+        return _rule_json(self.as_json())
 
     @classmethod
     def from_json(cls, text: str) -> RuleRef:
