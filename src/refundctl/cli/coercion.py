@@ -11,7 +11,8 @@ option included. A whole number or a choice that does not convert is refused her
 refundctl's words ("--limit: 'abc' is not a whole number"), not pydantic's ("Input should be a
 valid integer"). Arguments show in help as Click shows them (``ORDER_NO``, ``[FILE]...``), not
 as Typer 0.29 does (``{ORDER_NO}``, ``<str>``). It uses Typer's private conversion and help
-layers: pyproject pins typer to 0.29, and tests/test_startup.py fails loudly on an upgrade.
+layers: pyproject pins typer to the 0.29 series, and a Typer that moved what this module uses
+fails at the imports below, or in tests/test_startup.py's fence test.
 
 ``build_registered`` builds one registered command or group, as Typer builds its group's
 commands, so that the root group can build each command only when it is looked up: Typer's
