@@ -197,6 +197,11 @@ CASES = [
         says=("must be positive", "'-5'"),
     ),
     case("negative offer", "respond 1 seller-offers -- -5", says=("must be positive", "'-5'")),
+    case(
+        "negative offer read as an option",
+        "respond 1 seller-offers -5",
+        says=("-5 is not an option", "no amount or dispute number is negative", "respond --help"),
+    ),
     case("zero amount", "respond 1 seller-offers 0", says=("must be positive", "'0'")),
     case(
         "words for an amount",

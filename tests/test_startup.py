@@ -2,12 +2,14 @@
 
 Each run is a fresh interpreter, since an in-process run would find everything the test suite
 has already imported. Timing is for ``benchmarks/startup.py``; these tests check only what gets
-imported, what lazily built commands look like, and that parameters converted without pydantic
-come out as Typer's own conversion makes them.
+imported, what lazily built commands look like, that parameters converted without pydantic
+come out as Typer's own conversion makes them, and that Typer's private API is used from
+cli/coercion.py alone and still as that module expects.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
 import json
 import pkgutil
@@ -18,16 +20,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 import typer.main
-from typer._click import Command, Context
-from typer._click.exceptions import BadParameter
-from typer._coercion import build_runtime_param
-from typer.core import TyperGroup, _TyperParameter
 
 import refundctl.cli
 from refundctl import __version__
 from refundctl.cli import COMMAND_MODULES, app
-from refundctl.cli.coercion import LARGEST, PlainRuntimeParam
+from refundctl.cli.coercion import (
+    LARGEST,
+    Command,
+    Context,
+    PlainRuntimeParam,
+    TyperGroup,
+    TyperParameter,
+    build_runtime_param,
+    registered_name,
+)
 from refundctl.errors import BadInput
 from tests.conftest import Cli
 
@@ -140,8 +148,7 @@ def test_every_registered_command_is_listed_with_its_module() -> None:
     registered = {}
     for info in app.registered_commands:
         assert info.callback is not None
-        name = info.name or typer.main.get_command_name(info.callback.__name__)
-        registered[name] = info.callback.__module__
+        registered[registered_name(info)] = info.callback.__module__
     for group in app.registered_groups:
         assert group.name is not None and group.typer_instance is not None
         callback = group.typer_instance.registered_commands[0].callback
@@ -167,10 +174,10 @@ def _samples(tmp_path: Path) -> list[Any]:
     return [None, (), 0, 5, -3, True, 2.5, a_file, *texts, tuple(texts[:3]), ["1", "2"]]
 
 
-def _outcome(convert: Any, value: Any, param: _TyperParameter, ctx: Context) -> Any:
+def _outcome(convert: Any, value: Any, param: TyperParameter, ctx: Context) -> Any:
     try:
         result = convert.coerce(value, param=param, ctx=ctx)
-    except BadParameter as error:
+    except typer.BadParameter as error:
         return ("refused", error.format_message())
     except BadInput as error:  # refundctl's own words for a number or a choice
         return ("refused in refundctl's words", str(error))
@@ -194,7 +201,7 @@ def test_parameters_convert_as_typer_converts_them(tmp_path: Path) -> None:
     for _, command in _commands(root):
         ctx = Context(command)
         for param in command.get_params(ctx):
-            if not isinstance(param, _TyperParameter):
+            if not isinstance(param, TyperParameter):
                 continue
             plain = param.get_runtime_param()
             if param.type_descriptor.file_annotation is not None:
@@ -210,37 +217,81 @@ def test_parameters_convert_as_typer_converts_them(tmp_path: Path) -> None:
     assert checked > 1000
 
 
-def test_typers_private_modules_are_used_in_one_module_only() -> None:
-    """refundctl reaches into Typer's private layers (its vendored Click, its conversion) from
-    cli/coercion.py alone, so that an upgrade of Typer breaks one file, and this test says
-    which names moved."""
-    import ast
+PRIVATE = ("typer._", "typer.core", "typer.models", "typer.main")
 
+
+def _private_uses(tree: ast.AST) -> list[str]:
+    """The Typer modules outside its public API that a module imports or names: ``typer._*``
+    (the vendored Click among them), ``typer.core``, ``typer.models`` and ``typer.main``."""
+    names = [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    names += [
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    ]
+    names += [
+        f"typer.{node.attr}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "typer"
+    ]
+    return [name for name in names if name.startswith(PRIVATE)]
+
+
+def test_typers_private_api_is_used_in_cli_coercion_only() -> None:
+    """Which of Typer's private layers refundctl relies on, checked where a change in Typer
+    would otherwise go unnoticed.
+
+    1. No module under src/refundctl but cli/coercion.py imports or names ``typer._*``,
+       ``typer.core``, ``typer.models`` or ``typer.main``.
+    2. Every method that refundctl's subclasses of Typer's classes define (in cli/coercion.py,
+       and RefundctlGroup in cli/__init__.py) overrides one that Typer's class still has: a
+       hook Typer renamed would never be called, and nothing would fail.
+    3. The state refundctl replaces on Typer's objects is still what Typer reads: each
+       parameter Typer builds for ``status`` has a ``_runtime_param``, and once the command
+       has handed its parameters out, ``get_runtime_param`` returns the PlainRuntimeParam
+       put there; the root group's ``get_command`` finds a command in the ``commands`` that
+       RefundctlGroup replaces with its lazy mapping.
+
+    A name that Typer moves out of a module cli/coercion.py imports from fails sooner, at
+    that import, for the CLI and for every test, with an ImportError saying so.
+    """
     import refundctl.cli.coercion as fence
+    from refundctl.cli import RefundctlGroup
 
-    private = ("typer._", "typer.core", "typer.models")
     src = Path(refundctl.__file__).parent
     for module in sorted(src.rglob("*.py")):
-        tree = ast.parse(module.read_text())
-        names = [
-            node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-        ] + [
-            alias.name
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Import)
-            for alias in node.names
-        ]
-        used = [name for name in names if name.startswith(private)]
-        if module.name == "coercion.py" and module.parent.name == "cli":
-            assert used, "the fence imports Typer's private layers"
+        used = _private_uses(ast.parse(module.read_text()))
+        if module == Path(fence.__file__):
+            assert used, "the fence uses Typer's private layers"
             continue
-        assert not used, f"{module.relative_to(src)} imports {used}: go through cli/coercion.py"
-    tree = ast.parse(Path(fence.__file__).read_text())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(private):
-            source = importlib.import_module(node.module or "")
-            for alias in node.names:
-                assert hasattr(source, alias.name), (
-                    f"Typer {typer.__version__} has no {node.module}.{alias.name}: "
-                    "cli/coercion.py must follow the upgrade (or pin typer back)"
+        assert not used, f"{module.relative_to(src)} uses {used}: go through cli/coercion.py"
+
+    subclasses = [
+        fence.PlainRuntimeParam,
+        fence.PlainCommand,
+        fence.PlainGroup,
+        fence.PlainArgument,
+        fence.PlainTyper,
+        RefundctlGroup,
+    ]
+    for cls in subclasses:
+        for name, value in vars(cls).items():
+            if callable(value) and not name.startswith("__"):
+                assert any(hasattr(base, name) for base in cls.__mro__[1:]), (
+                    f"Typer {typer.__version__}'s {cls.__mro__[1].__name__} has no {name}: "
+                    f"{cls.__name__}.{name} is never called; cli/coercion.py must follow"
                 )
+
+    root = typer.main.get_command(app)
+    assert isinstance(root, RefundctlGroup)
+    assert root.get_command(Context(root), "check") is root.commands["check"]
+    command = root.commands["status"]  # built afresh by this root, its parameters untouched
+    built = [param for param in command.params if isinstance(param, TyperParameter)]
+    assert built and all("_runtime_param" in vars(param) for param in built)
+    for param in command.get_params(Context(command)):
+        if isinstance(param, TyperParameter) and param.type_descriptor.file_annotation is None:
+            assert param.get_runtime_param() is vars(param)["_runtime_param"]
+            assert isinstance(param.get_runtime_param(), PlainRuntimeParam)

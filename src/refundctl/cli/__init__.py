@@ -18,16 +18,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import typer.main
 
 from refundctl import __version__
 from refundctl.cli.coercion import (
-    ClickException,
     Command,
     Context,
     NoArgsIsHelpError,
     PlainGroup,
     PlainTyper,
+    build_registered,
 )
 from refundctl.errors import RefundctlError
 
@@ -181,7 +180,7 @@ def run_safely(invoke: Any) -> int:
         # A bare `refundctl` (or `refundctl order`): the help, as --help prints it.
         sys.stdout.write(error.format_message() + "\n")
         return 0
-    except ClickException as error:
+    except typer.TyperException as error:  # what Typer's Click raises: usage errors and more
         from refundctl.cli.common import error_line
 
         context = getattr(error, "ctx", None)
@@ -380,23 +379,10 @@ def _build(name: str) -> Command:
     """Import the module that registers ``name`` and have Typer build that command."""
     module = f"refundctl.cli.{COMMAND_MODULES[name]}"
     importlib.import_module(module)
-    for info in app.registered_commands:
-        assert info.callback is not None
-        if (info.name or typer.main.get_command_name(info.callback.__name__)) == name:
-            return typer.main.get_command_from_info(
-                info,
-                pretty_exceptions_short=app.pretty_exceptions_short,
-                rich_markup_mode=app.rich_markup_mode,
-            )
-    for group in app.registered_groups:
-        if group.name == name:
-            return typer.main.get_group_from_info(
-                group,
-                pretty_exceptions_short=app.pretty_exceptions_short,
-                suggest_commands=app.suggest_commands,
-                rich_markup_mode=app.rich_markup_mode,
-            )
-    raise LookupError(f"{module} registers no command {name!r}")  # pragma: no cover
+    command = build_registered(app, name)
+    if command is None:  # pragma: no cover
+        raise LookupError(f"{module} registers no command {name!r}")
+    return command
 
 
 __all__ = ["COMMAND_MODULES", "app", "main", "run_safely"]

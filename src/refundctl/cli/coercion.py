@@ -11,7 +11,12 @@ option included. A whole number or a choice that does not convert is refused her
 refundctl's words ("--limit: 'abc' is not a whole number"), not pydantic's ("Input should be a
 valid integer"). Arguments show in help as Click shows them (``ORDER_NO``, ``[FILE]...``), not
 as Typer 0.29 does (``{ORDER_NO}``, ``<str>``). It uses Typer's private conversion and help
-layers: pyproject pins typer to 0.29, and tests/test_startup.py fails loudly on an upgrade.
+layers: pyproject pins typer to the 0.29 series, and a Typer that moved what this module uses
+fails at the imports below, or in tests/test_startup.py's fence test.
+
+``build_registered`` builds one registered command or group, as Typer builds its group's
+commands, so that the root group can build each command only when it is looked up: Typer's
+public ``typer.main.get_command`` builds them all at once.
 """
 
 from __future__ import annotations
@@ -25,19 +30,41 @@ from typing import Any, TypeVar, get_args, get_origin
 
 import typer
 
-# Typer's private modules, used here and nowhere else in refundctl (tests/test_startup.py
-# holds every other module to that, and fails loudly when an upgrade moves one of them).
-# cli/__init__ takes Click's classes from here: Typer 0.29 vendors Click as typer._click.
-from typer._click import Command, Context, HelpFormatter, Parameter
-from typer._click.exceptions import ClickException, NoArgsIsHelpError
-from typer._coercion import RuntimeParam, build_runtime_param
-from typer._param_types import coerce_cli_choice, coerce_cli_path
-from typer.core import TyperArgument, TyperCommand, TyperGroup, _TyperParameter
-from typer.models import ParameterInfo
+# Typer's private modules and typer.main's undocumented builders, used here and nowhere else
+# in refundctl (tests/test_startup.py holds every other module to that). cli/__init__ and the
+# tests take Click's classes from here: Typer 0.29 vendors Click as typer._click.
+try:
+    from typer._click import Command, Context, HelpFormatter, Parameter
+    from typer._click.exceptions import NoArgsIsHelpError
+    from typer._coercion import RuntimeParam, build_runtime_param
+    from typer._param_types import coerce_cli_choice, coerce_cli_path
+    from typer.core import TyperArgument, TyperCommand, TyperGroup, _TyperParameter
+    from typer.main import get_command_from_info, get_command_name, get_group_from_info
+    from typer.models import CommandInfo, ParameterInfo
+except ImportError as moved:  # pragma: no cover - only on a Typer this was not written for
+    raise ImportError(
+        f"Typer {typer.__version__} has moved a private name refundctl uses ({moved}): "
+        "src/refundctl/cli/coercion.py must follow the upgrade, or typer be pinned back"
+    ) from moved
 
 from refundctl.errors import BadInput
 
-__all__ = ["ClickException", "Command", "Context", "NoArgsIsHelpError"]
+__all__ = [
+    "Command",
+    "Context",
+    "NoArgsIsHelpError",
+    "PlainGroup",
+    "PlainRuntimeParam",
+    "PlainTyper",
+    "TyperGroup",
+    "TyperParameter",
+    "build_registered",
+    "build_runtime_param",
+    "registered_name",
+]
+
+# Typer's base of every parameter it makes, for the tests' isinstance checks.
+TyperParameter = _TyperParameter
 
 Function = TypeVar("Function", bound=Callable[..., Any])
 
@@ -104,6 +131,33 @@ class PlainArgument(TyperArgument):
         name = self.display_name_raw.removesuffix("...")
         many = "..." if self.nargs != 1 else ""
         return f"{name}{many}" if self.required else f"[{name}]{many}"
+
+
+def registered_name(info: CommandInfo) -> str:
+    """The name a command registered with ``@app.command()`` goes by."""
+    assert info.callback is not None
+    return info.name or get_command_name(info.callback.__name__)
+
+
+def build_registered(app: typer.Typer, name: str) -> Command | None:
+    """The command or group ``app`` registers as ``name``, built as ``typer.main.get_command``
+    builds the commands of ``app``'s group; None if ``app`` registers no such command."""
+    for info in app.registered_commands:
+        if registered_name(info) == name:
+            return get_command_from_info(
+                info,
+                pretty_exceptions_short=app.pretty_exceptions_short,
+                rich_markup_mode=app.rich_markup_mode,
+            )
+    for group in app.registered_groups:
+        if group.name == name:
+            return get_group_from_info(
+                group,
+                pretty_exceptions_short=app.pretty_exceptions_short,
+                suggest_commands=app.suggest_commands,
+                rich_markup_mode=app.rich_markup_mode,
+            )
+    return None
 
 
 def plain_coercion(params: list[Parameter]) -> list[Parameter]:
