@@ -347,6 +347,7 @@ def one_size(
     dispute = respond_target(ledger)
     import_env = {**env, "REFUNDCTL_DB": str(imported)}
     respond_env = {**env, "REFUNDCTL_DB": str(responded)}
+    sqlite_utils = [sys.executable, "-m", "sqlite_utils"]
     cases: list[tuple[str, list[str], dict[str, str], Callable[[], None] | None, set[int]]] = [
         ("--version", [*refundctl, "--version"], env, None, {0}),
         (
@@ -366,8 +367,44 @@ def one_size(
         ("status", [*refundctl, "status"], env, None, {0}),
         ("status --json", [*refundctl, "status", "--json"], env, None, {0}),
         (
+            PEER_ROWS["disputes --nl"],
+            [*sqlite_utils, "rows", str(ledger), "disputes", "--nl"],
+            env,
+            None,
+            {0},
+        ),
+        ("order list --json", [*refundctl, "order", "list", "--json"], env, None, {0}),
+        (
+            PEER_ROWS["orders --nl"],
+            [*sqlite_utils, "rows", str(ledger), "orders", "--nl"],
+            env,
+            None,
+            {0},
+        ),
+        (
+            "export --format csv --what disputes",
+            [*refundctl, "export", "--format", "csv", "--what", "disputes"],
+            env,
+            None,
+            {0},
+        ),
+        (
+            PEER_ROWS["disputes --csv"],
+            [*sqlite_utils, "rows", str(ledger), "disputes", "--csv"],
+            env,
+            None,
+            {0},
+        ),
+        (
             f"order import ({orders:,} rows, empty ledger)",
             [*refundctl, "order", "import", str(csv_file)],
+            import_env,
+            lambda: fresh_ledger(imported),
+            {0},
+        ),
+        (
+            PEER_IMPORT,
+            [*sqlite_utils, "insert", str(imported), "orders", str(csv_file), "--csv"],
             import_env,
             lambda: fresh_ledger(imported),
             {0},
@@ -405,6 +442,54 @@ def one_size(
 
 # -- targets -------------------------------------------------------------------------------------
 
+# The peers of issue 16: the same rows read (or the same file inserted) by sqlite-utils, timed
+# in the same run, beside the refundctl command each one is compared with.
+PEER_ROWS = {
+    "disputes --nl": "peer: sqlite-utils rows disputes --nl",
+    "orders --nl": "peer: sqlite-utils rows orders --nl",
+    "disputes --csv": "peer: sqlite-utils rows disputes --csv",
+}
+PEER_IMPORT = "peer: sqlite-utils insert orders FILE --csv"
+# refundctl command, its peer, the most times the peer's time it may take, and its memory limit.
+PEER_TARGETS = (
+    ("order list --json", PEER_ROWS["orders --nl"], 2.0, 64),
+    ("export --format csv --what disputes", PEER_ROWS["disputes --csv"], 3.0, 64),
+    ("status --json", PEER_ROWS["disputes --nl"], 4.0, 64),
+)
+
+
+def report_peers(table: dict[int, dict[str, Timing]], size: int = 100_000) -> None:
+    """Issue 16's targets against sqlite-utils, at ``size`` orders, from this run's table."""
+    if size not in table:
+        return
+    row = table[size]
+    print(f"\nTargets of issue 16, at {size:,} orders (beside sqlite-utils in the same run)")
+    for label, peer, most, mib in PEER_TARGETS:
+        ours, theirs = row[label], row[peer]
+        ratio = ours.wall / theirs.wall
+        ok = ratio <= most and ours.peak_mib <= mib
+        print(
+            f"  {label}: {ours.wall:.2f} s, {ours.peak_mib:.0f} MiB vs {theirs.wall:.2f} s "
+            f"({ratio:.1f}x; <= {most:g}x, <= {mib} MiB): {verdict(ok)}"
+        )
+    ours = next(t for k, t in row.items() if k.startswith("order import"))
+    theirs = row[PEER_IMPORT]
+    ratio = ours.wall / theirs.wall
+    print(
+        f"  order import of {size:,} rows: {ours.wall:.1f} s, {ours.peak_mib:.0f} MiB vs "
+        f"{theirs.wall:.1f} s ({ratio:.1f}x; <= 2x, <= 256 MiB): "
+        f"{verdict(ratio <= 2 and ours.peak_mib <= 256)}"
+    )
+    small = min(table)
+    if small < size:
+        label = next(k for k in row if k.startswith("respond"))
+        small_label = next(k for k in table[small] if k.startswith("respond"))
+        big, little = row[label].wall, table[small][small_label].wall
+        print(
+            f"  respond at {size:,} vs {small:,}: {big * 1000:.0f} ms vs {little * 1000:.0f} ms "
+            f"({big / little:.2f}x; <= 1.3x): {verdict(big <= little * 1.3)}"
+        )
+
 
 def verdict(ok: bool) -> str:
     return "holds" if ok else "DOES NOT HOLD"
@@ -440,7 +525,7 @@ def report_targets(
     comparison: Comparison | None,
     together: dict[tuple[int, str], Timing],
 ) -> None:
-    print("\nTargets of issue 7")
+    print("\nTargets of issue 7 (and issue 16's check beside Taskwarrior)")
     base = start['python -c "import typer" (baseline)'].wall
     for label in ("refundctl --version", "refundctl check --within 7d --json (no ledger)"):
         delta = (start[label].wall - base) * 1000
@@ -560,6 +645,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for (size, label), timing in together.items():
                 print(f"  {size:>9,} {label:<30} {ms(timing.wall):>9} ms")
         report_targets(start, table, comparison, together)
+        report_peers(table)
     print(f"\nharness took {time.monotonic() - started:.0f}s; load average at the end: {load()}")
     return 0
 

@@ -132,9 +132,10 @@ class Comparison:
     def verdicts(self) -> list[str]:
         lighter = self.ours.peak_mib < 64 and self.ours.peak_mib < self.tw.peak_mib / 4
         return [
-            f"refundctl at least 5x faster than Taskwarrior: {self.faster:.2f}x by wall time "
+            # Issue 7 asked for 5x; issue 16 for 6x.
+            f"refundctl at least 6x faster than Taskwarrior: {self.faster:.2f}x by wall time "
             f"({self.tw.cpu / self.ours.cpu:.2f}x by CPU time): "
-            f"{'holds' if self.faster >= 5 else 'DOES NOT HOLD'}",
+            f"{'holds' if self.faster >= 6 else 'DOES NOT HOLD'}",
             f"under a quarter of Taskwarrior's memory and under 64 MiB: "
             f"{self.ours.peak_mib:.0f} MiB vs {self.tw.peak_mib:.0f} MiB: "
             f"{'holds' if lighter else 'DOES NOT HOLD'}",

@@ -23,6 +23,7 @@ from refundctl.views import (
     OrderView,
     by_urgency,
     check_items,
+    dispute_line,
     dispute_view,
     order_view,
     orders_by_urgency,
@@ -70,6 +71,20 @@ def assert_index_agrees(path: Path, config: Config, now: datetime, filters: list
         assert [tuple(row) for row in counted] == [tuple(row) for row in actual]
         for shift in SHIFTS:
             moment = now + shift
+            # An export's lines, read from the stored state and deadlines, are the lines of
+            # every dispute computed in full.
+            computed = [
+                dispute_line(
+                    dispute_view(
+                        replace(r, events=(), evidence=()),
+                        settings.policy_for,
+                        settings.zone,
+                        moment,
+                    )
+                )
+                for r in ledger.disputes(include_closed=True)
+            ]
+            assert list(ledger.each_dispute_line(moment)) == computed, moment
             for chosen in filters:
                 for include_closed in (False, True):
                     disputes, orders = plain(ledger, settings, moment, include_closed, chosen)

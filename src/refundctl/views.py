@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
+from typing import NamedTuple
 
 from refundctl.deadlines import (
     Deadline,
@@ -28,6 +29,7 @@ from refundctl.deadlines import (
     order_deadlines,
     urgency,
 )
+from refundctl.domain import State
 from refundctl.domain import at_stake as domain_at_stake
 from refundctl.due import CheckItem
 from refundctl.policies import GENERIC, Binds, Policy
@@ -86,6 +88,53 @@ class OrderView:
     @property
     def generic_fallback(self) -> bool:
         return self.policy.name == GENERIC.name
+
+
+class DisputeLine(NamedTuple):
+    """A dispute as one line of an export: its stored state and the deadline shown next,
+    read without replaying it or computing its deadlines (``Ledger.each_dispute_line``)."""
+
+    id: int
+    marketplace: str
+    order_no: str
+    item: str | None
+    reason: str
+    state: State
+    currency: str
+    requested: Decimal
+    offer: Decimal | None
+    agreed: Decimal | None
+    refunded: Decimal | None
+    credit: bool
+    case_ref: str | None
+    opened: datetime
+    description: str | None
+    next_name: str | None
+    next_due: datetime | None
+
+
+def dispute_line(view: DisputeView) -> DisputeLine:
+    """The line of a dispute computed in full: what the stored one must equal."""
+    r, d = view.record, view.record.dispute
+    return DisputeLine(
+        r.id,
+        r.order.marketplace,
+        r.order.order_no,
+        r.item,
+        str(r.reason),
+        d.state,
+        r.order.currency,
+        d.requested,
+        d.offer,
+        d.agreed,
+        d.refunded,
+        d.credit,
+        r.case_ref,
+        d.opened_at,
+        r.description,
+        None if view.next is None else view.next.name,
+        None if view.next is None else view.next.due,
+    )
 
 
 def dispute_view(

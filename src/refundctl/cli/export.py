@@ -97,18 +97,22 @@ def _stream_table(e: Env, format: ExportFormat, what: str, output: Path | None) 
     from refundctl.render import exporting
     from refundctl.views import dispute_view
 
-    with (
-        e.ledger(write=False) as ledger,
-        contextlib.closing(ledger.each_order()) as orders,
-        contextlib.closing(ledger.each_dispute(history=what == "events")) as records,
-    ):
+    with contextlib.ExitStack() as stack:
+        ledger = stack.enter_context(e.ledger(write=False))
         policy_for, zone, now = e.settings.policy_for, e.zone, e.now
-        disputes = (dispute_view(r, policy_for, zone, now, found) for r, found in records)
+        columns: tuple[str, ...]
+        rows: Iterator[dict[str, Any]]
+        # One stream of the ledger's at a time: each reads in a snapshot of its own.
         if what == "orders":
-            records.close()  # one snapshot at a time on the connection
+            orders = stack.enter_context(contextlib.closing(ledger.each_order()))
+            columns, rows = exporting.ORDER_COLUMNS, map(exporting.order_row, orders)
+        elif what == "disputes":
+            lines = stack.enter_context(contextlib.closing(ledger.each_dispute_line(now)))
+            columns, rows = exporting.DISPUTE_COLUMNS, map(exporting.dispute_row, lines)
         else:
-            orders.close()
-        columns, rows = exporting.stream_table(what, orders, disputes, e.now)
+            records = stack.enter_context(contextlib.closing(ledger.each_dispute()))
+            views = (dispute_view(r, policy_for, zone, now, found) for r, found in records)
+            columns, rows = exporting.EVENT_COLUMNS, exporting.event_rows_of(views)
         counted = _Counted(rows)
         if format is ExportFormat.CSV:
             text = exporting.csv_lines(columns, counted)

@@ -14,8 +14,10 @@ import sqlite3
 from collections.abc import Generator, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from refundctl import domain
 from refundctl.deadlines import (
@@ -34,8 +36,19 @@ from refundctl.ledger.connection import (
 )
 from refundctl.ledger.health import refuse_damaged
 from refundctl.ledger.reads import _BATCH, Reads, Taken, _placeholders
+from refundctl.ledger.rows import decoding as _decoding
 from refundctl.ledger.rows import fold_text
+from refundctl.money import from_minor
 from refundctl.records import DisputeRecord, OpenOrder, Order
+from refundctl.timeparse import from_iso
+
+if TYPE_CHECKING:
+    from refundctl.views import DisputeLine
+
+
+def _money(minor: int | None, currency: str) -> Decimal | None:
+    return None if minor is None else from_minor(minor, currency)
+
 
 # A dispute as a listing shows it, with its deadlines (stored or computed).
 Listed = tuple[DisputeRecord, list[Deadline]]
@@ -394,6 +407,54 @@ class Cache(Reads):
         if include_closed:
             return records
         return [r for r in records if r.dispute.active or self._deadlines_of(r)]
+
+    def each_dispute_line(self, now: datetime) -> Generator[DisputeLine, None, None]:
+        """Every dispute by number as an export's line, a batch at a time in one snapshot:
+        straight from the stored state, fold and deadlines where they are current (a few
+        queries per batch, no replay, no deadline computed), else from ``each_dispute``.
+        Iterate it inside the ``with`` that opened the ledger."""
+        from refundctl.views import DisputeLine, dispute_line, dispute_view
+
+        with self.snapshot():
+            if not self.index_current or self._unfolded():
+                zone, policy_for = self.settings.zone, self.settings.policy_for
+                for record, found in self.each_dispute(history=False):
+                    yield dispute_line(dispute_view(record, policy_for, zone, now, found))
+                return
+            last = 0
+            while rows := self.conn.execute(
+                "SELECT d.id, o.marketplace, o.order_no, d.item, d.reason, d.state, o.currency, "
+                "d.requested, d.offer, d.agreed, d.refunded, "
+                "json_extract(d.folded, '$.credit'), d.case_ref, d.opened_at, d.description "
+                "FROM disputes d JOIN orders o ON o.id = d.order_id "
+                "WHERE d.id > ? ORDER BY d.id LIMIT ?",
+                (last, _BATCH),
+            ).fetchall():
+                last = rows[-1][0]
+                shown = deadline_index.next_of_disputes(self.conn, [r[0] for r in rows], now)
+                for row in rows:
+                    with _decoding(f"dispute {row[0]}"):
+                        currency = row[6]
+                        name, due_at = shown.get(row[0], (None, None))
+                        yield DisputeLine(
+                            row[0],
+                            row[1],
+                            row[2],
+                            row[3],
+                            row[4],
+                            State(row[5]),
+                            currency,
+                            from_minor(row[7], currency),
+                            _money(row[8], currency),
+                            _money(row[9], currency),
+                            _money(row[10], currency),
+                            bool(row[11]),
+                            row[12],
+                            from_iso(row[13]),
+                            row[14],
+                            name,
+                            None if due_at is None else datetime.fromtimestamp(due_at, UTC),
+                        )
 
     def each_dispute(self, *, history: bool = True) -> Generator[Listed, None, None]:
         """Every dispute by number (in full, or as a listing shows it without ``history``)

@@ -215,6 +215,33 @@ _JOINS = (
 )
 
 
+def next_of_disputes(
+    conn: sqlite3.Connection, ids: Sequence[int], now: datetime
+) -> dict[int, tuple[str, int]]:
+    """What ``status`` shows next for each of these disputes (``views.dispute_view``'s
+    ``next``), from the stored rows, as a name and a due time: of an active dispute's rows
+    those ``deadlines.live`` keeps (once one that loses the case has passed, that one alone),
+    of a closed one's those still to come; then the most urgent (``deadlines.urgency`` with
+    nothing at stake), the first stored of equals. Disputes without one are left out."""
+    if not ids:
+        return {}
+    found: dict[int, tuple[str, int]] = {}
+    for dispute_id, name, due_at in conn.execute(
+        "SELECT d.dispute_id, d.name, d.due_at FROM deadlines d "
+        "JOIN disputes s ON s.id = d.dispute_id "
+        f"WHERE d.dispute_id IN ({', '.join(f':i{n}' for n in range(len(ids)))}) AND CASE "
+        f"WHEN s.state IN ({_active_sql()}) "
+        "THEN d.lapse_at IS NULL OR d.lapse_at > :now OR d.first_lapse = 1 "
+        "ELSE d.due_at > :now END "
+        "ORDER BY d.dispute_id, CASE WHEN d.due_at <= :now THEN 1 - d.buyer ELSE 2 END, "
+        "CASE WHEN d.due_at <= :now THEN 0 ELSE CAST((d.due_at - :now) / 86400 AS INTEGER) END, "
+        "d.due_at, d.position",
+        {**{f"i{n}": i for n, i in enumerate(ids)}, "now": _seconds(now)},
+    ):
+        found.setdefault(dispute_id, (name, due_at))
+    return found
+
+
 def due(
     conn: sqlite3.Connection,
     now: datetime,

@@ -22,7 +22,7 @@ from refundctl.money import to_json
 from refundctl.records import Order
 from refundctl.render import jsonshape
 from refundctl.timeparse import iso
-from refundctl.views import DisputeView, OrderView
+from refundctl.views import DisputeLine, DisputeView, OrderView, dispute_line
 
 EXPORT_VERSION = 1
 
@@ -114,27 +114,26 @@ def order_row(order: Order) -> dict[str, Any]:
     }
 
 
-def dispute_row(view: DisputeView, now: datetime) -> dict[str, Any]:
-    record, d = view.record, view.record.dispute
+def dispute_row(line: DisputeLine) -> dict[str, Any]:
     return {
-        "id": record.id,
-        "marketplace": record.order.marketplace,
-        "order_no": record.order.order_no,
-        "item": record.item,
-        "reason": str(record.reason),
-        "state": str(d.state),
-        "waiting_on": d.state.waiting_on,
-        "currency": record.order.currency,
-        "requested": to_json(d.requested),
-        "offer": to_json(d.offer),
-        "agreed": to_json(d.agreed),
-        "refunded": to_json(d.refunded),
-        "credit": d.credit,
-        "case_ref": record.case_ref,
-        "opened": iso(d.opened_at),
-        "next_deadline": None if view.next is None else view.next.name,
-        "next_due": None if view.next is None else iso(view.next.due),
-        "description": record.description,
+        "id": line.id,
+        "marketplace": line.marketplace,
+        "order_no": line.order_no,
+        "item": line.item,
+        "reason": line.reason,
+        "state": str(line.state),
+        "waiting_on": line.state.waiting_on,
+        "currency": line.currency,
+        "requested": to_json(line.requested),
+        "offer": to_json(line.offer),
+        "agreed": to_json(line.agreed),
+        "refunded": to_json(line.refunded),
+        "credit": line.credit,
+        "case_ref": line.case_ref,
+        "opened": iso(line.opened),
+        "next_deadline": line.next_name,
+        "next_due": None if line.next_due is None else iso(line.next_due),
+        "description": line.description,
     }
 
 
@@ -225,8 +224,13 @@ def stream_table(
     if what == "orders":
         return ORDER_COLUMNS, (order_row(o) for o in orders)
     if what == "disputes":
-        return DISPUTE_COLUMNS, (dispute_row(v, now) for v in disputes)
-    return EVENT_COLUMNS, (row for v in disputes for row in event_rows([v]))
+        return DISPUTE_COLUMNS, (dispute_row(dispute_line(v)) for v in disputes)
+    return EVENT_COLUMNS, event_rows_of(disputes)
+
+
+def event_rows_of(disputes: Iterable[DisputeView]) -> Iterator[dict[str, Any]]:
+    """Every event of these disputes, a dispute at a time."""
+    return (row for v in disputes for row in event_rows([v]))
 
 
 STATUS_COLUMNS = (
