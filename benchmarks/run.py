@@ -302,6 +302,12 @@ def respond_target(ledger: Path) -> int:
     return int(row[0])
 
 
+def no_file(path: Path) -> None:
+    """No database at ``path``: where the peer's ``sqlite-utils insert`` makes a new one."""
+    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        stale.unlink(missing_ok=True)
+
+
 def fresh_ledger(path: Path) -> None:
     """An empty ledger, created and migrated by refundctl's own ``Ledger.open``."""
     from datetime import UTC
@@ -406,7 +412,7 @@ def one_size(
             PEER_IMPORT,
             [*sqlite_utils, "insert", str(imported), "orders", str(csv_file), "--csv"],
             import_env,
-            lambda: fresh_ledger(imported),
+            lambda: no_file(imported),
             {0},
         ),
         (

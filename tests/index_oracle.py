@@ -9,6 +9,7 @@ items, in the same order, with the same JSON. The state machines call it after e
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -88,6 +89,17 @@ def assert_index_agrees(path: Path, config: Config, now: datetime, filters: list
             for chosen in filters:
                 for include_closed in (False, True):
                     disputes, orders = plain(ledger, settings, moment, include_closed, chosen)
+                    # status --json's lines, built by SQLite from what is stored, are what
+                    # jsonshape makes of the disputes computed in full.
+                    with ledger.ranked_json(
+                        moment,
+                        include_closed=include_closed,
+                        filters=chosen,
+                        shape=lambda *_: "unused",
+                    ) as (texts, _):
+                        assert [json.loads(t) for t in texts] == [
+                            jsonshape.dispute(v, moment) for v in disputes
+                        ], (moment, include_closed, chosen)
                     with ledger.ranked(moment, include_closed=include_closed, filters=chosen) as (
                         every,
                         windows,

@@ -97,7 +97,7 @@ def test_backup_and_restore_print_json(files: Cli, ledger_path: Path, tmp_path: 
         "archive": str(archive),
         "ledger": str(ledger_path),
         "created": "2026-11-26T12:00:00+00:00",
-        "schema": "m004_store_dispute_folds",
+        "schema": "m005_store_escalation_times",
         "orders": 1,
         "disputes": 1,
         "events": 4,
@@ -113,7 +113,7 @@ def test_backup_and_restore_print_json(files: Cli, ledger_path: Path, tmp_path: 
         "ledger": str(target),
         "evidence_dir": str(tmp_path / "r" / "ledger.evidence"),
         "created": "2026-11-26T12:00:00+00:00",
-        "schema": "m004_store_dispute_folds",
+        "schema": "m005_store_escalation_times",
         "orders": 1,
         "disputes": 1,
         "events": 4,
@@ -230,7 +230,8 @@ def _damaged_ledger(data: bytes) -> bytes:
     [
         pytest.param("evidence", "does not match its SHA-256", 2, id="a file altered"),
         pytest.param("drop evidence", "not the ones its manifest lists", 2, id="a file missing"),
-        pytest.param("ledger", "fails SQLite's check", 2, id="the ledger damaged"),
+        # Which words depend on the page the damage hits: SQLite's check, or the schema.
+        pytest.param("ledger", "fails SQLite's check|cannot be read", 2, id="the ledger damaged"),
         pytest.param("not a ledger", "does not hold a refundctl ledger", 2, id="not a ledger"),
         pytest.param("manifest", "no refundctl-backup.json", 2, id="no manifest"),
         pytest.param("bad manifest", "is not JSON", 2, id="manifest not JSON"),
@@ -285,7 +286,7 @@ def test_restore_refuses_an_archive_that_is_not_whole(
             archive.write_bytes(b"PK but not really")
     target = tmp_path / "r" / "ledger.db"
     line = refused(files("--db", str(target), "restore", str(archive)), code)
-    assert says in line, line
+    assert any(words in line for words in says.split("|")), line
     assert not target.exists()
     assert not target.with_name("ledger.evidence").exists()
     assert leftovers(tmp_path) == []

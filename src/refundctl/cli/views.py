@@ -4,7 +4,7 @@ computes every view afresh for the commands that need them all."""
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -30,6 +30,10 @@ from refundctl.cli.common import (
 from refundctl.cli.completion import complete_dispute
 from refundctl.due import Filters
 from refundctl.views import DisputeView, OrderView, dispute_view, order_view
+
+if TYPE_CHECKING:
+    from refundctl.deadlines import Deadline
+    from refundctl.records import DisputeRecord
 
 Json = Annotated[bool, JSON_OPTION]
 DEFAULT_LIMIT = 20
@@ -113,13 +117,20 @@ def _status_json(e: Env, include_closed: bool, filters: Filters) -> None:
     from refundctl.render import jsonshape
 
     policy_for, zone, now = e.settings.policy_for, e.zone, e.now
+
+    def shape(record: DisputeRecord, found: list[Deadline]) -> str:
+        return jsonshape.dispute_text(dispute_view(record, policy_for, zone, now, found), now)
+
     with (
         e.ledger(write=False) as ledger,
-        ledger.ranked(now, include_closed=include_closed, filters=filters) as (disputes, orders),
+        ledger.ranked_json(now, include_closed=include_closed, filters=filters, shape=shape) as (
+            disputes,
+            orders,
+        ),
     ):
         sys.stdout.writelines(
-            jsonshape.status(
-                (dispute_view(r, policy_for, zone, now, found) for r, found in disputes),
+            jsonshape.status_text(
+                disputes,
                 (order_view(o, policy_for, zone, now, found) for o, found in orders),
                 now,
             )

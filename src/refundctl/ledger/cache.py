@@ -11,7 +11,7 @@ computed afresh with the policies in effect, so no caller needs to know which.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from refundctl import domain
 from refundctl.deadlines import (
     Deadline,
+    can_escalate_from,
     dispute_deadlines,
     order_deadlines,
 )
@@ -44,6 +45,21 @@ from refundctl.timeparse import from_iso
 
 if TYPE_CHECKING:
     from refundctl.views import DisputeLine
+
+
+def _texts(conn: sqlite3.Connection, ids: Sequence[int], now: datetime) -> Iterator[str]:
+    """The JSON text of these disputes, in this order, a batch at a time."""
+    from refundctl.ledger import status_lines
+
+    for start in range(0, len(ids), _BATCH):
+        batch = ids[start : start + _BATCH]
+        found = status_lines.dispute_lines(conn, batch, now)
+        yield from (found[i] for i in batch if i in found)
+
+
+_INSERT_ESCALATION = (
+    "INSERT INTO escalation (dispute_id, marketplace, at, rule) VALUES (?, ?, ?, ?)"
+)
 
 
 def _money(minor: int | None, currency: str) -> Decimal | None:
@@ -220,10 +236,8 @@ class Cache(Reads):
 
     def _reindex(self, marketplace: str) -> None:
         """Recompute every stored deadline of one marketplace, a batch of disputes at a time."""
-        self.conn.execute(
-            "DELETE FROM deadlines WHERE marketplace = ?",
-            (marketplace,),
-        )
+        self.conn.execute("DELETE FROM deadlines WHERE marketplace = ?", (marketplace,))
+        self.conn.execute("DELETE FROM escalation WHERE marketplace = ?", (marketplace,))
         ids = [
             row[0]
             for row in self.conn.execute(
@@ -235,23 +249,40 @@ class Cache(Reads):
         ]
         for start in range(0, len(ids), _BATCH):
             rows: list[tuple[object, ...]] = []
+            earliest: list[tuple[object, ...]] = []
             for record in self._records(ids[start : start + _BATCH], history=False):
-                rows += self._dispute_index_rows(record)
+                found, escalation = self._cache_rows(record)
+                rows += found
+                earliest += escalation
             deadline_index.insert(self.conn, sorted(rows))
+            self.conn.executemany(_INSERT_ESCALATION, earliest)
         order_rows: list[tuple[object, ...]] = []
         for order in self._orders_where("marketplace = ?", (marketplace,)):
             order_rows += _order_window_rows(order, self._taken(order), self.settings)
         deadline_index.insert(self.conn, sorted(order_rows))
 
-    def _dispute_index_rows(self, record: DisputeRecord) -> list[tuple[object, ...]]:
-        return deadline_index.rows_for(
-            record.order,
+    def _cache_rows(
+        self, record: DisputeRecord
+    ) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+        """The dispute's rows of the deadline index, and of ``escalation`` (when it may
+        first be escalated; none where nothing makes the buyer wait)."""
+        order = record.order
+        policy = self.settings.policy_for(order.marketplace)
+        zone = self.settings.zone
+        found = dispute_deadlines(record.dispute, order, record.reason, policy, zone)
+        rows = deadline_index.rows_for(
+            order,
             record.id,
-            self._deadlines_of(record),
+            found,
             domain.at_stake(record.dispute),
             # A closed dispute's deadline (an appeal window) is history once it passed.
             lapses=not record.dispute.active,
         )
+        earliest = can_escalate_from(record.dispute, order, record.reason, policy, zone, found)
+        if earliest is None:
+            return rows, []
+        at = int(earliest.at.timestamp())
+        return rows, [(record.id, order.marketplace, at, earliest.rule.json_text())]
 
     def _deadlines_of(self, record: DisputeRecord) -> list[Deadline]:
         policy = self.settings.policy_for(record.order.marketplace)
@@ -261,9 +292,15 @@ class Cache(Reads):
 
     def _index_dispute(self, record: DisputeRecord) -> None:
         self._ensure_basis(record.order.marketplace)
-        deadline_index.replace(
-            self.conn, "dispute_id = ?", (record.id,), self._dispute_index_rows(record)
-        )
+        rows, escalation = self._cache_rows(record)
+        deadline_index.replace(self.conn, "dispute_id = ?", (record.id,), rows)
+        stored = self.conn.execute(
+            "SELECT dispute_id, marketplace, at, rule FROM escalation WHERE dispute_id = ?",
+            (record.id,),
+        ).fetchall()
+        if [tuple(row) for row in stored] != escalation:  # an unchanged file stays untouched
+            self.conn.execute("DELETE FROM escalation WHERE dispute_id = ?", (record.id,))
+            self.conn.executemany(_INSERT_ESCALATION, escalation)
 
     def _index_order(self, order: Order) -> None:
         """Rewrite an order's own window."""
@@ -322,6 +359,35 @@ class Cache(Reads):
                 )
                 return
         yield self._afresh(now, include_closed, filters)
+
+    @contextmanager
+    def ranked_json(
+        self,
+        now: datetime,
+        *,
+        include_closed: bool,
+        filters: Filters | None,
+        shape: Callable[[DisputeRecord, list[Deadline]], str],
+    ) -> Iterator[tuple[Iterable[str], Iterable[tuple[OpenOrder, list[Deadline]]]]]:
+        """``ranked``, each dispute as its JSON text: built by SQLite from the stored state
+        and deadlines where they are current (``ledger/status_lines.py``), else ``shape``d
+        from the dispute read and computed as ``ranked`` gives it. Iterate both inside the
+        ``with``."""
+        with self.snapshot():
+            if self.index_current and not self._unfolded():
+                from refundctl.ledger import status_lines
+
+                status_lines.register(self.conn, self.settings.policy_for)
+                ids, _ = deadline_index.top_disputes(
+                    self.conn, now, None, include_closed=include_closed, filters=filters
+                )
+                yield _texts(self.conn, ids, now), self._ranked_orders(now, filters)
+                return
+        with self.ranked(now, include_closed=include_closed, filters=filters) as (
+            disputes,
+            orders,
+        ):
+            yield (shape(record, found) for record, found in disputes), orders
 
     def _afresh(
         self, now: datetime, include_closed: bool, filters: Filters | None

@@ -42,4 +42,6 @@ STATEMENTS = (
     "CREATE INDEX deadlines_urgent_disputes ON deadlines (buyer, stake DESC, due_at, dispute_id) WHERE dispute_id > 0",
     "CREATE INDEX deadlines_urgent_orders ON deadlines (buyer, stake DESC, due_at, order_id) WHERE dispute_id = 0",
     "CREATE INDEX disputes_unfolded ON disputes (id) WHERE folded IS NULL",
+    "CREATE TABLE escalation (dispute_id INTEGER PRIMARY KEY REFERENCES disputes(id), marketplace TEXT NOT NULL, at INTEGER NOT NULL, rule TEXT NOT NULL)",
+    "CREATE INDEX escalation_marketplace ON escalation (marketplace)",
 )

@@ -289,6 +289,20 @@ def m004_store_dispute_folds(db: Database) -> None:
     db.execute("CREATE INDEX disputes_unfolded ON disputes (id) WHERE folded IS NULL")
 
 
+@migrations()
+def m005_store_escalation_times(db: Database) -> None:
+    # When each active dispute may first be escalated, and the rule that says so, as the
+    # deadline code computed it with the policies of deadline_basis: a cache beside the
+    # deadlines, so that `status --json` reads it instead of computing it for every dispute.
+    # Filled by the first command that opens the ledger (an empty basis, as m002 left it).
+    db.execute(
+        "CREATE TABLE escalation (dispute_id INTEGER PRIMARY KEY REFERENCES disputes(id), "
+        "marketplace TEXT NOT NULL, at INTEGER NOT NULL, rule TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX escalation_marketplace ON escalation (marketplace)")
+    db.execute("UPDATE deadline_basis SET basis = ''")
+
+
 # -- the schema they make --------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ MIGRATION_NAMES = (
     "m002_create_deadline_index",
     "m003_entered_deadlines_and_closed_orders",
     "m004_store_dispute_folds",
+    "m005_store_escalation_times",
 )
 
 

@@ -1,0 +1,164 @@
+"""``status --json``'s disputes, each one's JSON built by SQLite from what the ledger stores.
+
+A dispute's line is its stored state (the columns and the fold), its order's columns, what
+the order's other disputes took, and its stored deadlines and escalation time, put together
+by ``json_object`` in one query per batch: no dispute is replayed or decoded, no deadline
+computed. The domain's own rules come in as SQL functions (what a dispute took of its order,
+who it waits on, money as the JSON contract spells it), so they are written once. The keys
+and values are those of ``render/jsonshape.dispute``; ``tests/index_oracle.py`` holds every
+line to it after every step of the random ledgers. Used only while the stored deadlines are
+current (``Cache.ranked_status_lines``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from refundctl.domain import WAITING_ON, State, taken_from_order
+from refundctl.ledger.deadline_index import _active_sql as active_sql
+from refundctl.ledger.deadline_index import _seconds as seconds
+from refundctl.money import from_minor, to_json
+from refundctl.policies import Policy
+
+
+def _took(state: str, agreed: int | None, refunded: int | None) -> int:
+    """``domain.taken_from_order`` in minor units (it only chooses among them)."""
+    taken = taken_from_order(
+        State(state),
+        None if agreed is None else Decimal(agreed),
+        None if refunded is None else Decimal(refunded),
+    )
+    return int(taken)
+
+
+def _money(minor: int | None, currency: str) -> str | None:
+    return None if minor is None else to_json(from_minor(minor, currency))
+
+
+def _shortfall(state: str, agreed: int | None, refunded: int | None, currency: str) -> str | None:
+    """``domain.shortfall``, from the stored columns."""
+    if state != State.REFUNDED.value or agreed is None or refunded is None or agreed <= refunded:
+        return None
+    return _money(agreed - refunded, currency)
+
+
+def _casefold(text: str | None) -> str | None:
+    return None if text is None else text.casefold()
+
+
+def _wanted(text: str | None) -> str | None:
+    """An item's name as ``Order.item`` looks it up."""
+    return None if text is None else text.strip().casefold()
+
+
+def register(conn: sqlite3.Connection, policy_for: Callable[[str], Policy]) -> None:
+    policies: dict[str, str] = {}
+
+    def policy_name(marketplace: str) -> str:
+        found = policies.get(marketplace)
+        if found is None:
+            found = policies[marketplace] = policy_for(marketplace).name
+        return found
+
+    conn.create_function("refundctl_took", 3, _took, deterministic=True)
+    conn.create_function("refundctl_money", 2, _money, deterministic=True)
+    conn.create_function("refundctl_shortfall", 4, _shortfall, deterministic=True)
+    conn.create_function("refundctl_casefold", 1, _casefold, deterministic=True)
+    conn.create_function("refundctl_wanted", 1, _wanted, deterministic=True)
+    conn.create_function(
+        "refundctl_waiting_on", 1, lambda state: WAITING_ON[State(state)], deterministic=True
+    )
+    conn.create_function("refundctl_policy", 1, policy_name)
+
+
+# One stored deadline as jsonshape.deadline shapes it.
+_DEADLINE = """json_object(
+    'name', d.name,
+    'due', strftime('%Y-%m-%dT%H:%M:%S+00:00', d.due_at, 'unixepoch'),
+    'binds', d.binds,
+    'action', d.action,
+    'overdue', json(CASE WHEN d.due_at <= :now THEN 'true' ELSE 'false' END),
+    'if_missed', d.if_missed,
+    'rule', json(d.rule))"""
+# deadlines.live for the rows ``d`` of the dispute ``s``: an active dispute's, until one that
+# loses the case has passed (then that one alone); a closed one's still to come.
+_SHOWN = """d.dispute_id = s.id AND CASE WHEN s.state IN ({active})
+    THEN d.lapse_at IS NULL OR d.lapse_at > :now OR d.first_lapse = 1
+    ELSE d.due_at > :now END"""
+# deadlines.next_deadline: the most urgent of those (urgency with nothing at stake).
+_NEXT_ORDER = """CASE WHEN d.due_at <= :now THEN 1 - d.buyer ELSE 2 END,
+    CASE WHEN d.due_at <= :now THEN 0 ELSE CAST((d.due_at - :now) / 86400 AS INTEGER) END,
+    d.due_at, d.position"""
+# views.DisputeView.likely_closed: an active dispute whose first deadline that loses the case
+# has passed. Its escalation time is not shown then.
+_LIKELY_CLOSED = """s.state IN ({active}) AND EXISTS (SELECT 1 FROM deadlines d
+    WHERE d.dispute_id = s.id AND d.first_lapse = 1 AND d.due_at <= :now)"""
+
+_QUERY = """
+SELECT s.id, json_object(
+    'id', s.id,
+    'order', o.order_no,
+    'marketplace', o.marketplace,
+    'seller', o.seller,
+    'item', s.item,
+    'reason', s.reason,
+    'state', s.state,
+    'waiting_on', refundctl_waiting_on(s.state),
+    'currency', o.currency,
+    'requested', refundctl_money(s.requested, o.currency),
+    'offer', refundctl_money(s.offer, o.currency),
+    'offer_kind', json_extract(s.folded, '$.offer_kind'),
+    'agreed', refundctl_money(s.agreed, o.currency),
+    'refunded', refundctl_money(s.refunded, o.currency),
+    'shortfall', refundctl_shortfall(s.state, s.agreed, s.refunded, o.currency),
+    'credit', json(CASE WHEN json_extract(s.folded, '$.credit') THEN 'true' ELSE 'false' END),
+    'refundable', refundctl_money(
+        o.total - t.others - refundctl_took(s.state, s.agreed, s.refunded), o.currency),
+    'max_ask', refundctl_money(
+        CASE WHEN t.item_value IS NULL THEN o.total - t.others
+             ELSE min(o.total - t.others, t.item_value) END, o.currency),
+    'case_ref', s.case_ref,
+    'opened', s.opened_at,
+    'policy', refundctl_policy(o.marketplace),
+    'deadline', json((SELECT {deadline} FROM deadlines d WHERE {shown}
+        ORDER BY {next_order} LIMIT 1)),
+    'deadlines', json((SELECT json_group_array(json(j)) FROM
+        (SELECT {deadline} AS j FROM deadlines d WHERE {shown} ORDER BY d.position))),
+    'can_escalate_from', CASE WHEN t.likely_closed THEN NULL
+        ELSE strftime('%Y-%m-%dT%H:%M:%S+00:00', e.at, 'unixepoch') END,
+    'can_escalate_rule', CASE WHEN t.likely_closed THEN NULL ELSE json(e.rule) END)
+FROM disputes s
+JOIN orders o ON o.id = s.order_id
+JOIN (SELECT s.id AS id,
+        (SELECT coalesce(sum(refundctl_took(x.state, x.agreed, x.refunded)), 0)
+         FROM disputes x WHERE x.order_id = s.order_id AND x.id != s.id) AS others,
+        (SELECT i.price * i.quantity FROM order_items i
+         WHERE i.order_id = s.order_id AND s.item IS NOT NULL
+           AND refundctl_casefold(i.name) = refundctl_wanted(s.item)
+         ORDER BY i.position LIMIT 1) AS item_value,
+        {likely_closed} AS likely_closed
+      FROM disputes s WHERE s.id IN ({ids})) t ON t.id = s.id
+LEFT JOIN escalation e ON e.dispute_id = s.id
+WHERE s.id IN ({ids})
+"""
+
+
+def dispute_lines(conn: sqlite3.Connection, ids: Sequence[int], now: datetime) -> dict[int, str]:
+    """The JSON text of each of these disputes (that exists), by id. ``register`` first."""
+    if not ids:
+        return {}
+    active = active_sql()
+    marks = ", ".join(f":i{n}" for n in range(len(ids)))
+    sql = _QUERY.format(
+        deadline=_DEADLINE,
+        shown=_SHOWN.format(active=active),
+        next_order=_NEXT_ORDER,
+        likely_closed=_LIKELY_CLOSED.format(active=active),
+        ids=marks,
+    )
+    params: dict[str, object] = {f"i{n}": i for n, i in enumerate(ids)}
+    params["now"] = seconds(now)
+    return {row[0]: row[1] for row in conn.execute(sql, params)}
