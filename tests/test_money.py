@@ -22,6 +22,7 @@ from refundctl.money import (
     parse_currency,
     parse_percent,
     percent_of,
+    quantum,
     to_json,
     to_minor,
 )
@@ -58,6 +59,9 @@ def test_an_amount_round_trips_through_minor_units(minor: int, currency: str) ->
     assert to_minor(amount, currency) == minor
     assert from_minor(minor, currency) == amount
     assert to_json(from_minor(minor, currency)) == _plain(minor, currency)
+    # Scaled, not quantized: the same value with the same places as quantizing gives.
+    quantized = Decimal(minor).scaleb(-exponent(currency)).quantize(quantum(currency))
+    assert str(from_minor(minor, currency)) == str(quantized)
 
 
 @given(minor_units, currencies)

@@ -468,5 +468,7 @@ def _sorted(
             f"SELECT {key} {scope} ORDER BY {_URGENCY}, {key} LIMIT :limit", params
         )
     ]
+    if limit is None:  # they are all there: counting them again would read them again
+        return ids, len(ids)
     total = conn.execute(f"SELECT count(*) {scope}", params).fetchone()[0]
     return ids, int(total)

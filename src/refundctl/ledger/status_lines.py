@@ -20,7 +20,7 @@ from decimal import Decimal
 from refundctl.domain import WAITING_ON, State, taken_from_order
 from refundctl.ledger.deadline_index import _active_sql as active_sql
 from refundctl.ledger.deadline_index import _seconds as seconds
-from refundctl.money import from_minor, to_json
+from refundctl.money import exponent
 from refundctl.policies import Policy
 
 
@@ -34,8 +34,21 @@ def _took(state: str, agreed: int | None, refunded: int | None) -> int:
     return int(taken)
 
 
+_PLACES: dict[str, int] = {}
+
+
 def _money(minor: int | None, currency: str) -> str | None:
-    return None if minor is None else to_json(from_minor(minor, currency))
+    """``to_json(from_minor(minor, currency))`` in integer arithmetic: it runs several times
+    for every dispute of the listing (tests/test_status_lines.py holds the two equal)."""
+    if minor is None:
+        return None
+    places = _PLACES.get(currency)
+    if places is None:
+        places = _PLACES[currency] = exponent(currency)
+    if places == 0:
+        return str(minor)
+    whole, part = divmod(abs(minor), 10**places)
+    return f"{'-' if minor < 0 else ''}{whole}.{part:0{places}d}"
 
 
 def _shortfall(state: str, agreed: int | None, refunded: int | None, currency: str) -> str | None:
@@ -47,6 +60,11 @@ def _shortfall(state: str, agreed: int | None, refunded: int | None, currency: s
 
 def _casefold(text: str | None) -> str | None:
     return None if text is None else text.casefold()
+
+
+def _capped(left: int, item_value: int | None) -> int:
+    """``rows.left``: what is left, at most the item's value where it has one."""
+    return left if item_value is None else min(left, item_value)
 
 
 def _wanted(text: str | None) -> str | None:
@@ -67,6 +85,7 @@ def register(conn: sqlite3.Connection, policy_for: Callable[[str], Policy]) -> N
     conn.create_function("refundctl_money", 2, _money, deterministic=True)
     conn.create_function("refundctl_shortfall", 4, _shortfall, deterministic=True)
     conn.create_function("refundctl_casefold", 1, _casefold, deterministic=True)
+    conn.create_function("refundctl_capped", 2, _capped, deterministic=True)
     conn.create_function("refundctl_wanted", 1, _wanted, deterministic=True)
     conn.create_function(
         "refundctl_waiting_on", 1, lambda state: WAITING_ON[State(state)], deterministic=True
@@ -74,15 +93,15 @@ def register(conn: sqlite3.Connection, policy_for: Callable[[str], Policy]) -> N
     conn.create_function("refundctl_policy", 1, policy_name)
 
 
-# One stored deadline as jsonshape.deadline shapes it.
-_DEADLINE = """json_object(
-    'name', d.name,
-    'due', strftime('%Y-%m-%dT%H:%M:%S+00:00', d.due_at, 'unixepoch'),
-    'binds', d.binds,
-    'action', d.action,
-    'overdue', json(CASE WHEN d.due_at <= :now THEN 'true' ELSE 'false' END),
-    'if_missed', d.if_missed,
-    'rule', json(d.rule))"""
+# One stored deadline as jsonshape.deadline shapes it, as JSON text: every string through
+# json_quote, the rule as the index stored it (JSON already), so that no JSON is parsed.
+_DEADLINE = """'{"name":' || json_quote(d.name)
+    || ',"due":"' || strftime('%Y-%m-%dT%H:%M:%S+00:00', d.due_at, 'unixepoch')
+    || '","binds":' || json_quote(d.binds)
+    || ',"action":' || json_quote(d.action)
+    || ',"overdue":' || CASE WHEN d.due_at <= :now THEN 'true' ELSE 'false' END
+    || ',"if_missed":' || json_quote(d.if_missed)
+    || ',"rule":' || d.rule || '}'"""
 # deadlines.live for the rows ``d`` of the dispute ``s``: an active dispute's, until one that
 # loses the case has passed (then that one alone); a closed one's still to come.
 _SHOWN = """d.dispute_id = s.id AND CASE WHEN s.state IN ({active})
@@ -92,6 +111,13 @@ _SHOWN = """d.dispute_id = s.id AND CASE WHEN s.state IN ({active})
 _NEXT_ORDER = """CASE WHEN d.due_at <= :now THEN 1 - d.buyer ELSE 2 END,
     CASE WHEN d.due_at <= :now THEN 0 ELSE CAST((d.due_at - :now) / 86400 AS INTEGER) END,
     d.due_at, d.position"""
+# What the order's other disputes took of it.
+_OTHERS = """(SELECT coalesce(sum(refundctl_took(x.state, x.agreed, x.refunded)), 0)
+    FROM disputes x WHERE x.order_id = s.order_id AND x.id != s.id)"""
+# The value of the dispute's item (as Order.item finds it; NULL when it has no price).
+_ITEM_VALUE = """(SELECT i.price * i.quantity FROM order_items i
+    WHERE i.order_id = s.order_id AND refundctl_casefold(i.name) = refundctl_wanted(s.item)
+    ORDER BY i.position LIMIT 1)"""
 # views.DisputeView.likely_closed: an active dispute whose first deadline that loses the case
 # has passed. Its escalation time is not shown then.
 _LIKELY_CLOSED = """s.state IN ({active}) AND EXISTS (SELECT 1 FROM deadlines d
@@ -116,31 +142,23 @@ SELECT s.id, json_object(
     'shortfall', refundctl_shortfall(s.state, s.agreed, s.refunded, o.currency),
     'credit', json(CASE WHEN json_extract(s.folded, '$.credit') THEN 'true' ELSE 'false' END),
     'refundable', refundctl_money(
-        o.total - t.others - refundctl_took(s.state, s.agreed, s.refunded), o.currency),
+        o.total - {others} - refundctl_took(s.state, s.agreed, s.refunded), o.currency),
     'max_ask', refundctl_money(
-        CASE WHEN t.item_value IS NULL THEN o.total - t.others
-             ELSE min(o.total - t.others, t.item_value) END, o.currency),
+        CASE WHEN s.item IS NULL THEN o.total - {others}
+             ELSE refundctl_capped(o.total - {others}, {item_value}) END, o.currency),
     'case_ref', s.case_ref,
     'opened', s.opened_at,
     'policy', refundctl_policy(o.marketplace),
     'deadline', json((SELECT {deadline} FROM deadlines d WHERE {shown}
         ORDER BY {next_order} LIMIT 1)),
-    'deadlines', json((SELECT json_group_array(json(j)) FROM
+    'deadlines', json((SELECT '[' || coalesce(group_concat(j, ','), '') || ']' FROM
         (SELECT {deadline} AS j FROM deadlines d WHERE {shown} ORDER BY d.position))),
-    'can_escalate_from', CASE WHEN t.likely_closed THEN NULL
+    'can_escalate_from', CASE WHEN e.at IS NULL OR {likely_closed} THEN NULL
         ELSE strftime('%Y-%m-%dT%H:%M:%S+00:00', e.at, 'unixepoch') END,
-    'can_escalate_rule', CASE WHEN t.likely_closed THEN NULL ELSE json(e.rule) END)
+    'can_escalate_rule', CASE WHEN e.at IS NULL OR {likely_closed} THEN NULL
+        ELSE json(e.rule) END)
 FROM disputes s
 JOIN orders o ON o.id = s.order_id
-JOIN (SELECT s.id AS id,
-        (SELECT coalesce(sum(refundctl_took(x.state, x.agreed, x.refunded)), 0)
-         FROM disputes x WHERE x.order_id = s.order_id AND x.id != s.id) AS others,
-        (SELECT i.price * i.quantity FROM order_items i
-         WHERE i.order_id = s.order_id AND s.item IS NOT NULL
-           AND refundctl_casefold(i.name) = refundctl_wanted(s.item)
-         ORDER BY i.position LIMIT 1) AS item_value,
-        {likely_closed} AS likely_closed
-      FROM disputes s WHERE s.id IN ({ids})) t ON t.id = s.id
 LEFT JOIN escalation e ON e.dispute_id = s.id
 WHERE s.id IN ({ids})
 """
@@ -157,6 +175,8 @@ def dispute_lines(conn: sqlite3.Connection, ids: Sequence[int], now: datetime) -
         shown=_SHOWN.format(active=active),
         next_order=_NEXT_ORDER,
         likely_closed=_LIKELY_CLOSED.format(active=active),
+        others=_OTHERS,
+        item_value=_ITEM_VALUE,
         ids=marks,
     )
     params: dict[str, object] = {f"i{n}": i for n, i in enumerate(ids)}
