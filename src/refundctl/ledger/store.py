@@ -5,8 +5,10 @@ it are the only code that speaks SQL, and they point one way, each using only th
 
     rows.py      rows <-> domain values
     reads.py     orders and disputes as they are read (``Reads``)
-    cache.py     the stored deadlines and folds, always right: current or computed afresh
-                 (``Cache``), and the write transaction that keeps them so
+    cache.py     the stored deadlines, folds and escalation times, always right: current or
+                 computed afresh (``Cache``), and the write transaction that keeps them so;
+                 with deadline_index.py (its queries) and status_lines.py (``status --json``
+                 built by SQLite)
     orders.py    order writes (``OrderWrites``)
     disputes.py  dispute writes: open, move, undo, attach (``DisputeWrites``)
     importer.py  ``order import`` (``Importer``)
