@@ -157,10 +157,7 @@ class DisputeWrites(OrderWrites):
         at: datetime,
         now: datetime,
     ) -> Result:
-        store = self.evidence_store
-        for path in evidence:
-            store.check_readable(path)
-        _refuse_future(at, now, self.settings.zone)
+        self._refuse_before_the_lock(evidence, at, now)
         with self._write():
             order = self._find_order(ref)
             if order.closed_at is not None:
@@ -230,10 +227,7 @@ class DisputeWrites(OrderWrites):
         now: datetime,
     ) -> Result:
         """Record one move on a dispute, after the domain has allowed it."""
-        store = self.evidence_store
-        for path in evidence:
-            store.check_readable(path)
-        _refuse_future(at, now, self.settings.zone)
+        self._refuse_before_the_lock(evidence, at, now)
         with self._write():
             record = self._record(dispute_id)
             order = record.order
@@ -340,10 +334,7 @@ class DisputeWrites(OrderWrites):
         now: datetime,
     ) -> Result:
         """Store and record files; one already attached to this dispute is noted, not recorded."""
-        store = self.evidence_store
-        for path in paths:
-            store.check_readable(path)
-        _refuse_future(at, now, self.settings.zone)
+        self._refuse_before_the_lock(paths, at, now)
         with self._write():
             before = self._record(dispute_id)
             added = self._store_files(dispute_id, paths, kind, note, at, now)
@@ -400,6 +391,14 @@ class DisputeWrites(OrderWrites):
             record = _after(before, self._append(dispute_id, event, before.order.currency))
             self._save_state(record)
             return record
+
+    def _refuse_before_the_lock(self, paths: Sequence[Path], at: datetime, now: datetime) -> None:
+        """What a write refuses before it waits for the lock: files it cannot read, and a
+        move dated in the future."""
+        store = self.evidence_store
+        for path in paths:
+            store.check_readable(path)
+        _refuse_future(at, now, self.settings.zone)
 
     def _store_files(
         self,
