@@ -76,16 +76,19 @@ def assert_index_agrees(path: Path, config: Config, now: datetime, filters: list
         for shift in SHIFTS:
             moment = now + shift
             # An export's lines, read from the stored state and deadlines, are the lines of
-            # every dispute computed in full.
+            # every dispute computed in full; and status --json's (below). At two of the
+            # moments: they read the stored rows as ``ranked`` does, checked at every one.
+            lines_too = shift != SHIFTS[1]
             computed = [
                 dispute_line(dispute_view(r, settings.policy_for, settings.zone, moment))
-                for r in replayed
+                for r in (replayed if lines_too else ())
             ]
-            assert list(ledger.each_dispute_line(moment)) == computed, moment
+            if lines_too:
+                assert list(ledger.each_dispute_line(moment)) == computed, moment
             for chosen in filters:
                 for include_closed in (False, True):
                     disputes, orders = plain(ledger, settings, moment, include_closed, chosen)
-                    if chosen == filters[0]:
+                    if lines_too and chosen == filters[0]:
                         # status --json's lines, built by SQLite from what is stored, are what
                         # jsonshape makes of the disputes computed in full (which disputes, in
                         # which order, under each filter, is ``ranked``'s, checked below).

@@ -367,6 +367,9 @@ def _migrate(
         # Before the upgrade writes: a trigger of the file's own would run inside it.
         refuse_foreign_schema(conn, path)
         _backup(conn, path, applied[-1])
+    if not tables:
+        _create(conn)
+        return
     from sqlite_utils import Database
 
     from refundctl.ledger.migrations import migrations
@@ -387,6 +390,31 @@ def _migrate(
 def count_commit() -> None:
     global commits
     commits += 1
+
+
+def _create(conn: sqlite3.Connection) -> None:
+    """A new ledger's schema in one transaction: the SQL every migration applied makes
+    (``empty_schema``, which a test holds to the migrations), without loading sqlite-utils
+    and running them one by one (a new ledger took 44 ms that way, most of a first command).
+    Another process that made the schema meanwhile wins; this one then finds it there."""
+    from datetime import UTC, datetime
+
+    from refundctl.ledger.empty_schema import STATEMENTS
+
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if not conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone():
+            for statement in STATEMENTS:
+                conn.execute(statement)
+            now = datetime.now(UTC).isoformat()
+            conn.executemany(
+                "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES (?, ?, ?)",
+                [(MIGRATION_SET, name, now) for name in MIGRATION_NAMES],
+            )
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _empty_ledger() -> sqlite3.Connection:

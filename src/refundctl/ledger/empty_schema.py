@@ -1,11 +1,11 @@
 # ruff: noqa: E501  (generated: one statement per line, as SQLite stores it)
-"""The schema of a ledger with every migration applied, as SQL, for reading where no ledger
-exists yet.
+"""The schema of a ledger with every migration applied, as SQL: what a new ledger is made of.
 
-A read-only command on a new machine answers from an empty in-memory ledger; building it from
-these statements instead of running the migrations spares every such command the import of
-sqlite-utils. Generated from the migrations; ``tests/test_deadline_index.py`` checks that it
-still matches them (and prints the new text when a migration is added).
+A new ledger is created from these statements in one transaction (``connection._create``), and
+a read-only command on a new machine answers from an empty in-memory ledger built from them:
+neither loads sqlite-utils nor runs the migrations one by one, which only an upgrade needs.
+Generated from the migrations; ``tests/test_deadline_index.py`` checks that it still matches
+them (and prints the new text when a migration is added).
 """
 
 STATEMENTS = (
