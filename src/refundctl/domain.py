@@ -42,6 +42,7 @@ from refundctl.terms import (
     at_stake,
     counts_toward_order,
     shortfall,
+    shortfall_of,
     taken_from_order,
 )
 from refundctl.timeparse import local_text
@@ -71,6 +72,7 @@ __all__ = [
     "at_stake",
     "counts_toward_order",
     "shortfall",
+    "shortfall_of",
     "taken_from_order",
 ]
 

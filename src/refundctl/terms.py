@@ -257,9 +257,15 @@ class Proposed(NamedTuple):
 def shortfall(d: Dispute) -> Decimal | None:
     """How much less than agreed arrived, for a dispute closed as refunded; None if nothing
     is missing (or nothing was agreed)."""
-    if d.state is not State.REFUNDED or d.agreed is None or d.refunded is None:
+    return shortfall_of(d.state, d.agreed, d.refunded)
+
+
+def shortfall_of(state: State, agreed: Decimal | None, refunded: Decimal | None) -> Decimal | None:
+    """``shortfall`` from the three values it needs, which the ledger keeps beside each
+    dispute."""
+    if state is not State.REFUNDED or agreed is None or refunded is None:
         return None
-    missing = d.agreed - d.refunded
+    missing = agreed - refunded
     return missing if missing > 0 else None
 
 

@@ -29,24 +29,16 @@ def _remove_old_demo(path: Path) -> None:
 
 
 def _build_beside(e: Env, path: Path) -> None:
-    import shutil
-
     from refundctl import sample
     from refundctl.ledger.backup import install_new_ledger
-    from refundctl.ledger.files import partial_name, sweep_stale
+    from refundctl.ledger.files import work_folder
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    sweep_stale(path, "demo")
-    work = partial_name(path, "demo")
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir()
-    try:
+    with work_folder(path, "demo") as work:
         built = work / path.name
         with e.ledger(write=True, path=built) as ledger:
             sample.build(ledger, e.now)
         install_new_ledger(built, path, replace=False, now=e.now)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 @app.command()

@@ -57,24 +57,11 @@ def import_file(e: Env, file: str, reader: Reader, *, dry_run: bool) -> ImportSu
 def _beside(e: Env, stack: contextlib.ExitStack) -> Path:
     """Where a new ledger is built: a folder of its own beside the ledger's place, removed on
     the way out (and by the next import, if this process is killed)."""
-    import shutil
+    from refundctl.ledger.connection import ready_folder
+    from refundctl.ledger.files import work_folder
 
-    from refundctl.ledger.files import partial_name, sweep_stale
-
-    target = e.db
-    if not target.parent.is_dir():
-        if not e.default_db or target.parent.exists():
-            raise BadInput(
-                f"there is no folder {target.parent} for the ledger {target.name}: "
-                "create it first, or check --db / REFUNDCTL_DB"
-            )
-        target.parent.mkdir(parents=True, exist_ok=True)
-    sweep_stale(target, "import")
-    work = partial_name(target, "import")
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir()
-    stack.callback(shutil.rmtree, work, ignore_errors=True)
-    return work / target.name
+    ready_folder(e.db, make=e.default_db)
+    return stack.enter_context(work_folder(e.db, "import")) / e.db.name
 
 
 @contextlib.contextmanager

@@ -44,13 +44,17 @@ from refundctl.records import DisputeRecord, OpenOrder, Order
 from refundctl.timeparse import from_iso
 
 if TYPE_CHECKING:
+    from refundctl.policies import Policy
     from refundctl.views import DisputeLine
 
 
-def _texts(conn: sqlite3.Connection, ids: Sequence[int], now: datetime) -> Iterator[str]:
+def _texts(
+    conn: sqlite3.Connection, ids: Sequence[int], now: datetime, policy_for: Callable[[str], Policy]
+) -> Iterator[str]:
     """The JSON text of these disputes, in this order, a batch at a time."""
     from refundctl.ledger import status_lines
 
+    status_lines.register(conn, policy_for)
     for start in range(0, len(ids), _BATCH):
         batch = ids[start : start + _BATCH]
         found = status_lines.dispute_lines(conn, batch, now)
@@ -375,13 +379,11 @@ class Cache(Reads):
         ``with``."""
         with self.snapshot():
             if self.index_current and not self._unfolded():
-                from refundctl.ledger import status_lines
-
-                status_lines.register(self.conn, self.settings.policy_for)
                 ids, _ = deadline_index.top_disputes(
                     self.conn, now, None, include_closed=include_closed, filters=filters
                 )
-                yield _texts(self.conn, ids, now), self._ranked_orders(now, filters)
+                texts = _texts(self.conn, ids, now, self.settings.policy_for)
+                yield texts, self._ranked_orders(now, filters)
                 return
         with self.ranked(now, include_closed=include_closed, filters=filters) as (
             disputes,

@@ -94,13 +94,8 @@ class LedgerFile:
                 conn = _empty_ledger()
                 store_path = None
             else:
-                if write and not path.parent.is_dir():
-                    if not make_folder or path.parent.exists():
-                        raise BadInput(
-                            f"there is no folder {path.parent} for the ledger {path.name}: "
-                            "create it first, or check --db / REFUNDCTL_DB"
-                        )
-                    path.parent.mkdir(parents=True, exist_ok=True)
+                if write:
+                    ready_folder(path, make=make_folder)
                 conn = _connect(path)
                 # No page-by-page check before a write: it cost 0.4 s at 100,000 disputes and
                 # still missed an index that disagrees with its table. SQLite refuses the pages
@@ -202,6 +197,19 @@ class LedgerFile:
         return Ledger(self.conn, self.path, self.settings)._due_afresh(
             now, horizon, filters, everything
         )
+
+
+def ready_folder(path: Path, *, make: bool) -> None:
+    """The folder a new ledger goes into: there, or made where ``make`` allows (the default
+    data directory); otherwise the path is likely mistyped."""
+    if path.parent.is_dir():
+        return
+    if not make or path.parent.exists():
+        raise BadInput(
+            f"there is no folder {path.parent} for the ledger {path.name}: "
+            "create it first, or check --db / REFUNDCTL_DB"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def lock_timeout() -> float:

@@ -210,6 +210,24 @@ def register_functions(conn: sqlite3.Connection) -> None:
 # has passed, that row alone is shown.
 _LIVE = " AND (d.lapse_at IS NULL OR d.lapse_at > :now OR d.first_lapse = 1)"
 
+# deadlines.next_deadline's order of a dispute's rows ``d`` (urgency with nothing at stake),
+# the first stored of equals.
+NEXT_ORDER = """CASE WHEN d.due_at <= :now THEN 1 - d.buyer ELSE 2 END,
+    CASE WHEN d.due_at <= :now THEN 0 ELSE CAST((d.due_at - :now) / 86400 AS INTEGER) END,
+    d.due_at, d.position"""
+
+
+@functools.cache
+def shown_sql() -> str:
+    """deadlines.live for the rows ``d`` of the dispute ``s``: an active dispute's, until one
+    that loses the case has passed (then that one alone); a closed one's still to come."""
+    return (
+        f"CASE WHEN s.state IN ({_active_sql()}) "
+        "THEN d.lapse_at IS NULL OR d.lapse_at > :now OR d.first_lapse = 1 "
+        "ELSE d.due_at > :now END"
+    )
+
+
 _JOINS = (
     " JOIN orders o ON o.id = d.order_id LEFT JOIN disputes s ON s.id = nullif(d.dispute_id, 0)"
 )
@@ -229,13 +247,8 @@ def next_of_disputes(
     for dispute_id, name, due_at in conn.execute(
         "SELECT d.dispute_id, d.name, d.due_at FROM deadlines d "
         "JOIN disputes s ON s.id = d.dispute_id "
-        f"WHERE d.dispute_id IN ({', '.join(f':i{n}' for n in range(len(ids)))}) AND CASE "
-        f"WHEN s.state IN ({_active_sql()}) "
-        "THEN d.lapse_at IS NULL OR d.lapse_at > :now OR d.first_lapse = 1 "
-        "ELSE d.due_at > :now END "
-        "ORDER BY d.dispute_id, CASE WHEN d.due_at <= :now THEN 1 - d.buyer ELSE 2 END, "
-        "CASE WHEN d.due_at <= :now THEN 0 ELSE CAST((d.due_at - :now) / 86400 AS INTEGER) END, "
-        "d.due_at, d.position",
+        f"WHERE d.dispute_id IN ({', '.join(f':i{n}' for n in range(len(ids)))}) "
+        f"AND {shown_sql()} ORDER BY d.dispute_id, {NEXT_ORDER}",
         {**{f"i{n}": i for n, i in enumerate(ids)}, "now": _seconds(now)},
     ):
         found.setdefault(dispute_id, (name, due_at))
@@ -324,11 +337,7 @@ def _day(rows: list[tuple[Any, ...]]) -> Iterator[CheckItem]:
 _CHOSEN = f"""
     (SELECT * FROM (
         SELECT d.*, row_number() OVER (
-            PARTITION BY d.dispute_id ORDER BY
-            CASE WHEN d.due_at <= :now THEN 1 - d.buyer ELSE 2 END,
-            CASE WHEN d.due_at <= :now THEN 0
-                 ELSE CAST((d.due_at - :now) / 86400 AS INTEGER) END,
-            d.due_at, d.position
+            PARTITION BY d.dispute_id ORDER BY {NEXT_ORDER}
         ) AS urgency_rank
         FROM deadlines d
         WHERE d.dispute_id > 0 AND NOT (d.lapses = 1 AND d.due_at <= :now){_LIVE}

@@ -13,6 +13,7 @@ import contextlib
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from refundctl.errors import BadInput
@@ -96,3 +97,17 @@ def move_into_place(partial: Path, target: Path, *, replace: bool) -> None:
         else:
             partial.unlink()
     fsync_dir(target.parent)
+
+
+@contextlib.contextmanager
+def work_folder(target: Path, label: str) -> Iterator[Path]:
+    """A folder of this process's own beside ``target`` to build something in, removed on
+    the way out (and by the next one of ``label``, if this process is killed)."""
+    sweep_stale(target, label)
+    work = partial_name(target, label)
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

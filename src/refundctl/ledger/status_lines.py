@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from refundctl.domain import WAITING_ON, State, taken_from_order
+from refundctl.domain import WAITING_ON, State, shortfall_of, taken_from_order
+from refundctl.ledger.deadline_index import NEXT_ORDER, shown_sql
 from refundctl.ledger.deadline_index import _active_sql as active_sql
 from refundctl.ledger.deadline_index import _seconds as seconds
 from refundctl.money import exponent
@@ -52,10 +53,13 @@ def _money(minor: int | None, currency: str) -> str | None:
 
 
 def _shortfall(state: str, agreed: int | None, refunded: int | None, currency: str) -> str | None:
-    """``domain.shortfall``, from the stored columns."""
-    if state != State.REFUNDED.value or agreed is None or refunded is None or agreed <= refunded:
-        return None
-    return _money(agreed - refunded, currency)
+    """``domain.shortfall``, from the stored columns (in minor units: it only subtracts)."""
+    missing = shortfall_of(
+        State(state),
+        None if agreed is None else Decimal(agreed),
+        None if refunded is None else Decimal(refunded),
+    )
+    return None if missing is None else _money(int(missing), currency)
 
 
 def _casefold(text: str | None) -> str | None:
@@ -102,15 +106,6 @@ _DEADLINE = """'{"name":' || json_quote(d.name)
     || ',"overdue":' || CASE WHEN d.due_at <= :now THEN 'true' ELSE 'false' END
     || ',"if_missed":' || json_quote(d.if_missed)
     || ',"rule":' || d.rule || '}'"""
-# deadlines.live for the rows ``d`` of the dispute ``s``: an active dispute's, until one that
-# loses the case has passed (then that one alone); a closed one's still to come.
-_SHOWN = """d.dispute_id = s.id AND CASE WHEN s.state IN ({active})
-    THEN d.lapse_at IS NULL OR d.lapse_at > :now OR d.first_lapse = 1
-    ELSE d.due_at > :now END"""
-# deadlines.next_deadline: the most urgent of those (urgency with nothing at stake).
-_NEXT_ORDER = """CASE WHEN d.due_at <= :now THEN 1 - d.buyer ELSE 2 END,
-    CASE WHEN d.due_at <= :now THEN 0 ELSE CAST((d.due_at - :now) / 86400 AS INTEGER) END,
-    d.due_at, d.position"""
 # What the order's other disputes took of it.
 _OTHERS = """(SELECT coalesce(sum(refundctl_took(x.state, x.agreed, x.refunded)), 0)
     FROM disputes x WHERE x.order_id = s.order_id AND x.id != s.id)"""
@@ -149,10 +144,11 @@ SELECT s.id, json_object(
     'case_ref', s.case_ref,
     'opened', s.opened_at,
     'policy', refundctl_policy(o.marketplace),
-    'deadline', json((SELECT {deadline} FROM deadlines d WHERE {shown}
-        ORDER BY {next_order} LIMIT 1)),
+    'deadline', json((SELECT {deadline} FROM deadlines d WHERE d.dispute_id = s.id
+        AND {shown} ORDER BY {next_order} LIMIT 1)),
     'deadlines', json((SELECT '[' || coalesce(group_concat(j, ','), '') || ']' FROM
-        (SELECT {deadline} AS j FROM deadlines d WHERE {shown} ORDER BY d.position))),
+        (SELECT {deadline} AS j FROM deadlines d WHERE d.dispute_id = s.id AND {shown}
+         ORDER BY d.position))),
     'can_escalate_from', CASE WHEN e.at IS NULL OR {likely_closed} THEN NULL
         ELSE strftime('%Y-%m-%dT%H:%M:%S+00:00', e.at, 'unixepoch') END,
     'can_escalate_rule', CASE WHEN e.at IS NULL OR {likely_closed} THEN NULL
@@ -172,8 +168,8 @@ def dispute_lines(conn: sqlite3.Connection, ids: Sequence[int], now: datetime) -
     marks = ", ".join(f":i{n}" for n in range(len(ids)))
     sql = _QUERY.format(
         deadline=_DEADLINE,
-        shown=_SHOWN.format(active=active),
-        next_order=_NEXT_ORDER,
+        shown=shown_sql(),
+        next_order=NEXT_ORDER,
         likely_closed=_LIKELY_CLOSED.format(active=active),
         others=_OTHERS,
         item_value=_ITEM_VALUE,
