@@ -780,9 +780,11 @@ def build(out: Path, orders: int, as_of: datetime, seed: int) -> Report:
         conn.execute("COMMIT")
         report.seconds["insert"] = time.monotonic() - clock
         # The disputes went in around Ledger.move, so their deadlines are not stored yet: the
-        # ledger computes and indexes them all, as it does after a policy change.
+        # ledger computes and indexes them all, as it does after a policy change. No command
+        # needs this (each write keeps the index current), so it is no part of the ledger's
+        # face: this tool reaches in for it.
         clock = time.monotonic()
-        ledger.reindex()
+        ledger._reindex_all()
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         report.seconds["index"] = time.monotonic() - clock
         report.orders = orders
@@ -870,7 +872,7 @@ def validate(
     expected: dict[int, tuple[str, str]] = {}
     offsets = []
     with Ledger.open(out, settings, write=False) as ledger:
-        ids = ledger.dispute_ids()
+        ids = [int(row[0]) for row in ledger.completion("disputes")]
         chosen = sorted(rng.sample(ids, min(sample, len(ids))))
         for dispute_id in chosen:
             record = ledger.dispute(dispute_id, check_files=False)

@@ -45,13 +45,13 @@ def plain(
         v
         for v in (
             dispute_view(replace(r, events=(), evidence=()), policy_for, settings.zone, now)
-            for r in ledger.disputes(include_closed=include_closed)
+            for r in ledger._disputes(include_closed=include_closed)
         )
         if filters.dispute(v) and (include_closed or v.record.dispute.active or v.deadlines)
     ]
     orders = [
         v
-        for v in (order_view(o, policy_for, settings.zone, now) for o in ledger.open_orders())
+        for v in (order_view(o, policy_for, settings.zone, now) for o in ledger._every_open_order())
         if v.deadlines and filters.order(v.order)
     ]
     return by_urgency(disputes, now), orders_by_urgency(orders, now)
@@ -71,7 +71,7 @@ def assert_index_agrees(path: Path, config: Config, now: datetime, filters: list
         ).fetchall()
         assert [tuple(row) for row in counted] == [tuple(row) for row in actual]
         replayed = [
-            replace(r, events=(), evidence=()) for r in ledger.disputes(include_closed=True)
+            replace(r, events=(), evidence=()) for r in ledger._disputes(include_closed=True)
         ]
         for shift in SHIFTS:
             moment = now + shift

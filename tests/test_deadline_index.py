@@ -23,7 +23,7 @@ from refundctl.deadlines import dispute_deadlines
 from refundctl.due import Filters
 from refundctl.ledger import deadline_index
 from refundctl.ledger.connection import Settings
-from refundctl.ledger.store import Ledger
+from refundctl.ledger.store import Ledger, Message
 from tests.conftest import NOW, Cli, snapshot
 from tests.index_oracle import assert_index_agrees
 
@@ -237,8 +237,8 @@ def test_two_processes_with_different_policies_never_leave_rows_of_the_other(
     now = datetime.fromisoformat(NOW)
     with Ledger.open(ledger_path, settings(fast_config), write=True) as first:
         with Ledger.open(ledger_path, settings(plain_config), write=True) as second:
-            second.attach_message(1, "second", Actor.BUYER, now, now)
-        first.attach_message(1, "first", Actor.BUYER, now, now + timedelta(seconds=1))
+            second.attach(1, Message("second", Actor.BUYER), now, now)
+        first.attach(1, Message("first", Actor.BUYER), now, now + timedelta(seconds=1))
     assert_index_agrees(ledger_path, fast_config, now, EVERYTHING)
     assert not index_current(ledger_path)  # this test's own config (plain) sees it is stale
 
@@ -257,8 +257,8 @@ def test_a_read_that_began_before_another_config_re_stored_the_index_computes_af
     with Ledger.open(ledger_path, plain, write=False) as reader:
         assert reader.index_current
         with Ledger.open(ledger_path, fast, write=True) as writer:
-            writer.attach_message(1, "meanwhile", Actor.BUYER, now, now)
-        with reader.snapshot():
+            writer.attach(1, Message("meanwhile", Actor.BUYER), now, now)
+        with reader._snapshot():
             assert not reader.index_current  # the rows are the other config's now
         top = reader.most_urgent(now, 5, include_closed=False, filters=None)
         with reader.ranked(now, include_closed=False, filters=None) as (disputes, _):

@@ -63,7 +63,7 @@ def detail_screen(ledger_path: Path, dispute: int, *, crop: bool = True) -> str:
 def order_list_screen(ledger_path: Path) -> str:
     e = env(ledger_path)
     with e.ledger(write=False) as ledger:
-        orders = ledger.orders()
+        orders = list(ledger.orders())
     return render(order_list(orders, e.zone, e.now))
 
 

@@ -25,7 +25,7 @@ def replayed(path: Path) -> dict[int, Dispute]:
     config = load_config()
     settings = Settings(zone=config.zone(), policy_for=config.policies.for_marketplace)
     with Ledger.open(path, settings, write=False) as ledger:
-        return {r.id: r.dispute for r in ledger.disputes(include_closed=True)}
+        return {r.id: r.dispute for r in ledger._disputes(include_closed=True)}
 
 
 def stored_folds(path: Path) -> dict[int, str | None]:

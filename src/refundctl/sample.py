@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from refundctl.domain import Actor, Move, OfferKind, Reason
-from refundctl.ledger.store import AmountSpec, Ledger, OrderRef
+from refundctl.ledger.store import AmountSpec, Files, Ledger, Message, OrderRef
 from refundctl.money import parse_amount
 from refundctl.records import EvidenceKind, Order, parse_item
 
@@ -127,8 +127,8 @@ def build(ledger: Ledger, now: datetime) -> None:
             items=("USB-C hub x1 @45.90",),
         )
         first = dispute(hub, Reason.MISSING_PARTS, "12.50", 4, "HDMI adapter missing from box")
-        ledger.attach_files(first, [photo], EvidenceKind.PHOTO, "box as delivered", ago(4), now)
-        ledger.attach_message(first, "Sorry! We can refund $8.00.", Actor.SELLER, ago(1.2), now)
+        ledger.attach(first, Files([photo], EvidenceKind.PHOTO, "box as delivered"), ago(4), now)
+        ledger.attach(first, Message("Sorry! We can refund $8.00.", Actor.SELLER), ago(1.2), now)
         move(first, Move.SELLER_OFFERS, 1.2, "8.00")
 
         # Still inside its window, no dispute yet.
@@ -168,7 +168,7 @@ def build(ledger: Ledger, now: datetime) -> None:
             received=10,
         )
         third = dispute(speaker, Reason.DAMAGED, "59.99", 8, "Cracked grille")
-        ledger.attach_files(third, [unboxing], EvidenceKind.PHOTO, None, ago(8), now)
+        ledger.attach(third, Files([unboxing], EvidenceKind.PHOTO), ago(8), now)
         move(third, Move.SELLER_AGREES, 3, offer_kind=OfferKind.REFUND_WITH_RETURN)
 
         # Under the platform's review, which wants more information.

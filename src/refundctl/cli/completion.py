@@ -58,13 +58,14 @@ def _dispute_help(marketplace: str, order_no: str, state: str) -> str:
 
 complete_dispute = _from_ledger(
     lambda ledger: [
-        (str(number), _dispute_help(marketplace, order_no, state))
-        for number, marketplace, order_no, state in ledger.completion_disputes()
+        (number, _dispute_help(marketplace, order_no, state))
+        for number, marketplace, order_no, state in ledger.completion("disputes")
     ]
 )
 complete_order = _from_ledger(
     lambda ledger: [
-        (row[0], f"{row[1]} {row[2] or ''}".strip()) for row in ledger.completion_orders()
+        (number, f"{marketplace} {title}".strip())
+        for number, marketplace, title in ledger.completion("orders")
     ]
 )
 
@@ -83,7 +84,7 @@ def complete_marketplace(ctx: typer.Context, incomplete: str) -> list[str]:
 
 
 _ledger_marketplaces = _from_ledger(
-    lambda ledger: [(name, "") for name in ledger.completion_marketplaces()]
+    lambda ledger: [(name, "") for (name,) in ledger.completion("marketplaces")]
 )
 
 
@@ -102,5 +103,5 @@ def complete_move(ctx: typer.Context, incomplete: str) -> list[str]:
 
 
 _dispute_states = _from_ledger(
-    lambda ledger: [(str(number), state) for number, _, _, state in ledger.completion_disputes()]
+    lambda ledger: [(number, state) for number, _, _, state in ledger.completion("disputes")]
 )

@@ -27,7 +27,7 @@ from refundctl.cli.common import (
 from refundctl.cli.completion import complete_dispute, complete_move, complete_order
 from refundctl.domain import RESPOND_MOVES, Actor, Move, OfferKind, Reason
 from refundctl.errors import BadInput
-from refundctl.ledger.store import AmountSpec, OrderRef, Result
+from refundctl.ledger.store import AmountSpec, Attachment, Files, Link, Message, OrderRef, Result
 from refundctl.money import parse_percent
 from refundctl.records import DisputeRecord, EvidenceKind
 
@@ -202,16 +202,17 @@ def attach(
         _check_url(url)
     at = e.when(on)
     with e.ledger(write=True) as ledger:
+        what: Attachment
         if files:
-            result = ledger.attach_files(dispute, files, kind, note, at, e.now)
+            what = Files(files, kind, note)
         elif url is not None:
-            result = ledger.attach_url(dispute, url.strip(), kind, note, at, e.now)
+            what = Link(url.strip(), kind, note)
         else:
             assert message is not None and sender is not None
             if not message.strip():
                 raise BadInput("--message is empty")
-            record = ledger.attach_message(dispute, message, Actor(sender.value), at, e.now)
-            result = Result(record)
+            what = Message(message, Actor(sender.value))
+        result = ledger.attach(dispute, what, at, e.now)
         if as_json:  # shown in full, so with every stored file checked
             result = Result(ledger.dispute(dispute), result.warnings, result.before)
     if as_json:

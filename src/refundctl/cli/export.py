@@ -104,13 +104,13 @@ def _stream_table(e: Env, format: ExportFormat, what: str, output: Path | None) 
         rows: Iterator[dict[str, Any]]
         # One stream of the ledger's at a time: each reads in a snapshot of its own.
         if what == "orders":
-            orders = stack.enter_context(contextlib.closing(ledger.each_order()))
+            orders = stack.enter_context(contextlib.closing(ledger.orders()))
             columns, rows = exporting.ORDER_COLUMNS, map(exporting.order_row, orders)
         elif what == "disputes":
             lines = stack.enter_context(contextlib.closing(ledger.each_dispute_line(now)))
             columns, rows = exporting.DISPUTE_COLUMNS, map(exporting.dispute_row, lines)
         else:
-            records = stack.enter_context(contextlib.closing(ledger.each_dispute()))
+            records = stack.enter_context(contextlib.closing(ledger.disputes()))
             views = (dispute_view(r, policy_for, zone, now, found) for r, found in records)
             columns, rows = exporting.EVENT_COLUMNS, exporting.event_rows_of(views)
         counted = _Counted(rows)
@@ -153,8 +153,8 @@ def _ledger_export(e: Env, format: ExportFormat, what: ExportWhat | None) -> tup
     from refundctl.views import dispute_view
 
     with e.ledger(write=False) as ledger:
-        orders = ledger.orders()
-        records = ledger.disputes(include_closed=True)
+        orders = list(ledger.orders())
+        records = [record for record, _ in ledger.disputes()]
     disputes = [dispute_view(r, e.settings.policy_for, e.zone, e.now) for r in records]
     if format is ExportFormat.JSON and what is None:
         document = exporting.whole_ledger(orders, disputes, e.now)

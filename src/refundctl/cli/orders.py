@@ -32,10 +32,10 @@ from refundctl.cli.common import (
 )
 from refundctl.cli.completion import complete_marketplace, complete_order
 from refundctl.errors import BadInput
-from refundctl.ledger.store import OrderRef
+from refundctl.ledger.store import Close, OrderRef, Receive, Reopen, Update
 from refundctl.money import parse_amount, parse_currency
 from refundctl.policies import KNOWN_MARKETPLACES, normalize_marketplace
-from refundctl.records import CloseReason, Order, parse_item
+from refundctl.records import CloseReason, OpenOrder, Order, OrderEvent, parse_item
 
 if TYPE_CHECKING:
     pass
@@ -148,7 +148,7 @@ def add(
     _warn_unknown_marketplace(order.marketplace)
     with e.ledger(write=True) as ledger:
         stored = ledger.add_order(order, e.now)
-    _print_order(ctx, stored, as_json, f"Added order {number} ({stored.marketplace}).")
+    _print_order(ctx, stored, as_json, f"Added order {number} ({stored.order.marketplace}).")
 
 
 def _warn_unknown_marketplace(name: str) -> None:
@@ -216,8 +216,10 @@ def update(
                 changes[name] = e.when(value, option="--" + name.replace("_", "-"))
         if not changes:
             raise BadInput("nothing to change: give at least one option, e.g. --title")
-        stored = ledger.update_order(ref, changes, e.now)
-    _print_order(ctx, stored, as_json, f"Updated order {stored.order_no} ({stored.marketplace}).")
+        stored = ledger.change_order(ref, Update(changes), e.now)
+    _print_order(
+        ctx, stored, as_json, f"Updated order {stored.order.order_no} ({stored.order.marketplace})."
+    )
 
 
 @order_app.command("receive")
@@ -232,13 +234,12 @@ def receive(
     changes the date (a correction)."""
     e = env(ctx)
     with e.ledger(write=True) as ledger:
-        stored = ledger.receive_order(
+        stored = ledger.change_order(
             OrderRef(_order_no(order_no), marketplace_option(marketplace)),
-            e.when(on),
+            Receive(e.when(on), correction=on is not None),
             e.now,
-            correction=on is not None,
         )
-    _print_order(ctx, stored, as_json, f"Order {stored.order_no} received.")
+    _print_order(ctx, stored, as_json, f"Order {stored.order.order_no} received.")
 
 
 class Why(StrEnum):
@@ -267,15 +268,17 @@ def close(
     e = env(ctx)
     why = None if reason is None else CloseReason(reason.value)
     with e.ledger(write=True) as ledger:
-        stored = ledger.close_order(
-            OrderRef(_order_no(order_no), marketplace_option(marketplace)), why, e.when(on), e.now
+        stored = ledger.change_order(
+            OrderRef(_order_no(order_no), marketplace_option(marketplace)),
+            Close(why, e.when(on)),
+            e.now,
         )
     _print_order(
         ctx,
         stored,
         as_json,
-        f"Closed order {stored.order_no}: its windows are no longer watched; "
-        f"'refundctl order reopen {_quoted(stored.order_no)}' takes it back.",
+        f"Closed order {stored.order.order_no}: its windows are no longer watched; "
+        f"'refundctl order reopen {_quoted(stored.order.order_no)}' takes it back.",
     )
 
 
@@ -286,10 +289,10 @@ def reopen(
     """Watch a closed or removed order's windows again."""
     e = env(ctx)
     with e.ledger(write=True) as ledger:
-        stored = ledger.reopen_order(
-            OrderRef(_order_no(order_no), marketplace_option(marketplace)), e.now
+        stored = ledger.change_order(
+            OrderRef(_order_no(order_no), marketplace_option(marketplace)), Reopen(), e.now
         )
-    _print_order(ctx, stored, as_json, f"Reopened order {stored.order_no}.")
+    _print_order(ctx, stored, as_json, f"Reopened order {stored.order.order_no}.")
 
 
 @order_app.command("remove")
@@ -300,18 +303,17 @@ def remove(
     stays in the ledger's history; 'order reopen' brings it back."""
     e = env(ctx)
     with e.ledger(write=True) as ledger:
-        stored = ledger.close_order(
+        stored = ledger.change_order(
             OrderRef(_order_no(order_no), marketplace_option(marketplace)),
-            CloseReason.REMOVED,
-            e.now,
+            Close(CloseReason.REMOVED, e.now),
             e.now,
         )
     _print_order(
         ctx,
         stored,
         as_json,
-        f"Removed order {stored.order_no}; "
-        f"'refundctl order reopen {_quoted(stored.order_no)}' brings it back.",
+        f"Removed order {stored.order.order_no}; "
+        f"'refundctl order reopen {_quoted(stored.order.order_no)}' brings it back.",
     )
 
 
@@ -349,7 +351,7 @@ def list_orders(
     filters = make_filters(e, marketplace=marketplace, seller=seller, since=since, until=until)
     # Streamed as the ledger gives them: a listing of any size in flat memory. The stream is
     # closed before the ledger is (the table reads only the first rows of it).
-    with e.ledger(write=False) as ledger, contextlib.closing(ledger.each_order()) as stream:
+    with e.ledger(write=False) as ledger, contextlib.closing(ledger.orders()) as stream:
         orders = (
             o
             for o in stream
@@ -389,17 +391,23 @@ def show_order(
     """Show one order with its open windows and its history."""
     e = env(ctx)
     with e.ledger(write=False) as ledger:
-        stored = ledger.order(OrderRef(_order_no(order_no), marketplace_option(marketplace)))
-    _print_order(ctx, stored, as_json, None)
+        detail = ledger.order_detail(OrderRef(_order_no(order_no), marketplace_option(marketplace)))
+    _print_order(ctx, detail.standing, as_json, None, detail.history)
 
 
-def _print_order(ctx: typer.Context, order: Order, as_json: bool, line: str | None) -> None:
+def _print_order(
+    ctx: typer.Context,
+    standing: OpenOrder,
+    as_json: bool,
+    line: str | None,
+    history: list[OrderEvent] | None = None,
+) -> None:
+    """An order as a write left it (``line`` says what happened), or as ``order show``
+    gives it (with its ``history``)."""
     from refundctl.views import order_view
 
     e = env(ctx)
-    with e.ledger(write=False) as ledger:
-        standing = ledger.standing(order)
-        history = ledger.order_events(order) if line is None else []
+    order = standing.order
     view = order_view(standing, e.settings.policy_for, e.zone, e.now)
     if standing.undisputed <= 0 or order.closed_at is not None:
         # A dispute covers all of it, or the buyer closed it: no window is watched.
@@ -420,7 +428,7 @@ def _print_order(ctx: typer.Context, order: Order, as_json: bool, line: str | No
         return
     from refundctl.render.detail import order_detail
 
-    show(order_detail(view, history, e.zone, e.now))
+    show(order_detail(view, history or [], e.zone, e.now))
 
 
 def _order_no(text: str) -> str:

@@ -225,7 +225,7 @@ class Cache(Reads):
             )
         self._basis_ok.add(marketplace)
 
-    def reindex(self) -> None:
+    def _reindex_all(self) -> None:
         """Recompute every stored deadline in one transaction: for tools that write disputes
         in bulk (benchmarks/make_ledger.py); commands keep the index current themselves."""
         with self._write():
@@ -322,7 +322,7 @@ class Cache(Reads):
         """The ``limit`` most urgent disputes and open orders (as ``open_orders`` gives them),
         with their deadlines and how many there are in all: what ``status`` shows on a
         terminal. From the stored deadlines where they are current, else computed afresh."""
-        with self.snapshot():
+        with self._snapshot():
             if self.index_current:
                 ids, disputes = deadline_index.top_disputes(
                     self.conn, now, limit, include_closed=include_closed, filters=filters
@@ -355,7 +355,7 @@ class Cache(Reads):
         each with its deadlines: read a batch at a time from the stored deadlines where they
         are current, so that a long listing is never held in memory whole; else computed
         afresh. Iterate both inside the ``with``."""
-        with self.snapshot():
+        with self._snapshot():
             if self.index_current:
                 yield (
                     self._ranked_disputes(now, include_closed=include_closed, filters=filters),
@@ -377,7 +377,7 @@ class Cache(Reads):
         and deadlines where they are current (``ledger/status_lines.py``), else ``shape``d
         from the dispute read and computed as ``ranked`` gives it. Iterate both inside the
         ``with``."""
-        with self.snapshot():
+        with self._snapshot():
             if self.index_current and not self._unfolded():
                 ids, _ = deadline_index.top_disputes(
                     self.conn, now, None, include_closed=include_closed, filters=filters
@@ -401,12 +401,12 @@ class Cache(Reads):
         zone, policy_for = self.settings.zone, self.settings.policy_for
         views = [
             dispute_view(r, policy_for, zone, now)
-            for r in self.disputes(include_closed=include_closed, history=False)
+            for r in self._disputes(include_closed=include_closed, history=False)
         ]
         if not include_closed:
             # A closed dispute stays on show while a deadline of it is open (an appeal window).
             views = [v for v in views if v.record.dispute.active or v.deadlines]
-        shown = {o.order.id: o for o in self.open_orders()}
+        shown = {o.order.id: o for o in self._every_open_order()}
         windows = [order_view(o, policy_for, zone, now) for o in shown.values()]
         windows = [v for v in windows if v.deadlines]
         if filters is not None:
@@ -459,7 +459,7 @@ class Cache(Reads):
             )
         )
 
-    def disputes(self, *, include_closed: bool, history: bool = True) -> list[DisputeRecord]:
+    def _disputes(self, *, include_closed: bool, history: bool = True) -> list[DisputeRecord]:
         """Active disputes (and lost ones that may still be appealed), or all of them;
         without ``history``, as a listing shows them (``_record_batch``)."""
         with self._read():
@@ -479,14 +479,14 @@ class Cache(Reads):
     def each_dispute_line(self, now: datetime) -> Generator[DisputeLine, None, None]:
         """Every dispute by number as an export's line, a batch at a time in one snapshot:
         straight from the stored state, fold and deadlines where they are current (a few
-        queries per batch, no replay, no deadline computed), else from ``each_dispute``.
+        queries per batch, no replay, no deadline computed), else from ``disputes``.
         Iterate it inside the ``with`` that opened the ledger."""
         from refundctl.views import DisputeLine, dispute_line, dispute_view
 
-        with self.snapshot():
+        with self._snapshot():
             if not self.index_current or self._unfolded():
                 zone, policy_for = self.settings.zone, self.settings.policy_for
-                for record, found in self.each_dispute(history=False):
+                for record, found in self.disputes(history=False):
                     yield dispute_line(dispute_view(record, policy_for, zone, now, found))
                 return
             last = 0
@@ -524,12 +524,12 @@ class Cache(Reads):
                             None if due_at is None else datetime.fromtimestamp(due_at, UTC),
                         )
 
-    def each_dispute(self, *, history: bool = True) -> Generator[Listed, None, None]:
+    def disputes(self, *, history: bool = True) -> Generator[Listed, None, None]:
         """Every dispute by number (in full, or as a listing shows it without ``history``)
         with its deadlines (stored, or computed where the stored ones are not current), a
         batch at a time in one read snapshot: an export of any size in flat memory. Iterate
         it inside the ``with`` that opened the ledger."""
-        with self.snapshot():
+        with self._snapshot():
             last = 0
             while ids := [
                 row[0]

@@ -125,7 +125,7 @@ class LedgerFile:
             self.conn.execute("ROLLBACK")
 
     @contextmanager
-    def snapshot(self) -> Iterator[None]:
+    def _snapshot(self) -> Iterator[None]:
         """One consistent view of the ledger for reads that span several calls. Inside it,
         ``index_current`` holds for this very view: another process with another config may
         have re-stored the deadlines since the ledger was opened."""
@@ -181,7 +181,7 @@ class LedgerFile:
         """What needs the buyer by ``horizon``, most urgent first: from the stored deadlines
         (``deadline_index.due``) where they are current, in one snapshot; else computed afresh
         with the domain model (loaded only then)."""
-        with self.snapshot():
+        with self._snapshot():
             if self.index_current:
                 yield from deadline_index.due(
                     self.conn, now, horizon, filters, everything=everything

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
 
 from refundctl import domain
 from refundctl.deadlines import (
@@ -54,6 +54,36 @@ class Result:
     record: DisputeRecord
     warnings: tuple[str, ...] = ()
     before: DisputeRecord | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Files:
+    """Files to store and record as evidence."""
+
+    paths: Sequence[Path]
+    kind: EvidenceKind | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A web address recorded as evidence (a listing, a tracking page)."""
+
+    url: str
+    kind: EvidenceKind | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message of the case's chat, kept as written."""
+
+    text: str
+    sender: Actor
+
+
+# What ``Ledger.attach`` adds to a dispute.
+Attachment = Files | Link | Message
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,80 +354,71 @@ class DisputeWrites(OrderWrites):
             self._save_state(updated)
             return Result(updated, (), record)
 
-    def attach_files(
-        self,
-        dispute_id: int,
-        paths: Sequence[Path],
-        kind: EvidenceKind | None,
-        note: str | None,
-        at: datetime,
-        now: datetime,
-    ) -> Result:
-        """Store and record files; one already attached to this dispute is noted, not recorded."""
+    def attach(self, dispute_id: int, what: Attachment, at: datetime, now: datetime) -> Result:
+        """Add evidence or a message to a dispute in one transaction. A file or address the
+        dispute has already is noted in the result's warnings, not recorded again."""
+        paths = what.paths if isinstance(what, Files) else ()
         self._refuse_before_the_lock(paths, at, now)
         with self._write():
             before = self._record(dispute_id)
-            added = self._store_files(dispute_id, paths, kind, note, at, now)
+            match what:
+                case Files(paths, kind, note):
+                    added = self._store_files(dispute_id, paths, kind, note, at, now)
+                case Link(url, kind, note):
+                    added = self._add_link(before, url, kind, note, at, now)
+                case Message(text, sender):
+                    event = Event(EventKind.MESSAGE, sender, at, now, note=text)
+                    added = self._append(dispute_id, event, before.order.currency)
+                case _:
+                    assert_never(what)
+            if not added.events and not added.evidence:
+                return Result(before, added.notes, before)
             record = _after(before, added)
             self._save_state(record)
             return Result(record, added.notes, before)
 
-    def attach_url(
+    def _add_link(
         self,
-        dispute_id: int,
+        before: DisputeRecord,
         url: str,
         kind: EvidenceKind | None,
         note: str | None,
         at: datetime,
         now: datetime,
-    ) -> Result:
-        _refuse_future(at, now, self.settings.zone)
-        with self._write():
-            before = self._record(dispute_id)
-            existing = self.conn.execute(
-                "SELECT id FROM evidence WHERE dispute_id = ? AND sha256 IS NULL AND url = ? "
-                "ORDER BY id LIMIT 1",
-                (dispute_id, url),
-            ).fetchone()
-            if existing is not None:
-                note_text = (
-                    f"{url} is already attached to dispute {dispute_id} as evidence "
-                    f"#{existing['id']}; nothing new was recorded"
+    ) -> _Added:
+        existing = self.conn.execute(
+            "SELECT id FROM evidence WHERE dispute_id = ? AND sha256 IS NULL AND url = ? "
+            "ORDER BY id LIMIT 1",
+            (before.id, url),
+        ).fetchone()
+        if existing is not None:
+            return _Added(
+                notes=(
+                    f"{url} is already attached to dispute {before.id} as evidence "
+                    f"#{existing['id']}; nothing new was recorded",
                 )
-                return Result(before, (note_text,), before)
-            link = EvidenceRecord(
-                id=0,
-                kind=(kind or EvidenceKind.LISTING).value,
-                name=url,
-                sha256=None,
-                size=None,
-                media_type=None,
-                url=url,
-                note=note,
-                added=stored_time(at),
-                recorded=stored_time(now),
             )
-            record = _after(before, self._add_evidence(dispute_id, link))
-            self._save_state(record)
-            return Result(record, (), before)
-
-    def attach_message(
-        self, dispute_id: int, text: str, sender: Actor, at: datetime, now: datetime
-    ) -> DisputeRecord:
-        _refuse_future(at, now, self.settings.zone)
-        with self._write():
-            before = self._record(dispute_id)
-            event = Event(EventKind.MESSAGE, sender, at, now, note=text)
-            record = _after(before, self._append(dispute_id, event, before.order.currency))
-            self._save_state(record)
-            return record
+        link = EvidenceRecord(
+            id=0,
+            kind=(kind or EvidenceKind.LISTING).value,
+            name=url,
+            sha256=None,
+            size=None,
+            media_type=None,
+            url=url,
+            note=note,
+            added=stored_time(at),
+            recorded=stored_time(now),
+        )
+        return self._add_evidence(before.id, link)
 
     def _refuse_before_the_lock(self, paths: Sequence[Path], at: datetime, now: datetime) -> None:
         """What a write refuses before it waits for the lock: files it cannot read, and a
         move dated in the future."""
-        store = self.evidence_store
-        for path in paths:
-            store.check_readable(path)
+        if paths:
+            store = self.evidence_store
+            for path in paths:
+                store.check_readable(path)
         _refuse_future(at, now, self.settings.zone)
 
     def _store_files(

@@ -12,7 +12,7 @@ import json
 import sqlite3
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, assert_never
 
 from refundctl import records
 from refundctl.errors import BadInput
@@ -26,7 +26,7 @@ from refundctl.ledger.rows import ORDER_TIMES as _ORDER_TIMES
 from refundctl.ledger.rows import ts as _ts
 from refundctl.ledger.schema import insert_sql
 from refundctl.money import to_minor
-from refundctl.records import CloseReason, Order
+from refundctl.records import CloseReason, OpenOrder, Order
 from refundctl.timeparse import iso, local_text
 
 # The columns a new order's rows fill, in the order ``NewOrders`` builds them.
@@ -68,6 +68,38 @@ def _item_rows(order_id: int, order: Order) -> list[tuple[object, ...]]:
         )
         for position, item in enumerate(order.items)
     ]
+
+
+@dataclass(frozen=True)
+class Update:
+    """New values for an order's fields (``order update``)."""
+
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Receive:
+    """The order arrived at ``at``; a second arrival only as a ``correction`` of the date."""
+
+    at: datetime
+    correction: bool = False
+
+
+@dataclass(frozen=True)
+class Close:
+    """Stop watching the order's windows from ``at``; ``REMOVED`` hides it from the lists."""
+
+    reason: CloseReason | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Reopen:
+    """Watch a closed or removed order again."""
+
+
+# What can happen to an order once it is in the ledger: ``Ledger.change_order`` takes one.
+OrderChange = Update | Receive | Close | Reopen
 
 
 @dataclass
@@ -162,7 +194,8 @@ def _refuse_problems(order: Order, now: datetime, zone: tzinfo) -> None:
 class OrderWrites(Cache):
     """Order writes, each one transaction (``_write``)."""
 
-    def add_order(self, order: Order, now: datetime) -> Order:
+    def add_order(self, order: Order, now: datetime) -> OpenOrder:
+        """Add a new order; it comes back as stored, with nothing disputed yet."""
         _refuse_problems(order, now, self.settings.zone)
         with self._write():
             existing = self.conn.execute(
@@ -176,7 +209,7 @@ class OrderWrites(Cache):
                     "it, bring it back with 'refundctl order reopen')"
                 )
             order_id = self._insert_order(order, now, "added")
-            return self._order_by_id(order_id)
+            return NOTHING_TAKEN.open_order(self._order_by_id(order_id))
 
     def _insert_order(
         self, order: Order, now: datetime, kind: str, later: NewOrders | None = None
@@ -201,66 +234,67 @@ class OrderWrites(Cache):
             pending.next_id = largest + 1
         return pending.next_id
 
-    def update_order(self, ref: OrderRef, changes: dict[str, Any], now: datetime) -> Order:
-        """Change the given fields; ``changes`` maps ``Order`` field names to new values."""
+    def change_order(self, ref: OrderRef, change: OrderChange, now: datetime) -> OpenOrder:
+        """Change an order in one transaction; it comes back as stored, with what its
+        disputes hold of it, so that the command shows it without reading again."""
+        with self._write():
+            old = self._find_order(ref)
+            match change:
+                case Update(changes):
+                    new = self._update(old, changes, now)
+                case Receive(at, correction):
+                    new = self._receive(old, at, correction, now)
+                case Close(reason, at):
+                    new = self._close(old, reason, at, now)
+                case Reopen():
+                    if old.closed_at is None:
+                        raise BadInput(f"order {old.order_no} is open; nothing to reopen")
+                    new = self._set_closed(old, None, None, "reopened", now)
+                case _:
+                    assert_never(change)
+            return self._taken(new).open_order(new)
+
+    def _update(self, old: Order, changes: dict[str, Any], now: datetime) -> Order:
         unknown = set(changes) - {f.name for f in fields(Order)} - {"id"}
         assert not unknown, f"not order fields: {unknown}"
-        with self._write():
-            old = self._find_order(ref)
-            if "total" in changes or "currency" in changes:
-                self._refuse_money_change(old, changes)
-            new = replace(old, **changes)
-            _refuse_problems(new, now, self.settings.zone)
-            return self._store_order_change(old, new, "updated", now, now)
+        if "total" in changes or "currency" in changes:
+            self._refuse_money_change(old, changes)
+        new = replace(old, **changes)
+        _refuse_problems(new, now, self.settings.zone)
+        return self._store_order_change(old, new, "updated", now, now)
 
-    def receive_order(
-        self, ref: OrderRef, at: datetime, now: datetime, *, correction: bool = False
-    ) -> Order:
-        """Record the order's arrival; a second one only as a ``correction`` of the date
-        (``--on`` given), never by accident: it would move the window."""
-        with self._write():
-            old = self._find_order(ref)
-            if old.received is not None and not correction:
+    def _receive(self, old: Order, at: datetime, correction: bool, now: datetime) -> Order:
+        # A second arrival only as a correction of the date (``--on`` given), never by
+        # accident: it would move the window.
+        if old.received is not None and not correction:
+            raise BadInput(
+                f"order {old.order_no} was received already, on "
+                f"{local_text(old.received, self.settings.zone)}; to correct the date, "
+                f"give it: 'refundctl order receive {old.order_no} --on WHEN'"
+            )
+        new = replace(old, received=at)
+        _refuse_problems(new, now, self.settings.zone)
+        return self._store_order_change(old, new, "received", at, now)
+
+    def _close(self, old: Order, reason: CloseReason | None, at: datetime, now: datetime) -> Order:
+        # Its disputes keep their deadlines; ``order reopen`` takes it back.
+        if old.closed_at is not None:
+            raise BadInput(
+                f"order {old.order_no} is {_closed_words(old)} already; "
+                f"'refundctl order reopen {old.order_no}' opens it again"
+            )
+        if reason is CloseReason.REMOVED:
+            disputes = self._dispute_numbers(old.id)
+            if disputes:
                 raise BadInput(
-                    f"order {old.order_no} was received already, on "
-                    f"{local_text(old.received, self.settings.zone)}; to correct the date, "
-                    f"give it: 'refundctl order receive {old.order_no} --on WHEN'"
+                    f"order {old.order_no} has disputes ({disputes}), which keep it on "
+                    f"record; stop watching its window with 'refundctl order close "
+                    f"{old.order_no}' instead"
                 )
-            new = replace(old, received=at)
-            _refuse_problems(new, now, self.settings.zone)
-            return self._store_order_change(old, new, "received", at, now)
-
-    def close_order(
-        self, ref: OrderRef, reason: CloseReason | None, at: datetime, now: datetime
-    ) -> Order:
-        """Stop watching an order's windows (its disputes keep theirs); ``order reopen``
-        takes it back. ``REMOVED`` hides it from the lists too, for an order with no dispute."""
-        with self._write():
-            old = self._find_order(ref)
-            if old.closed_at is not None:
-                raise BadInput(
-                    f"order {old.order_no} is {_closed_words(old)} already; "
-                    f"'refundctl order reopen {old.order_no}' opens it again"
-                )
-            if reason is CloseReason.REMOVED:
-                disputes = self._dispute_numbers(old.id)
-                if disputes:
-                    raise BadInput(
-                        f"order {old.order_no} has disputes ({disputes}), which keep it on "
-                        f"record; stop watching its window with 'refundctl order close "
-                        f"{old.order_no}' instead"
-                    )
-            if at < (old.ordered or at):
-                raise BadInput("--on is before the order was placed")
-            kind = "removed" if reason is CloseReason.REMOVED else "closed"
-            return self._set_closed(old, reason, at, kind, now)
-
-    def reopen_order(self, ref: OrderRef, now: datetime) -> Order:
-        with self._write():
-            old = self._find_order(ref)
-            if old.closed_at is None:
-                raise BadInput(f"order {old.order_no} is open; nothing to reopen")
-            return self._set_closed(old, None, None, "reopened", now)
+        if at < (old.ordered or at):
+            raise BadInput("--on is before the order was placed")
+        kind = "removed" if reason is CloseReason.REMOVED else "closed"
+        return self._set_closed(old, reason, at, kind, now)
 
     def _set_closed(
         self,

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from refundctl import domain
 from refundctl.domain import Dispute, Event, Reason, State
@@ -100,6 +100,23 @@ def _decimal_text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
+# What shell completion reads (``Reads.completion``).
+Completing = Literal["disputes", "orders", "marketplaces"]
+_COMPLETION_SQL: dict[Completing, str] = {
+    "disputes": "SELECT d.id, o.marketplace, o.order_no, d.state FROM disputes d "
+    "JOIN orders o ON o.id = d.order_id ORDER BY d.id",
+    "orders": "SELECT order_no, marketplace, title FROM orders ORDER BY id",
+    "marketplaces": "SELECT DISTINCT marketplace FROM orders ORDER BY 1",
+}
+
+
+class OrderDetail(NamedTuple):
+    """An order with what its disputes hold of it, and what was recorded of it, oldest first."""
+
+    standing: OpenOrder
+    history: list[OrderEvent]
+
+
 class Reads(LedgerFile):
     """Reads of orders and disputes, in a few queries per batch rather than several per row."""
 
@@ -117,26 +134,9 @@ class Reads(LedgerFile):
         ).fetchall()
         return ", ".join(str(row[0]) for row in rows)
 
-    def order_events(self, order: Order) -> list[OrderEvent]:
-        """What was recorded of an order, oldest first."""
-        with self._read():
-            rows = self.conn.execute(
-                "SELECT kind, changes, at FROM order_events WHERE order_id = ? ORDER BY at, id",
-                (order.id,),
-            ).fetchall()
-        with _decoding(f"the history of order {order.id}"):
-            return [
-                OrderEvent(row["kind"], json.loads(row["changes"] or "{}"), from_iso(row["at"]))
-                for row in rows
-            ]
-
     def order(self, ref: OrderRef) -> Order:
         with self._read():
             return self._find_order(ref)
-
-    def orders(self) -> list[Order]:
-        with self._read():
-            return self._all_orders()
 
     def order_count(self, *, removed: bool) -> int:
         """How many orders there are (with those removed by ``order remove``, or not)."""
@@ -151,7 +151,7 @@ class Reads(LedgerFile):
         rows = self.conn.execute("SELECT * FROM orders ORDER BY id").fetchall()
         return [self._order_from_row(row, items.get(row["id"], [])) for row in rows]
 
-    def each_order(self, batch: int = 2000) -> Generator[Order, None, None]:
+    def orders(self, batch: int = 2000) -> Generator[Order, None, None]:
         """Every order by number, a batch at a time in one read snapshot: a listing of any
         size in flat memory. Iterate it inside the ``with`` that opened the ledger."""
         next_batch = "id IN (SELECT id FROM orders WHERE id > ? ORDER BY id LIMIT ?)"
@@ -161,14 +161,24 @@ class Reads(LedgerFile):
                 last = orders[-1].id
                 yield from orders
 
-    def standing(self, order: Order) -> OpenOrder:
-        """What is refundable on the order, whether it had disputes, and how much of it no
-        active dispute covers (its window is shown while that is more than nothing)."""
+    def order_detail(self, ref: OrderRef) -> OrderDetail:
+        """One order as ``order show`` gives it: with what its disputes hold of it (its
+        window is shown while some of it is under no active dispute) and its history."""
         with self._read():
-            taken = self._taken(order)
-        return taken.open_order(order)
+            order = self._find_order(ref)
+            rows = self.conn.execute(
+                "SELECT kind, changes, at FROM order_events WHERE order_id = ? ORDER BY at, id",
+                (order.id,),
+            ).fetchall()
+            standing = self._taken(order).open_order(order)
+        with _decoding(f"the history of order {order.id}"):
+            history = [
+                OrderEvent(row["kind"], json.loads(row["changes"] or "{}"), from_iso(row["at"]))
+                for row in rows
+            ]
+        return OrderDetail(standing, history)
 
-    def open_orders(self) -> list[OpenOrder]:
+    def _every_open_order(self) -> list[OpenOrder]:
         """Orders with something refundable that no active dispute covers: a whole-order
         dispute replaces the order's window, a dispute on one item leaves it for the rest."""
         with self._read():
@@ -302,37 +312,13 @@ class Reads(LedgerFile):
             )
         return replace(record, evidence=tuple(checked))
 
-    def completion_disputes(self) -> list[tuple[int, str, str, str]]:
-        """Dispute number, marketplace, order number and state, for shell completion."""
+    def completion(self, what: Completing) -> list[tuple[str, ...]]:
+        """What shell completion offers, as text: for disputes their number, marketplace,
+        order number and state; for orders their number, marketplace and title; the
+        marketplaces in the ledger by name."""
         with self._read():
-            return [
-                (row[0], row[1], row[2], row[3])
-                for row in self.conn.execute(
-                    "SELECT d.id, o.marketplace, o.order_no, d.state FROM disputes d "
-                    "JOIN orders o ON o.id = d.order_id ORDER BY d.id"
-                )
-            ]
-
-    def completion_marketplaces(self) -> list[str]:
-        with self._read():
-            return [
-                row[0]
-                for row in self.conn.execute("SELECT DISTINCT marketplace FROM orders ORDER BY 1")
-            ]
-
-    def completion_orders(self) -> list[tuple[str, str, str | None]]:
-        """Order number, marketplace and title, for shell completion."""
-        with self._read():
-            return [
-                (row[0], row[1], row[2])
-                for row in self.conn.execute(
-                    "SELECT order_no, marketplace, title FROM orders ORDER BY id"
-                )
-            ]
-
-    def dispute_ids(self) -> list[int]:
-        with self._read():
-            return [row["id"] for row in self.conn.execute("SELECT id FROM disputes")]
+            rows = self.conn.execute(_COMPLETION_SQL[what]).fetchall()
+        return [tuple("" if value is None else str(value) for value in row) for row in rows]
 
     def _events(self, dispute_id: int, currency: str) -> list[Event]:
         rows = self.conn.execute(

@@ -20,13 +20,37 @@ together or not at all, and parallel invocations wait for each other.
 
 from __future__ import annotations
 
-from refundctl.ledger.disputes import AmountSpec, DisputeWrites, Result
+from refundctl.ledger.disputes import (
+    AmountSpec,
+    Attachment,
+    DisputeWrites,
+    Files,
+    Link,
+    Message,
+    Result,
+)
 from refundctl.ledger.importer import Importer, ImportSummary
-from refundctl.ledger.orders import NewOrders
+from refundctl.ledger.orders import Close, NewOrders, OrderChange, Receive, Reopen, Update
 from refundctl.ledger.reads import OrderRef
 from refundctl.ledger.verify import Verifier
 
-__all__ = ["AmountSpec", "ImportSummary", "Ledger", "NewOrders", "OrderRef", "Result"]
+__all__ = [
+    "AmountSpec",
+    "Attachment",
+    "Close",
+    "Files",
+    "ImportSummary",
+    "Ledger",
+    "Link",
+    "Message",
+    "NewOrders",
+    "OrderChange",
+    "OrderRef",
+    "Receive",
+    "Reopen",
+    "Result",
+    "Update",
+]
 
 
 class Ledger(Importer, DisputeWrites, Verifier):
