@@ -54,7 +54,8 @@ def exponent(currency: str) -> int:
 
 
 def quantum(currency: str) -> Decimal:
-    return Decimal(1).scaleb(-exponent(currency))
+    """The currency's smallest amount: 0.01 for USD, 1 for JPY."""
+    return _QUANTA[exponent(currency)]
 
 
 # ``quantum`` of each number of decimal places, made once: an import parses many amounts.

@@ -51,6 +51,7 @@ COMMAND_MODULES = {
     "bundle": "evidence",
     "draft": "evidence",
     "export": "export",
+    "stats": "stats",
     "policies": "policies",
     "backup": "backup",
     "restore": "backup",

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from refundctl.ledger.store import Ledger
     from refundctl.policies import Policies, Policy
+    from refundctl.records import DisputeRecord
 
 JSON_OPTION = typer.Option("--json", help="Print JSON instead of a table (see docs/json.md).")
 MarketplaceFilter = Annotated[
@@ -318,6 +319,18 @@ def make_filters(
         since=e.maybe_when(since, option="--since"),
         until=e.maybe_when(until, option="--until"),
     )
+
+
+def seller_record_line(ledger: Ledger, record: DisputeRecord) -> str | None:
+    """The seller's earlier disputes on this marketplace, in one line; None for a first
+    dispute with them, or an order with no seller."""
+    from refundctl.stats import seller_record
+
+    seller = " ".join((record.order.seller or "").split())
+    if not seller:
+        return None
+    earlier = ledger.cases(seller=(record.order.marketplace, seller), exclude=record.id)
+    return seller_record(seller, earlier)
 
 
 def emit_csv(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:

@@ -22,12 +22,21 @@ from refundctl.cli.common import (
     env,
     marketplace_option,
     say,
+    seller_record_line,
     warn,
 )
 from refundctl.cli.completion import complete_dispute, complete_move, complete_order
 from refundctl.domain import RESPOND_MOVES, Actor, Move, OfferKind, Reason
 from refundctl.errors import BadInput
-from refundctl.ledger.store import AmountSpec, Attachment, Files, Link, Message, OrderRef, Result
+from refundctl.ledger.store import (
+    AmountSpec,
+    Attachment,
+    Files,
+    Link,
+    Message,
+    OrderRef,
+    Result,
+)
 from refundctl.money import parse_percent
 from refundctl.records import DisputeRecord, EvidenceKind
 
@@ -149,7 +158,10 @@ def open_dispute(
             at=e.when(on),
             now=e.now,
         )
+        record_line = None if as_json else seller_record_line(ledger, result.record)
     _report(e, result, as_json)
+    if record_line is not None:
+        say(record_line)
 
 
 @app.command()

@@ -25,6 +25,7 @@ from refundctl.cli.common import (
     in_format,
     make_filters,
     output_format,
+    seller_record_line,
     show,
 )
 from refundctl.cli.completion import complete_dispute
@@ -159,6 +160,7 @@ def _most_urgent(e: Env, limit: int, include_closed: bool, filters: Filters) -> 
 def _one(e: Env, dispute: int, chosen: OutputFormat) -> None:
     with e.ledger(write=False) as ledger:
         record = ledger.dispute(dispute)
+        record_line = seller_record_line(ledger, record) if chosen is OutputFormat.TABLE else None
     view = dispute_view(record, e.settings.policy_for, e.zone, e.now)
 
     def as_json() -> None:
@@ -174,6 +176,6 @@ def _one(e: Env, dispute: int, chosen: OutputFormat) -> None:
     def as_table() -> None:
         from refundctl.render.detail import dispute_detail
 
-        show(dispute_detail(view, e.zone, e.now))
+        show(dispute_detail(view, e.zone, e.now, record_line))
 
     in_format(chosen, table=as_table, json=as_json, csv=as_csv)

@@ -13,6 +13,7 @@ it are the only code that speaks SQL, and they point one way, each using only th
     disputes.py  dispute writes: open, move, undo, attach (``DisputeWrites``)
     importer.py  ``order import`` (``Importer``)
     verify.py    ``verify`` (``Verifier``)
+    cases.py     disputes as ``stats`` counts them (``CaseReads``)
 
 Every write is one ``BEGIN IMMEDIATE`` transaction: the event and the cached current state land
 together or not at all, and parallel invocations wait for each other.
@@ -20,6 +21,7 @@ together or not at all, and parallel invocations wait for each other.
 
 from __future__ import annotations
 
+from refundctl.ledger.cases import CaseReads
 from refundctl.ledger.disputes import (
     AmountSpec,
     Attachment,
@@ -53,5 +55,5 @@ __all__ = [
 ]
 
 
-class Ledger(Importer, DisputeWrites, Verifier):
+class Ledger(Importer, DisputeWrites, Verifier, CaseReads):
     """One open ledger. Create it with ``Ledger.open``; every public write is a transaction."""

@@ -184,12 +184,20 @@ def deadlines_table(
     return table
 
 
+def _after_name(line: str | None) -> str | None:
+    """The seller's record without the seller's name, which the row above shows."""
+    return None if line is None else line.partition(": ")[2]
+
+
 def _words(key: object) -> str:
     """A key a person reads (``refund_with_return``) as words."""
     return str(key).replace("_", " ")
 
 
-def dispute_detail(view: DisputeView, zone: tzinfo, now: datetime) -> RenderableType:
+def dispute_detail(
+    view: DisputeView, zone: tzinfo, now: datetime, seller_record: str | None = None
+) -> RenderableType:
+    """One dispute in full; ``seller_record`` is the line on the seller's earlier disputes."""
     record = view.record
     d, order, currency = record.dispute, record.order, record.order.currency
 
@@ -212,6 +220,7 @@ def dispute_detail(view: DisputeView, zone: tzinfo, now: datetime) -> Renderable
             ("Order", f"{clean(order.order_no)} · {clean(order.title)}".rstrip(" ·")),
             ("Marketplace", order.marketplace + _policy_note(view.generic_fallback)),
             ("Seller", clean(order.seller)),
+            ("Seller's record", clean(_after_name(seller_record))),
             ("Item", clean(record.item)),
             ("Case ref", clean(record.case_ref)),
             ("Asked", money(d.requested)),

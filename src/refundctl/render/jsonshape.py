@@ -197,16 +197,17 @@ def status_text(
         separator = ",\n"
     yield ("\n" if separator != "\n" else "") + "]"
     yield ', "orders": ['
-    yield from _lines((order_with_deadlines(v, now) for v in orders), "]}\n")
+    yield from array_lines((order_with_deadlines(v, now) for v in orders), "]}\n")
 
 
 def orders(listed: Iterable[Order]) -> Iterator[str]:
     """``order list --json``: ``{"orders": [...]}``, one order per line as they come."""
     yield '{"orders": ['
-    yield from _lines((order(o) for o in listed), "]}\n")
+    yield from array_lines((order(o) for o in listed), "]}\n")
 
 
-def _lines(shapes: Iterable[JSON], close: str) -> Iterator[str]:
+def array_lines(shapes: Iterable[JSON], close: str) -> Iterator[str]:
+    """The rest of a JSON array, one element per line as they come, then ``close``."""
     separator = "\n"
     for shape in shapes:
         yield separator + json.dumps(shape, ensure_ascii=False)
