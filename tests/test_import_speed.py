@@ -26,7 +26,7 @@ from dateutil.parser import isoparse
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from refundctl import deadlines, importfile, importing, timeparse
+from refundctl import amounts, deadlines, importfile, importing, timeparse
 from refundctl.errors import BadInput
 from refundctl.importing import FIELDS, read_amount, unneutralise
 from refundctl.records import Item, parse_item
@@ -193,7 +193,7 @@ CURRENCIES = ["USD", "EUR", "JPY", "KWD", "BHD", "BRL", "CHF", "XAU"]
 @example(text="12.5", currency="JPY")
 @example(text="1234567890123", currency="USD")
 def test_a_plain_amount_reads_as_the_general_reader_reads_it(text: str, currency: str) -> None:
-    general = outcome(importing._read_written_amount, text.strip(), currency)
+    general = outcome(amounts.read_written_amount, text.strip(), currency)
     assert outcome(read_amount, text, currency) == general
     if general[0] == "value":
         assert str(read_amount(text, currency)) == str(general[1])  # the same exponent too

@@ -3,10 +3,11 @@
 Pure: records in, ``ImportedOrder`` values or ``RowProblem`` values out; no ledger, no terminal.
 Columns are DESIGN.md's order fields, matched case-insensitively and ignoring surrounding
 spaces; ``--map field="Their column"`` renames a foreign export's headers. Amounts written the
-way shops write them (``US $12.50``, ``12,50 €``, ``1.234,56``) are read when the currency makes
-the format clear and refused, with the row, when it does not. Every bad row is reported, so one
-run shows everything to fix; the caller imports nothing unless there are none. A file that
-cannot be read one way only is refused whole by ``parse_records``, before any row is read.
+way shops write them (``US $12.50``, ``12,50 €``, ``1.234,56``) are read by ``refundctl.amounts``
+when the currency makes the format clear and refused, with the row, when it does not. Every bad
+row is reported, so one run shows everything to fix; the caller imports nothing unless there are
+none. A file that cannot be read one way only is refused whole by ``parse_records``, before any
+row is read.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from decimal import Decimal
 from typing import Any, TypeVar
 
+from refundctl.amounts import read_amount
 from refundctl.errors import BadInput
 
 # The file's side of an import, named here too: callers import an import's every name from
@@ -31,7 +32,7 @@ from refundctl.importfile import (
     parse_records,
     unneutralise,
 )
-from refundctl.money import exponent, parse_amount, parse_currency
+from refundctl.money import parse_currency
 from refundctl.records import Item, Order, order_problems, parse_item
 from refundctl.timeparse import parse_when
 
@@ -108,106 +109,6 @@ def parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
             raise BadInput(f"--map: no field {ours!r}; fields: {', '.join(FIELDS)}")
         mapping[ours] = theirs.strip().strip('"').strip("'").strip()
     return mapping
-
-
-_SYMBOLS = {"$": None, "€": "EUR", "£": "GBP", "¥": None, "₩": "KRW", "₹": "INR"}
-_PREFIXES = {"US$": "USD", "US $": "USD", "C$": "CAD", "CA$": "CAD", "A$": "AUD", "AU$": "AUD"}
-
-
-# An amount written plainly (12, 12.5, 12.50), as most exports write every amount: the
-# separators and signs below have nothing to decide, so it goes straight to ``parse_amount``.
-_PLAIN_AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]{1,2})?")
-
-
-def read_amount(text: str, currency: str) -> Decimal:
-    """An amount as shops write it: ``US $12.50``, ``12,50 €``, ``1.234,56``, ``1,234.56``."""
-    raw = text.strip()
-    if _PLAIN_AMOUNT.fullmatch(raw):
-        return parse_amount(raw, currency)
-    return _read_written_amount(raw, currency)
-
-
-def _read_written_amount(raw: str, currency: str) -> Decimal:
-    """``read_amount`` of a stripped cell, whatever way it is written."""
-    if not raw:
-        raise BadInput("is empty")
-    body = raw
-    for prefix, code in _PREFIXES.items():
-        if body.upper().startswith(prefix):
-            if code != currency:
-                raise BadInput(f"{raw!r} is in {code}, but the order's currency is {currency}")
-            body = body[len(prefix) :]
-    code_match = re.search(r"\b([A-Za-z]{3})\b", body)
-    if code_match:
-        code = code_match.group(1).upper()
-        if code != currency:
-            raise BadInput(f"{raw!r} names {code}, but the order's currency is {currency}")
-        body = body.replace(code_match.group(1), "")
-    for symbol, symbol_code in _SYMBOLS.items():
-        if symbol in body:
-            if symbol_code is not None and symbol_code != currency:
-                raise BadInput(
-                    f"{raw!r} is in {symbol_code}, but the order's currency is {currency}"
-                )
-            body = body.replace(symbol, "")
-    body = body.replace("\u00a0", "").replace(" ", "").replace("'", "")
-    if body.startswith("-") or body.startswith("("):
-        raise BadInput(f"{raw!r} is negative; a total is what you paid")
-    if not re.fullmatch(r"[0-9][0-9.,]*", body):
-        raise BadInput(f"{raw!r} is not an amount")
-    return parse_amount(_plain(body, raw, currency), currency)
-
-
-def _plain(body: str, raw: str, currency: str) -> str:
-    """Digits with one decimal point, deciding what ``.`` and ``,`` mean."""
-    places = exponent(currency)
-    dots, commas = body.count("."), body.count(",")
-    if dots and commas:
-        decimal = "." if body.rfind(".") > body.rfind(",") else ","
-        thousands = "," if decimal == "." else "."
-        whole, _, fraction = body.rpartition(decimal)
-        if body.count(decimal) != 1 or not _grouped(whole, thousands):
-            raise BadInput(f"{raw!r} mixes separators in a way that is not an amount")
-        return whole.replace(thousands, "") + "." + fraction
-    separator = "." if dots else "," if commas else ""
-    if not separator:
-        return body
-    count = body.count(separator)
-    whole, _, fraction = body.rpartition(separator)
-    if count > 1:
-        if not _grouped(body, separator):
-            raise BadInput(f"{raw!r} is not an amount")
-        return body.replace(separator, "")
-    if separator == "." and len(fraction) == places == 3:
-        # How refundctl itself writes a three-decimal currency (KWD 12.500).
-        return whole + "." + fraction
-    if len(fraction) == 3:
-        # 1.234 or 1,234: thousands when the currency's usual writing says so, else ambiguous.
-        grouping = (
-            places == 0
-            or (separator == "," and currency in _DOT_DECIMAL)
-            or (separator == "." and currency in _COMMA_DECIMAL)
-        )
-        if not grouping:
-            raise BadInput(
-                f"{raw!r} is ambiguous in {currency}: it could be thousands or decimals; "
-                "write it with both separators (1.234,00) or none (1234)"
-            )
-        return whole + fraction
-    return whole + "." + fraction
-
-
-# Currencies whose amounts are written with a decimal point (1,234.56) or a decimal comma
-# (1.234,56) wherever they are used; EUR and others are written both ways.
-_DOT_DECIMAL = frozenset(
-    "USD GBP CAD AUD NZD CNY HKD SGD INR MXN PHP THB MYR KRW ILS JPY TWD".split()
-)
-_COMMA_DECIMAL = frozenset("BRL ARS CLP COP IDR TRY VND DKK NOK SEK RUB UAH".split())
-
-
-def _grouped(number: str, separator: str) -> bool:
-    groups = number.split(separator)
-    return bool(groups[0]) and len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
 
 
 def _text(value: Any) -> str | None:
