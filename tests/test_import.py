@@ -422,6 +422,11 @@ def test_importing_the_same_file_twice_changes_nothing(
         "updated": 0,
         "unchanged": 3,
         "dry_run": False,
+        # Issue 19 added what the file was, what it skipped and the money it held.
+        "format": "refundctl orders",
+        "orders": 3,
+        "skipped": {},
+        "money": [],
     }
     assert snapshot(ledger_path) == before
 

@@ -66,12 +66,13 @@ _PROGRESS_EVERY = 500
 
 @dataclass(frozen=True, slots=True)
 class RowProblem:
-    row: int  # 1 is the first record (the line after a CSV header)
+    row: int  # 1 is the first record (the line after a CSV header), or a line of the file
     column: str
     message: str
+    unit: str = "row"  # "line": a marketplace export's problems name the line of the file
 
     def __str__(self) -> str:
-        where = f"row {self.row}" if self.row else "file"
+        where = f"{self.unit} {self.row}" if self.row else "file"
         return (
             f"{where}, {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
         )
@@ -84,6 +85,12 @@ class ImportedOrder:
     row: int
     order: Order
     given: frozenset[str]
+    unit: str = "row"  # as ``RowProblem.unit``
+
+    @property
+    def place(self) -> str:
+        """Where in the file the order was read: ``row 3`` or ``line 5``."""
+        return f"{self.unit} {self.row}"
 
     @property
     def key(self) -> tuple[str, str]:
@@ -319,7 +326,7 @@ def _row(
         if value is None:
             times[name] = None
             continue
-        times[name] = check(name, _read_time, value, now, zone)
+        times[name] = check(name, read_time, value, now, zone)
     items = check("items", _items, columns.get("items"), currency)
     if problems or market is None or order_no is None or total is None:
         return problems
@@ -365,7 +372,8 @@ def _is_name(text: str) -> bool:
 _SLASHED_DATE = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})")
 
 
-def _read_time(text: str, now: datetime, zone: tzinfo) -> datetime:
+def read_time(text: str, now: datetime, zone: tzinfo) -> datetime:
+    """A date or time cell: ISO, or ``YYYY/MM/DD`` (with a time or none)."""
     if text[4:5] == "/":  # where a YYYY/ date has its first slash
         text = _SLASHED_DATE.sub(lambda m: f"{m[1]}-{int(m[2]):02}-{int(m[3]):02}", text)
     return parse_when(text, now=now, zone=zone)

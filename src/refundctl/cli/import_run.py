@@ -1,5 +1,6 @@
-"""Running ``order import``: the file read within bounds, its orders into the ledger a batch at
-a time, a new ledger built beside its place, and the garbage collector paused meanwhile.
+"""Running ``order import``: the file read within bounds and told apart by its header, its
+orders into the ledger a batch at a time, a new ledger built beside its place, and the garbage
+collector paused meanwhile.
 """
 
 from __future__ import annotations
@@ -13,22 +14,35 @@ from refundctl.cli.common import Env
 from refundctl.errors import BadInput, ManyProblems
 
 if TYPE_CHECKING:
+    from refundctl.exports import OwnReading, Reading, Source
     from refundctl.importing import Reader
     from refundctl.ledger.store import ImportSummary
 
 
-def import_file(e: Env, file: str, reader: Reader, *, dry_run: bool) -> ImportSummary:
+def import_file(
+    e: Env, file: str, reader: Reader, *, dry_run: bool, source: Source | None = None
+) -> tuple[ImportSummary, Reading | OwnReading]:
     """Import the file in one transaction, a batch of orders at a time as it is read; refuse
     it, with every problem in it, leaving the ledger as it was. A new ledger is built beside
-    its place and moved there once the import is in: a refused file leaves no ledger."""
+    its place and moved there once the import is in: a refused file leaves no ledger. Returns
+    what the ledger did and what the file held (its format, what it skipped)."""
+    from refundctl import exports
     from refundctl.cli.progress import progress_reporter
-    from refundctl.importing import Batches, parse_records
     from refundctl.ledger import importer
 
-    found = parse_records(_read_import(file))
+    data = _read_import(file)
+    sniffed = exports.sniff(data, source, reader.mapping)
+    reading: Reading | OwnReading
+    if sniffed.layout is None:
+        text = _decoded(data, file)
+        del data  # the text stands for it now: the bytes need not stay while it is read
+        reading = exports.read_own(text, reader, importer.IMPORT_BATCH)
+        del text
+    else:
+        reading = exports.read(data, sniffed, reader, importer.IMPORT_BATCH)
+        del data
     with contextlib.ExitStack() as stack:
-        tick = stack.enter_context(progress_reporter("Importing", total=len(found)))
-        reading = Batches(reader, found, importer.IMPORT_BATCH, progress=tick)
+        reading.progress = stack.enter_context(progress_reporter("Importing", total=reading.rows))
 
         def refuse() -> None:
             if reading.problems:
@@ -40,7 +54,9 @@ def import_file(e: Env, file: str, reader: Reader, *, dry_run: bool) -> ImportSu
 
         path = _beside(e, stack) if not e.db.exists() else None
         with e.ledger(write=True, path=path) as ledger:
-            summary = ledger.import_orders(reading, e.now, dry_run=dry_run, refuse=refuse)
+            summary = ledger.import_orders(
+                reading, e.now, dry_run=dry_run, refuse=refuse, money=lambda: reading.money
+            )
         if path is not None and not dry_run:
             from refundctl.ledger.backup import install_new_ledger
 
@@ -51,7 +67,7 @@ def import_file(e: Env, file: str, reader: Reader, *, dry_run: bool) -> ImportSu
                     f"{e.db} was created by another command while this import ran; "
                     "nothing was imported: import again"
                 ) from None
-        return summary
+        return summary, reading
 
 
 def _beside(e: Env, stack: contextlib.ExitStack) -> Path:
@@ -86,7 +102,7 @@ def collector_paused() -> Iterator[None]:
 IMPORT_LIMIT = 2048 * 1024 * 1024
 
 
-def _read_import(file: str) -> str:
+def _read_import(file: str) -> bytes:
     import sys
 
     from refundctl.userfiles import read_bounded, read_stream
@@ -105,6 +121,10 @@ def _read_import(file: str) -> str:
         raise BadInput(f"cannot read {file}: {error.strerror}") from None
     except ValueError:  # the only one Path raises: a NUL byte, which no file name holds
         raise BadInput(f"{file!r} cannot be a file name: it holds a null byte") from None
+    return data
+
+
+def _decoded(data: bytes, file: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

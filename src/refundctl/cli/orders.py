@@ -451,12 +451,36 @@ def _text(value: str | None) -> str | None:
     return value.strip() or None
 
 
+class ImportSource(StrEnum):
+    """``order import --from``: the service whose file it is (refundctl.exports.Source)."""
+
+    AMAZON = "amazon"
+    PAYPAL = "paypal"
+    ALIEXPRESS = "aliexpress"
+    TEMU = "temu"
+    REFUNDCTL = "refundctl"
+
+
 @order_app.command("import")
 def import_orders(
     ctx: typer.Context,
     file: Annotated[
-        str, typer.Argument(metavar="FILE", help="CSV, JSON or JSON Lines; - reads stdin.")
+        str,
+        typer.Argument(
+            metavar="FILE",
+            help="An Amazon, PayPal, AliExpress-tool or Temu export, or refundctl's own CSV, "
+            "JSON or JSON Lines; - reads stdin.",
+        ),
     ],
+    source: Annotated[
+        ImportSource | None,
+        typer.Option(
+            "--from",
+            metavar="SERVICE",
+            help="Whose file it is (amazon, paypal, aliexpress, temu, refundctl); "
+            "default: told by its header.",
+        ),
+    ] = None,
     mapping: Annotated[
         list[str] | None,
         typer.Option(
@@ -473,7 +497,10 @@ def import_orders(
     ] = None,
     currency: Annotated[
         str | None,
-        typer.Option(metavar="CODE", help="For rows without a currency (default: USD or config)."),
+        typer.Option(
+            metavar="CODE",
+            help="For amounts that name no currency, or only $ (default: USD or config).",
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check everything, write nothing.")
@@ -481,7 +508,9 @@ def import_orders(
     as_json: Json = False,
 ) -> None:
     """Import orders from a file: new ones are added, changed ones updated, all or nothing."""
+    from refundctl.exports import OWN_TITLE, Source, shown_json
     from refundctl.importing import Reader, parse_mapping
+    from refundctl.render.imported import money_json, money_line, summary_line
 
     e = env(ctx)
     reader = Reader(
@@ -495,8 +524,9 @@ def import_orders(
     # in between would walk every one of them.
     from refundctl.cli.import_run import collector_paused, import_file
 
+    chosen = None if source is None else Source(source.value)
     with collector_paused():
-        summary = import_file(e, file, reader, dry_run=dry_run)
+        summary, reading = import_file(e, file, reader, dry_run=dry_run, source=chosen)
     if as_json:
         emit_json(
             {
@@ -505,14 +535,23 @@ def import_orders(
                 "updated": summary.updated,
                 "unchanged": summary.unchanged,
                 "dry_run": summary.dry_run,
+                **shown_json(reading),
+                "money": [money_json(match) for match in summary.money],
             }
         )
         return
     verb = "Checked" if dry_run else "Imported"
-    line = (
-        f"{verb} {file}: {summary.added:,} added, {summary.updated:,} updated, "
-        f"{summary.unchanged:,} unchanged."
-    )
+    counts = (summary.added, summary.updated, summary.unchanged)
+    if reading.title == OWN_TITLE and not summary.money:
+        line = (
+            f"{verb} {file}: {counts[0]:,} added, {counts[1]:,} updated, {counts[2]:,} unchanged."
+        )
+    else:
+        line = (
+            f"{verb} {file}: {summary_line(reading.title, counts, reading.skipped, summary.money)}."
+        )
     if dry_run:
         line += " Nothing was written (--dry-run)."
     say(line)
+    for match in summary.money:
+        say("  " + money_line(match, dry_run=dry_run))

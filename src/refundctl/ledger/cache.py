@@ -124,7 +124,13 @@ class Cache(Reads):
     @contextmanager
     def _write(self, *, commit: bool = True) -> Iterator[None]:
         """One command's transaction. BEGIN IMMEDIATE takes the write lock before reading.
-        ``commit=False`` runs everything and then rolls it back: a dry run."""
+        ``commit=False`` runs everything and then rolls it back: a dry run. A write inside
+        another's transaction (an import recording a refund on a dispute) is a savepoint of
+        it: refused, it leaves the rest of the transaction as it was."""
+        if self.conn.in_transaction:
+            with self._savepoint():
+                yield
+            return
         # The marketplaces the ledger holds (a config's own among them) besides the built-in.
         held = [row[0] for row in self.conn.execute("SELECT marketplace FROM deadline_basis")]
         _ready_before_the_lock(self.settings, held)
@@ -149,6 +155,17 @@ class Cache(Reads):
             raise
         if commit:
             count_commit()
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        self.conn.execute("SAVEPOINT inner_write")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK TO inner_write")
+            self.conn.execute("RELEASE inner_write")
+            raise
+        self.conn.execute("RELEASE inner_write")
 
     def _finish_upgrade(self) -> None:
         """Inside the upgrade's transaction: store every deadline the new index lacks (m002

@@ -1,7 +1,10 @@
 """``order import``: a file's orders, a batch at a time, into the ledger in one transaction.
 
 New orders are gathered per batch and written in four statements; an order already in the
-ledger is read only when a batch updates it. A problem anywhere refuses the whole file.
+ledger is read only when a batch updates it. A problem anywhere refuses the whole file. Money
+an export says came back (``MoneyBack``) is matched to its order once the orders are in: a
+refund is recorded on the one active dispute of the order that waits for exactly that money,
+in the same transaction; anything else is reported (``MoneyMatch``), never guessed.
 """
 
 from __future__ import annotations
@@ -11,14 +14,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from refundctl.domain import ACTIVE, Move, State
 from refundctl.errors import BadInput, ManyProblems
+from refundctl.exports.facts import Back, Matched, MoneyBack, MoneyMatch
+from refundctl.money import to_minor
 from refundctl.records import Order
 
 if TYPE_CHECKING:  # only the commands that use them import these: `check` stays quick
     from refundctl.importing import ImportedOrder
+from refundctl.ledger.disputes import DisputeWrites
 from refundctl.ledger.orders import (
     NewOrders,
-    OrderWrites,
     _order_fields,
     _refuse_problems,
     _with_paid_default,
@@ -42,6 +48,7 @@ class ImportSummary:
     updated: int
     unchanged: int
     dry_run: bool
+    money: tuple[MoneyMatch, ...] = ()
 
 
 def _refuse_rows(problems: list[str]) -> None:
@@ -65,8 +72,14 @@ _IMPORT_CACHE_KIB = 64 * 1024
 IMPORT_BATCH = 2000
 
 
-class Importer(OrderWrites):
-    """The import of a file's orders."""
+# States in which a dispute waits for its agreed money to arrive: agreed or awarded, or the
+# return on its way to the seller, who refunds once it is there.
+_WAITING = frozenset({State.REFUND_PENDING, State.RETURN_IN_TRANSIT})
+_CLOSED = frozenset(State) - ACTIVE
+
+
+class Importer(DisputeWrites):
+    """The import of a file's orders, and of the money it says came back."""
 
     def import_orders(
         self,
@@ -75,6 +88,7 @@ class Importer(OrderWrites):
         *,
         dry_run: bool = False,
         refuse: Callable[[], None] = lambda: None,
+        money: Callable[[], Sequence[MoneyBack]] = lambda: (),
     ) -> ImportSummary:
         """Add new orders and update changed ones, all in one transaction or not at all.
 
@@ -84,7 +98,8 @@ class Importer(OrderWrites):
         file is read: the new orders of a batch go in four statements, and only the orders a
         batch updates are read from the ledger, so that an import costs what its file holds,
         not what the ledger does, in flat memory. Once every batch is in, ``refuse`` raises if
-        the reading found a problem: then nothing of it stays.
+        the reading found a problem: then nothing of it stays. Then ``money`` (what the file
+        says came back, known once it is all read) is matched to the orders.
         """
         # A large file touches pages of every index of the orders, their items, events and
         # deadlines; SQLite's default cache (2 MiB) would write them out and read them back
@@ -111,7 +126,50 @@ class Importer(OrderWrites):
                 pending.write(self.conn)
             refuse()
             _refuse_rows(tally.problems)
-        return ImportSummary(tally.added, tally.updated, tally.unchanged, dry_run)
+            matched = tuple(self._match(back, now) for back in money())
+        return ImportSummary(tally.added, tally.updated, tally.unchanged, dry_run, matched)
+
+    def _match(self, back: MoneyBack, now: datetime) -> MoneyMatch:
+        """What a refund or a return of the file is to the ledger; a refund that one dispute
+        waits for is recorded on it (a savepoint: a dispute that refuses it stays as it was)."""
+        found = self.conn.execute(
+            "SELECT id, currency FROM orders WHERE marketplace = ? AND order_no = ?",
+            (back.marketplace, back.order_no),
+        ).fetchone()
+        if found is None:
+            return MoneyMatch(back, Matched.NO_ORDER)
+        disputes = self.conn.execute(
+            "SELECT id, state, agreed, refunded FROM disputes WHERE order_id = ? ORDER BY id",
+            (found["id"],),
+        ).fetchall()
+        active = tuple(d["id"] for d in disputes if State(d["state"]) not in _CLOSED)
+        if back.kind is Back.RETURN:
+            return MoneyMatch(back, Matched.OPEN if active else Matched.NO_DISPUTE, active)
+        same = back.currency == found["currency"]
+        minor = to_minor(back.amount, back.currency) if same else None
+        held = [d["id"] for d in disputes if d["state"] == "refunded" and d["refunded"] == minor]
+        if held and not active:
+            return MoneyMatch(back, Matched.ALREADY, (held[0],))
+        if not active:
+            return MoneyMatch(back, Matched.NO_DISPUTE)
+        if len(active) > 1:
+            return MoneyMatch(back, Matched.SEVERAL, active)
+        (dispute,) = [d for d in disputes if d["id"] == active[0]]
+        if State(dispute["state"]) not in _WAITING or dispute["agreed"] != minor:
+            return MoneyMatch(back, Matched.NOT_WAITING, active)
+        note = f"refund {back.reference} (imported)" if back.reference else "refund (imported)"
+        try:
+            self.move(
+                active[0],
+                Move.REFUNDED,
+                amount=str(back.amount),
+                note=note,
+                at=back.at or now,
+                now=now,
+            )
+        except BadInput as error:
+            return MoneyMatch(back, Matched.REFUSED, active, error.message)
+        return MoneyMatch(back, Matched.RECORDED, active)
 
     def _import_row(
         self,
@@ -141,4 +199,4 @@ class Importer(OrderWrites):
             self._store_order_change(old, new, "imported", now, now)
             tally.updated += 1
         except BadInput as error:
-            tally.problems.append(f"row {row.row}: {error.message}")
+            tally.problems.append(f"{row.place}: {error.message}")
