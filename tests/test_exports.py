@@ -698,3 +698,44 @@ def test_many_rows_read_in_batches_give_the_orders_one_batch_gives(
     found = orders(cli)
     assert found["111-0000000-0000001"]["total"] == "29.83"
     assert found["112-0000000-0002499"]["total"] == "43.34"
+
+
+def test_a_buyers_story_from_download_to_status(cli: Cli) -> None:
+    """Download Amazon's history, PayPal's activity and the AliExpress userscript's text;
+    import each as it is; see the windows; a PayPal dispute the seller agreed to is settled by
+    importing the activity again once the refund shows in it."""
+    when = ("--as-of", "2025-04-01T12:00:00+00:00")
+    for name in (
+        "amazon/Retail.OrderHistory.1.csv",
+        "paypal/Download.csv",
+        "aliexpress/orders-userscript.tsv",
+    ):
+        out = ok(cli(*when, "order", "import", str(FIXTURES / name))).stdout
+        assert out.startswith(f"Imported {FIXTURES / name}: ")
+    status = ok(cli(*when, "status", "--limit", "0")).stdout
+    assert "No active disputes." in status
+    for number in ("302-0000000-0000002", "1AB23456CD7890123", "8100000000000001"):
+        assert number in status, number
+    listed = ok(cli(*when, "order", "list")).stdout
+    assert "1AB23456CD7890123" in listed and "8100000000000002" in listed
+    opened = ok(
+        cli(
+            *when,
+            "open",
+            "1AB23456CD7890123",
+            "--reason",
+            "not-as-described",
+            "--full",
+            "--on",
+            "2025-03-20",
+            "--json",
+        )
+    ).json()
+    dispute = str(opened["id"])
+    ok(cli(*when, "respond", dispute, "seller-agrees", "--on", "2025-03-22"))
+    out = ok(cli(*when, "order", "import", str(FIXTURES / "paypal/Download.csv"))).stdout
+    assert "PayPal activity: 2 orders (0 added, 0 updated, 2 unchanged), 1 refund" in out
+    assert f"recorded on dispute {dispute}" in out
+    shown = ok(cli(*when, "status", dispute)).stdout
+    assert "refunded" in shown and "$1,042.50" in shown
+    assert ok(cli(*when, "status", "--json")).json()["disputes"] == []
