@@ -739,3 +739,10 @@ def test_a_buyers_story_from_download_to_status(cli: Cli) -> None:
     shown = ok(cli(*when, "status", dispute)).stdout
     assert "refunded" in shown and "$1,042.50" in shown
     assert ok(cli(*when, "status", "--json")).json()["disputes"] == []
+
+
+def test_a_dry_run_says_what_it_read_and_writes_nothing(cli: Cli, ledger_path: Path) -> None:
+    out = ok(cli("order", "import", str(FIXTURES / "paypal/Download-de.csv"), "--dry-run")).stdout
+    assert out.startswith(f"Checked {FIXTURES / 'paypal/Download-de.csv'}: PayPal activity")
+    assert out.splitlines()[0].endswith("Nothing was written (--dry-run).")
+    assert snapshot(ledger_path) == "absent"
