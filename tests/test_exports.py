@@ -136,7 +136,7 @@ EXPECTED: dict[str, dict[str, tuple[Any, ...]]] = {
             None,
             "Gift Certificate/Card and Visa - 4242",
         ),
-        # 113-0000000-0000021 cost nothing: skipped.
+        # 113-0000000-0000021 cost nothing, 113-0000000-0000023 says no total: both skipped.
         "113-0000000-0000022": (
             "amazon",
             "59.00",

@@ -6,11 +6,12 @@ thousands separators) has a row per item per shipment: an order is every row of 
 ID``, its total the sum of what they owed, its items their product names and quantities, its
 payment the card as written (``Visa - 4242``), its shipping date the first shipment's. The
 file names no seller (the site sold it, or a seller it does not name), so none is recorded.
-Rows of cancelled items are left out, and an order of only such rows, or one that cost
-nothing, is skipped. ``Not Available`` and ``Not Applicable`` are empty cells; ``'-1.00'``
-is ``-1.00``. Addresses, gift messages and recipients are never read. The returns file says
-what went back and the refund payments file what money came back: neither makes orders, both
-hand their rows to the ledger to match (refundctl.exports.facts).
+Rows of cancelled items are left out, and an order of only such rows, one that cost
+nothing, or one none of whose rows says what it cost, is skipped. ``Not Available`` and ``Not
+Applicable`` are empty cells; ``'-1.00'`` is ``-1.00``. Addresses, gift messages and recipients
+are never read. The returns file says what went back and the refund payments file what money
+came back: neither makes orders, both hand their rows to the ledger to match
+(refundctl.exports.facts).
 """
 
 from __future__ import annotations
@@ -130,11 +131,11 @@ def _read_history(table: Table, context: Context) -> Reading:
         ordered: list[datetime] = []
         shipped: list[datetime] = []
         payment = None
+        owing = 0  # rows that say what they owed
         for index in live:
             row, at = table.rows[index], table.lines[index]
             owed = rows.money(row, at, "total", currency)
-            if owed is None and rows.get(row, "total") is None:
-                rows.fail(at, "total", BadInput("is empty"))
+            owing += owed is not None
             total += owed or 0
             for found, key in ((ordered, "ordered"), (shipped, "shipped")):
                 when = rows.time(row, at, key)
@@ -147,6 +148,8 @@ def _read_history(table: Table, context: Context) -> Reading:
                 items.append(Item(name, rows.quantity(row, at), price or None))
         if rows.problems:
             return rows.problems
+        if not owing:  # "Not Available" in every row: what it cost is not known
+            return Skip("no total", len(group))
         if total == 0:
             return Skip("free", len(group))
         merged = merged_items(items)
