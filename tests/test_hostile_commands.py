@@ -42,6 +42,7 @@ from refundctl.config import Config, load_config
 from refundctl.due import Filters
 from refundctl.money import percent_of
 from refundctl.policies import has_appeals
+from refundctl.remedies import dispute_policy
 from tests.conftest import NOW, Cli, snapshot
 from tests.index_oracle import assert_index_agrees
 from tests.test_random_moves import ACTIVE, FROM, RESPOND_MOVES
@@ -109,6 +110,7 @@ class Dispute:
     seller_moved: bool = False
     rejected_by_platform: bool = False
     appealed: bool = False
+    via: str | None = None  # filed through a payment rail (`open --via`)
 
     @property
     def takes(self) -> Decimal:
@@ -176,6 +178,13 @@ class HostileCommands(RuleBasedStateMachine):
     def of_order(self, key: tuple[str, str], but: int = 0) -> list[Dispute]:
         return [d for d in self.disputes.values() if d.order == key and d.id != but]
 
+    def busy(self, key: tuple[str, str], via: str | None, but: int = 0) -> bool:
+        """An active dispute on the order in the same lane: with the marketplace, or
+        through a rail (one of each may run at once)."""
+        return any(
+            d.state in ACTIVE and (d.via is None) == (via is None) for d in self.of_order(key, but)
+        )
+
     def refundable(self, key: tuple[str, str], but: int = 0) -> Decimal:
         return self.orders[key].total - sum((d.takes for d in self.of_order(key, but)), Decimal(0))
 
@@ -189,12 +198,15 @@ class HostileCommands(RuleBasedStateMachine):
 
     @initialize()
     def three_orders_and_a_dispute(self) -> None:
-        for number, marketplace, currency, total in (
-            ("A-1", "aliexpress", "USD", "45.90"),
-            ("B-2", "ebay", "USD", "30"),
-            ("C-3", "temu", "JPY", "5000"),
+        # Paid by card, by PayPal (no remedy of its own on eBay) and by card: remedy windows
+        # beside the protection, on lost disputes, and on chargebacks (`a_chargeback`).
+        for number, marketplace, currency, total, payment in (
+            ("A-1", "aliexpress", "USD", "45.90", "Visa - 4242"),
+            ("B-2", "ebay", "USD", "30", "PayPal"),
+            ("C-3", "temu", "JPY", "5000", "MasterCard - 2111"),
         ):
             args = ["order", "add", number, "-m", marketplace, "--total", total]
+            args += ["--payment", payment]
             self.attempt([*args, "--currency", currency, "--ordered", "2026-11-01"], True)
             value = Decimal(total)
             self.orders[(marketplace, number)] = Order(marketplace, number, currency, value)
@@ -255,8 +267,33 @@ class HostileCommands(RuleBasedStateMachine):
 
     @precondition(
         lambda self: any(
-            self.refundable(key) > 0 and not any(d.state in ACTIVE for d in self.of_order(key))
-            for key in self.orders
+            self.refundable(key) > 0 and not self.busy(key, "visa") for key in self.orders
+        )
+    )
+    @rule(data=st.data(), via=st.sampled_from(["visa", "mastercard", "paypal"]))
+    def a_chargeback(self, data: st.DataObject, via: str) -> None:
+        """A dispute through a payment rail, beside the marketplace's (running or not)."""
+        free = [
+            key
+            for key in sorted(self.orders)
+            if self.refundable(key) > 0 and not self.busy(key, via)
+        ]
+        marketplace, number = data.draw(st.sampled_from(free), label="order")
+        args = ["open", number, "-m", marketplace, "--via", via, "--reason", "damaged", "--full"]
+        self.attempt(args, True)
+        new = Dispute(
+            len(self.disputes) + 1,
+            (marketplace, number),
+            "awaiting_seller" if via == "paypal" else "escalated",
+            self.refundable((marketplace, number)),
+            via=via,
+        )
+        self.disputes[new.id] = new
+        self.undo[new.id] = []
+
+    @precondition(
+        lambda self: any(
+            self.refundable(key) > 0 and not self.busy(key, None) for key in self.orders
         )
     )
     @rule(data=st.data())
@@ -264,7 +301,7 @@ class HostileCommands(RuleBasedStateMachine):
         free = [
             key
             for key in sorted(self.orders)
-            if self.refundable(key) > 0 and not any(d.state in ACTIVE for d in self.of_order(key))
+            if self.refundable(key) > 0 and not self.busy(key, None)
         ]
         marketplace, number = data.draw(st.sampled_from(free), label="order")
         args = ["open", number, "-m", marketplace, "--reason", "damaged", "--full"]
@@ -381,7 +418,7 @@ class HostileCommands(RuleBasedStateMachine):
                 value = left
             elif ask == "percent" and percent in {"50", "100", "0.01"}:
                 value = percent_of(left, Decimal(percent), currency)
-            busy = any(d.state in ACTIVE for d in self.of_order(key))
+            busy = self.busy(key, None)
             ok = reason in REASONS and on is None and not busy and left > 0
             value = value if ok and value is not None and value > 0 else None
         self.attempt(args, value is not None)
@@ -474,13 +511,13 @@ class HostileCommands(RuleBasedStateMachine):
         args = ["escalate", text, *(["--by", by] if by else []), *(["--on", on] if on else [])]
         after = None
         if d is not None and on is None and by != "someone":
-            policy = POLICIES.for_marketplace(d.order[0])
+            policy = dispute_policy(d.via, d.order[0], POLICIES.for_marketplace)
             appeal = (
                 d.state == "lost"
                 and has_appeals(policy)
                 and d.rejected_by_platform
                 and not d.appealed
-                and not any(o.state in ACTIVE for o in self.of_order(d.order, d.id))
+                and not self.busy(d.order, d.via, d.id)
             )
             if d.state in FROM["escalate"] or appeal:
                 after = replace(
@@ -554,7 +591,7 @@ class HostileCommands(RuleBasedStateMachine):
         if d is not None and self.undo[d.id]:
             previous = self.undo[d.id][-1]
             reopens = previous.state in ACTIVE and d.state not in ACTIVE
-            busy = any(o.state in ACTIVE for o in self.of_order(d.order, d.id))
+            busy = self.busy(d.order, d.via, d.id)
             allowed = not (reopens and busy) and previous.takes <= self.refundable(d.order, d.id)
         self.attempt(["undo", text], allowed)
         if allowed:

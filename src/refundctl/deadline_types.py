@@ -19,6 +19,10 @@ from refundctl.timeparse import iso
 # deadline index writes a rule's JSON for every deadline it stores.
 _rule_json = json.JSONEncoder(ensure_ascii=False).encode
 
+# The deadlines of a remedy beyond the marketplace (a chargeback, a PayPal claim): missing one
+# loses that remedy, never the marketplace's case, so none of them closes a case.
+REMEDY_DEADLINES = frozenset({"chargeback_by", "paypal_claim_by"})
+
 
 @dataclass(frozen=True, slots=True)
 class RuleRef:
@@ -89,6 +93,7 @@ class Deadline:
             self.binds is Binds.BUYER
             and self.if_missed is IfMissed.YOU_LOSE
             and not self.rule.assumed
+            and self.name not in REMEDY_DEADLINES
         )
 
     def lapsed(self, now: datetime) -> bool:
@@ -111,14 +116,16 @@ def live(deadlines: Iterable[Deadline], now: datetime, *, active: bool) -> tuple
 
     Once a deadline passes whose passing closes the case against the buyer, the case is
     likely closed at the marketplace: that deadline alone is shown (to say so), not the
-    others as if they were still alternatives. A closed dispute shows only what has not
-    passed yet (an appeal window)."""
+    others as if they were still alternatives; beside it, the remedies beyond the
+    marketplace, which its closing leaves open. A closed dispute shows only what has not
+    passed yet (an appeal window, a remedy's window)."""
     kept = tuple(deadlines)
     if not active:
         return tuple(x for x in kept if not x.overdue(now))
     lapsed = [x for x in kept if x.lapsed(now)]
     if lapsed:
-        return (min(lapsed, key=lambda deadline: deadline.due),)
+        first = min(lapsed, key=lambda deadline: deadline.due)
+        return tuple(x for x in kept if x is first or x.name in REMEDY_DEADLINES)
     return kept
 
 

@@ -39,6 +39,7 @@ from refundctl.policies import (
     resolve,
 )
 from refundctl.records import Order
+from refundctl.remedies import dispute_remedies, order_remedies
 from refundctl.timeparse import Duration, Unit, add, add_exact, local_text, zone_named
 
 # Imported from here by the rest of refundctl (and its tests), though they live in
@@ -248,12 +249,22 @@ def _countdown(order: Order, name: RuleName, policy: Policy) -> Deadline:
     )
 
 
-def order_deadlines(order: Order, policy: Policy, zone: tzinfo) -> list[Deadline]:
-    """An order's own window: to open a dispute once received, else its protection.
+def order_deadlines(
+    order: Order, policy: Policy, zone: tzinfo, *, remedy: bool = False
+) -> list[Deadline]:
+    """An order's own window: to open a dispute once received, else its protection; with
+    ``remedy`` (an order never disputed), beside a protection the window of the remedy its
+    payment carries (``remedies.order_remedies``)."""
+    found = _marketplace_window(order, policy, zone)
+    if remedy:
+        found += order_remedies(order, zone)
+    return found
 
-    The marketplace's countdown, when entered, is the truth for the order; but once the order
-    is received, a countdown entered while it was in transit can outlive the window the
-    receipt opens, so the earlier of the two counts (and says which it is)."""
+
+def _marketplace_window(order: Order, policy: Policy, zone: tzinfo) -> list[Deadline]:
+    """The marketplace's countdown, when entered, is the truth for the order; but once the
+    order is received, a countdown entered while it was in transit can outlive the window
+    the receipt opens, so the earlier of the two counts (and says which it is)."""
     name = RuleName.DISPUTE_WINDOW if order.received else RuleName.PROTECTION_ENDS
     counted = _counted_window(order, policy, name, zone)
     if order.protection_ends is None:
@@ -299,14 +310,23 @@ NEGOTIATING = frozenset({State.AWAITING_SELLER, State.AWAITING_BUYER})
 
 
 def dispute_deadlines(
-    d: Dispute, order: Order, reason: Reason, policy: Policy, zone: tzinfo
+    d: Dispute,
+    order: Order,
+    reason: Reason,
+    policy: Policy,
+    zone: tzinfo,
+    *,
+    via: str | None = None,
+    used: frozenset[str] = frozenset(),
 ) -> list[Deadline]:
     """Every open deadline of a dispute in its current state, earliest first.
 
     The marketplace's outer claim limit (Amazon: 90 days after the latest estimated
     delivery) stays open until the dispute is escalated; where the marketplace steps in by
     itself at a fixed moment (AliExpress: 15 days after opening), no other-side deadline is
-    shown past it. A date entered with ``refundctl due`` replaces the rule's."""
+    shown past it. A date entered with ``refundctl due`` replaces the rule's. ``via``: the
+    rail the dispute was filed through (its ``policy`` is that rail's); ``used``: the rails
+    the order's other disputes were filed through, whose remedies are in use."""
     found: list[Deadline] = []
     starts = _dispute_anchors(d, order)
 
@@ -367,8 +387,13 @@ def dispute_deadlines(
         limit = _claim_limit(order, policy, zone)
         if limit is not None:
             found.append(limit)
-    found = _within_step_in(found)
-    return sorted(_with_entered(found, d, zone), key=lambda deadline: deadline.due)
+    found = _with_entered(_within_step_in(found), d, zone)
+    # The next remedy beyond the marketplace (remedies.py), with the issuer's own date where
+    # the buyer entered it.
+    found += _with_entered(
+        dispute_remedies(d, order, reason, policy, zone, found, via=via, used=used), d, zone
+    )
+    return sorted(found, key=lambda deadline: deadline.due)
 
 
 def _dispute_anchors(d: Dispute, order: Order) -> dict[Anchor, datetime | None]:

@@ -64,19 +64,25 @@ NOTHING_TO_DO_WHEN_PASSED = frozenset({"claim_response"})
 
 # Bump when the code that computes deadlines changes what it computes: stored deadlines
 # computed by an older version are then recomputed (DESIGN.md: a stored deadline is a cache).
-DEADLINE_CODE_VERSION = "4"
+# Version 5: the remedies beyond the marketplace (remedy_rules.py, built in: this version
+# stands for their values) and the disputes filed through a rail.
+DEADLINE_CODE_VERSION = "5"
 
 
-def basis(policy: Policy, zone: tzinfo) -> str:
+def basis(policy: Policy, zone: tzinfo, paypal: Policy | None = None) -> str:
     """What a marketplace's stored deadlines depend on: the policy's values (built-in and
-    from the config), the buyer's zone, the holiday data and this code. Kept whole rather than
-    hashed: a few kilobytes per marketplace, compared exactly, and no hash module to load."""
+    from the config), the buyer's zone, the holiday data and this code; and PayPal's policy
+    (``paypal``), by which a PayPal claim on any marketplace's order moves. Kept whole rather
+    than hashed: a few kilobytes per marketplace, compared exactly, and no hash module to
+    load."""
+    holidays = _uses_holidays(policy) or (paypal is not None and _uses_holidays(paypal))
     return "\n".join(
         (
             DEADLINE_CODE_VERSION,
             _policy_facts(policy),
             zone_identity(zone),
-            holiday_data_version() if _uses_holidays(policy) else "",
+            holiday_data_version() if holidays else "",
+            "" if paypal is None or paypal is policy else _policy_facts(paypal),
         )
     )
 

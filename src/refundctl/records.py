@@ -189,6 +189,11 @@ class DisputeRecord:
     max_ask: Decimal
     # What the order's other disputes agreed or recovered.
     others_took: Decimal = Decimal(0)
+    # The rail this dispute was filed through (``open --via``: "visa", "paypal"...), or None
+    # for a dispute with the marketplace.
+    via: str | None = None
+    # The rails the order's other disputes were filed through: remedies in use.
+    remedies_used: frozenset[str] = frozenset()
 
     @property
     def refundable(self) -> Decimal:

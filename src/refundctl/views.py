@@ -34,6 +34,7 @@ from refundctl.domain import at_stake as domain_at_stake
 from refundctl.due import CheckItem
 from refundctl.policies import GENERIC, Binds, Policy
 from refundctl.records import DisputeRecord, OpenOrder, Order
+from refundctl.remedies import dispute_policy
 from refundctl.timeparse import iso
 
 PolicyFor = Callable[[str], Policy]
@@ -146,9 +147,9 @@ def dispute_view(
 ) -> DisputeView:
     """A dispute with its deadlines as they stand at ``now``: ``stored`` ones from the
     ledger's current index, or computed here."""
-    policy = policy_for(record.order.marketplace)
-    d, order = record.dispute, record.order
-    found = dispute_deadlines(d, order, record.reason, policy, zone) if stored is None else stored
+    policy = dispute_policy(record.via, record.order.marketplace, policy_for)
+    d = record.dispute
+    found = record_deadlines(record, policy, zone) if stored is None else stored
     shown = live(found, now, active=d.active)
     closed = d.active and any(x.lapsed(now) for x in shown)
     return DisputeView(record, policy, shown, next_deadline(shown, now), zone, tuple(found), closed)
@@ -168,7 +169,11 @@ def order_view(
     order = standing.order
     policy = policy_for(order.marketplace)
     keep_overdue = order.received is None and not standing.disputed
-    found = order_deadlines(order, policy, zone) if stored is None else stored
+    found = (
+        order_deadlines(order, policy, zone, remedy=not standing.disputed)
+        if stored is None
+        else stored
+    )
     deadlines = tuple(d for d in found if keep_overdue or not d.overdue(now))
     return OrderView(
         order,
@@ -178,6 +183,20 @@ def order_view(
         next_deadline(deadlines, now),
         standing.undisputed,
         can_open_from(order, policy, zone),
+    )
+
+
+def record_deadlines(record: DisputeRecord, policy: Policy, zone: tzinfo) -> list[Deadline]:
+    """A dispute's deadlines by ``policy`` (``remedies.dispute_policy`` chose it), with the
+    remedies its order's other disputes are using."""
+    return dispute_deadlines(
+        record.dispute,
+        record.order,
+        record.reason,
+        policy,
+        zone,
+        via=record.via,
+        used=record.remedies_used,
     )
 
 

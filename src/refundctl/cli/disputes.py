@@ -38,6 +38,7 @@ from refundctl.ledger.store import (
     Result,
 )
 from refundctl.money import parse_percent
+from refundctl.payment import Network
 from refundctl.records import DisputeRecord, EvidenceKind
 
 Json = Annotated[bool, JSON_OPTION]
@@ -130,10 +131,21 @@ def open_dispute(
     ] = None,
     evidence: Evidence = None,
     case_ref: CaseRef = None,
+    via: Annotated[
+        Network | None,
+        typer.Option(
+            case_sensitive=False,
+            metavar="RAIL",
+            help="File it with the payment rail instead of the marketplace: "
+            + ", ".join(n.value for n in Network)
+            + " (a chargeback, or a PayPal claim).",
+        ),
+    ] = None,
     on: On = None,
     as_json: Json = False,
 ) -> None:
-    """Open a dispute on an order: prints its number."""
+    """Open a dispute on an order (or a chargeback or PayPal claim with --via): prints its
+    number."""
     e = env(ctx)
     # An empty value is still given (a script's unset variable): refused below, not ignored.
     given = (("--amount", amount), ("--percent", percent))
@@ -157,6 +169,7 @@ def open_dispute(
             evidence_kind=None,
             at=e.when(on),
             now=e.now,
+            via=via,
         )
         record_line = None if as_json else seller_record_line(ledger, result.record)
     _report(e, result, as_json)

@@ -20,12 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from refundctl import domain
-from refundctl.deadlines import (
-    Deadline,
-    can_escalate_from,
-    dispute_deadlines,
-    order_deadlines,
-)
+from refundctl.deadlines import Deadline, can_escalate_from, order_deadlines
 from refundctl.domain import State
 from refundctl.due import CheckItem, Filters
 from refundctl.errors import LedgerUnusable
@@ -42,6 +37,7 @@ from refundctl.ledger.rows import fold_text
 from refundctl.money import from_minor
 from refundctl.records import DisputeRecord, OpenOrder, Order
 from refundctl.timeparse import from_iso
+from refundctl.views import record_deadlines
 
 if TYPE_CHECKING:
     from refundctl.policies import Policy
@@ -95,7 +91,9 @@ def _order_window_rows(
     undisputed = taken.undisputed(order)
     if undisputed <= 0 or order.closed_at is not None:
         return []
-    found = order_deadlines(order, settings.policy_for(order.marketplace), settings.zone)
+    found = order_deadlines(
+        order, settings.policy_for(order.marketplace), settings.zone, remedy=not taken.disputed
+    )
     # A passed window stays on show only for an order that never arrived and was never
     # disputed (views.order_view).
     lapses = order.received is not None or taken.disputed
@@ -288,9 +286,9 @@ class Cache(Reads):
         """The dispute's rows of the deadline index, and of ``escalation`` (when it may
         first be escalated; none where nothing makes the buyer wait)."""
         order = record.order
-        policy = self.settings.policy_for(order.marketplace)
+        policy = self._policy_of(record)
         zone = self.settings.zone
-        found = dispute_deadlines(record.dispute, order, record.reason, policy, zone)
+        found = record_deadlines(record, policy, zone)
         rows = deadline_index.rows_for(
             order,
             record.id,
@@ -305,11 +303,15 @@ class Cache(Reads):
         at = int(earliest.at.timestamp())
         return rows, [(record.id, order.marketplace, at, earliest.rule.json_text())]
 
+    def _policy_of(self, record: DisputeRecord) -> Policy:
+        """The policy the dispute moves by: its marketplace's, or the rail's it was filed
+        through."""
+        from refundctl.remedies import dispute_policy
+
+        return dispute_policy(record.via, record.order.marketplace, self.settings.policy_for)
+
     def _deadlines_of(self, record: DisputeRecord) -> list[Deadline]:
-        policy = self.settings.policy_for(record.order.marketplace)
-        return dispute_deadlines(
-            record.dispute, record.order, record.reason, policy, self.settings.zone
-        )
+        return record_deadlines(record, self._policy_of(record), self.settings.zone)
 
     def _index_dispute(self, record: DisputeRecord) -> None:
         self._ensure_basis(record.order.marketplace)
@@ -432,7 +434,10 @@ class Cache(Reads):
         return (
             [(v.record, list(v.computed)) for v in by_urgency(views, now)],
             [
-                (shown[v.order.id], list(order_deadlines(v.order, v.policy, zone)))
+                (
+                    shown[v.order.id],
+                    order_deadlines(v.order, v.policy, zone, remedy=not shown[v.order.id].disputed),
+                )
                 for v in orders_by_urgency(windows, now)
             ],
         )

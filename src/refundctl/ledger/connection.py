@@ -137,7 +137,8 @@ class LedgerFile:
     def _basis(self, marketplace: str) -> str:
         found = self._bases.get(marketplace)
         if found is None:
-            found = basis(self.settings.policy_for(marketplace), self.settings.zone)
+            policy_for = self.settings.policy_for
+            found = basis(policy_for(marketplace), self.settings.zone, policy_for("paypal"))
             self._bases[marketplace] = found
         return found
 

@@ -73,10 +73,12 @@ def rows_for(
 ) -> list[tuple[object, ...]]:
     """The index rows of one dispute's (or one order's) deadlines, earliest first;
     ``order_id`` stands in for ``order.id`` while an order is being inserted."""
+    from refundctl.deadline_types import REMEDY_DEADLINES
     from refundctl.policies import Binds
 
     losing = [d for d in deadlines if d.closes_case]
-    # deadlines.live: the first deadline that loses the case (deadlines come earliest first).
+    # deadlines.live: the first deadline that loses the case (deadlines come earliest first);
+    # a remedy's window stays on show past it (no lapse_at).
     first = losing[0] if losing and dispute_id else None
     lapse_at = None if first is None else int(first.due.timestamp())
     return [
@@ -97,7 +99,7 @@ def rows_for(
             order.order_no,
             order.marketplace,
             str(d.if_missed),
-            lapse_at,
+            None if d.name in REMEDY_DEADLINES else lapse_at,
             int(d is first),
         )
         for position, d in enumerate(deadlines)
@@ -439,6 +441,22 @@ def top_disputes(
     return _sorted(conn, "s.id", scope, params, now, limit)
 
 
+# An order's rows that views.order_view shows: a passed one only while it does not lapse (an
+# order that never arrived and was never disputed). An order may have two (its protection,
+# and beside it the window of the remedy its payment carries).
+_ORDER_SHOWN = "d.dispute_id = 0 AND (d.lapses = 0 OR d.due_at > :now)"
+# Each order's most urgent shown row at :now (deadlines.next_deadline), as _CHOSEN for
+# disputes: what the order is ranked by.
+_CHOSEN_ORDERS = f"""
+    (SELECT * FROM (
+        SELECT d.*, row_number() OVER (
+            PARTITION BY d.order_id ORDER BY {NEXT_ORDER}
+        ) AS urgency_rank
+        FROM deadlines d WHERE {_ORDER_SHOWN}
+    ) WHERE urgency_rank = 1)
+"""
+
+
 def top_orders(
     conn: sqlite3.Connection, now: datetime, limit: int | None, filters: Filters | None
 ) -> tuple[list[int], int]:
@@ -446,17 +464,12 @@ def top_orders(
     how many open orders have a window on show."""
     if limit is not None and (filters is None or filters == Filters()):
         total = conn.execute(
-            "SELECT count(*) FROM deadlines d WHERE d.dispute_id = 0 "
-            "AND (d.lapses = 0 OR d.due_at > ?)",
-            (_seconds(now),),
+            f"SELECT count(DISTINCT d.order_id) FROM deadlines d WHERE {_ORDER_SHOWN}",
+            {"now": _seconds(now)},
         ).fetchone()[0]
         return _walk(conn, "order", now, limit), int(total)
     where, params, joins = _filter_sql(filters)
-    scope = (
-        f"FROM deadlines d{_JOINS if joins else ''} "
-        "WHERE d.dispute_id = 0 AND (d.lapses = 0 OR d.due_at > :now)"
-        f"{where}"
-    )
+    scope = f"FROM {_CHOSEN_ORDERS} d{_JOINS if joins else ''} WHERE 1{where}"
     return _sorted(conn, "d.order_id", scope, params, now, limit)
 
 

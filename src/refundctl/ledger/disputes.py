@@ -16,23 +16,20 @@ from pathlib import Path
 from typing import Any, assert_never
 
 from refundctl import domain
-from refundctl.deadlines import (
-    can_escalate_from,
-    can_open_from,
-    opening_warnings,
-    order_deadlines,
-    timing_warnings,
-)
+from refundctl.deadlines import can_escalate_from, opening_warnings, timing_warnings
 from refundctl.domain import Actor, Event, EventKind, Move, MoveContext, OfferKind, Reason, State
 from refundctl.errors import BadInput
 from refundctl.ledger.orders import OrderWrites
 from refundctl.ledger.reads import OrderRef, _closed_words, _placeholders
+from refundctl.ledger.remedy import Remedies
 from refundctl.ledger.rows import fold_text, stored_time
 from refundctl.ledger.rows import left as _left
 from refundctl.ledger.rows import ts as _ts
 from refundctl.money import format_money, from_minor, parse_amount, percent_of, to_minor
+from refundctl.payment import Network
 from refundctl.policies import has_appeals
 from refundctl.records import DisputeRecord, EvidenceKind, EvidenceRecord, Order
+from refundctl.remedies import filed_with, undo_refusals
 from refundctl.render.fmt import state_words
 from refundctl.timeparse import iso
 
@@ -170,7 +167,7 @@ def _kind_for(media_type: str) -> EvidenceKind:
     return EvidenceKind.DOCUMENT
 
 
-class DisputeWrites(OrderWrites):
+class DisputeWrites(OrderWrites, Remedies):
     """Dispute writes, each one transaction (``_write``), returning the dispute as it now is."""
 
     def open_dispute(
@@ -186,7 +183,10 @@ class DisputeWrites(OrderWrites):
         evidence_kind: EvidenceKind | None,
         at: datetime,
         now: datetime,
+        via: Network | None = None,
     ) -> Result:
+        """Open a dispute with the marketplace, or ``via`` a payment rail (a chargeback, a
+        PayPal claim: remedies.py), which then moves by the rail's policy."""
         self._refuse_before_the_lock(evidence, at, now)
         with self._write():
             order = self._find_order(ref)
@@ -196,22 +196,18 @@ class DisputeWrites(OrderWrites):
                     f"'refundctl order reopen {order.order_no}'"
                 )
             item_name = self._resolve_item(order, item)
-            self._refuse_overlap(order, item_name)
+            self._refuse_overlap(order, item_name, via=via)
             if order.ordered is not None and at < order.ordered:
                 raise BadInput("--on is before the order was placed")
             refundable = self._refundable(order, None, item_name)
             if refundable <= 0:
                 raise BadInput(f"nothing is left to refund on order {order.order_no}")
             amount = _asked_amount(ask, refundable, order.currency)
-            policy = self.settings.policy_for(order.marketplace)
             zone = self.settings.zone
-            earliest = can_open_from(order, policy, zone) if reason is Reason.NOT_RECEIVED else None
-            warnings = timing_warnings(
-                order_deadlines(order, policy, zone), Move.OPEN, at, zone, earliest
-            )
+            warnings = self._opening_warnings(order, via, reason, at)
             cursor = self.conn.execute(
                 "INSERT INTO disputes (order_id, item, reason, case_ref, description, state, "
-                "requested, opened_at, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "requested, opened_at, updated, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     order.id,
                     item_name,
@@ -222,14 +218,21 @@ class DisputeWrites(OrderWrites):
                     to_minor(amount, order.currency),
                     iso(at),
                     iso(now),
+                    None if via is None else via.value,
                 ),
             )
             dispute_id = int(cursor.lastrowid or 0)
             opening = Event(Move.OPEN, Actor.BUYER, at, now, amount=amount, note=note)
             added = self._append(dispute_id, opening, order.currency)
+            for filed in filed_with(via, at, now):  # a card issuer holds it from the start
+                added += self._append(dispute_id, filed, order.currency)
             added += self._store_files(dispute_id, evidence, evidence_kind, None, at, now)
             record = self._new_record(dispute_id, order, item_name, reason, case_ref, note, added)
+            record = replace(record, via=None if via is None else via.value)
             self._save_state(record)
+            if via is not None:
+                self._reindex_siblings(record)
+            policy = self._policy_of(record)
             found = self._deadlines_of(record)
             warnings += opening_warnings(
                 order,
@@ -261,7 +264,7 @@ class DisputeWrites(OrderWrites):
         with self._write():
             record = self._record(dispute_id)
             order = record.order
-            policy = self.settings.policy_for(order.marketplace)
+            policy = self._policy_of(record)
             zone = self.settings.zone
             ctx = MoveContext(record.max_ask, order.currency, has_appeals(policy), zone)
             value = None
@@ -269,7 +272,7 @@ class DisputeWrites(OrderWrites):
                 value = parse_amount(amount, order.currency)
             domain.check(record.dispute, move, ctx, value, offer_kind, at)
             if move is Move.ESCALATE and record.dispute.state is State.LOST:
-                self._refuse_overlap(order, record.item, exclude=dispute_id)
+                self._refuse_overlap(order, record.item, exclude=dispute_id, via=record.via)
             zone = self.settings.zone
             before = self._deadlines_of(record)
             earliest = None
@@ -325,8 +328,9 @@ class DisputeWrites(OrderWrites):
             added = self._append(dispute_id, retraction, record.order.currency)
             updated = _after(record, added)
             if updated.dispute.active and not record.dispute.active:
-                self._refuse_overlap(record.order, record.item, exclude=dispute_id)
+                self._refuse_overlap(record.order, record.item, exclude=dispute_id, via=record.via)
             refused = domain.undo_refusals(updated.dispute, updated.max_ask, record.order.currency)
+            refused += undo_refusals(record.via, updated.dispute, dispute_id)
             if refused:
                 raise BadInput(refused[0])
             self._save_state(updated)
@@ -574,11 +578,15 @@ class DisputeWrites(OrderWrites):
         self._index_dispute(record)
         self._index_order(record.order)
 
-    def _refuse_overlap(self, order: Order, item: str | None, exclude: int = 0) -> None:
+    def _refuse_overlap(
+        self, order: Order, item: str | None, exclude: int = 0, via: str | None = None
+    ) -> None:
+        """At most one active dispute per order item with the marketplace, and one beside it
+        through a payment rail (any rail)."""
         rows = self.conn.execute(
             f"SELECT id, item, state FROM disputes WHERE order_id = ? AND id != ? "
-            f"AND state IN ({_placeholders(domain.ACTIVE)})",
-            (order.id, exclude, *domain.ACTIVE),
+            f"AND state IN ({_placeholders(domain.ACTIVE)}) AND (via IS NULL) = ?",
+            (order.id, exclude, *domain.ACTIVE, via is None),
         ).fetchall()
         for row in rows:
             if item is None or row["item"] is None or row["item"] == item:

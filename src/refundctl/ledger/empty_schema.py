@@ -18,10 +18,9 @@ STATEMENTS = (
     'CREATE UNIQUE INDEX "idx_order_items_order_id_position"\n    ON "order_items" ("order_id", "position")',
     'CREATE TABLE "order_events" (\n   "id" INTEGER PRIMARY KEY,\n   "order_id" INTEGER NOT NULL REFERENCES "orders"("id"),\n   "kind" TEXT NOT NULL,\n   "changes" TEXT,\n   "at" TEXT NOT NULL,\n   "recorded" TEXT NOT NULL\n)',
     'CREATE INDEX "idx_order_events_order_id"\n    ON "order_events" ("order_id")',
-    'CREATE TABLE "disputes" (\n   "id" INTEGER PRIMARY KEY,\n   "order_id" INTEGER NOT NULL REFERENCES "orders"("id"),\n   "item" TEXT,\n   "reason" TEXT NOT NULL,\n   "case_ref" TEXT,\n   "description" TEXT,\n   "state" TEXT NOT NULL,\n   "requested" INTEGER NOT NULL,\n   "offer" INTEGER,\n   "agreed" INTEGER,\n   "refunded" INTEGER,\n   "opened_at" TEXT NOT NULL,\n   "updated" TEXT NOT NULL\n, folded TEXT)',
+    'CREATE TABLE "disputes" (\n   "id" INTEGER PRIMARY KEY,\n   "order_id" INTEGER NOT NULL REFERENCES "orders"("id"),\n   "item" TEXT,\n   "reason" TEXT NOT NULL,\n   "case_ref" TEXT,\n   "description" TEXT,\n   "state" TEXT NOT NULL,\n   "requested" INTEGER NOT NULL,\n   "offer" INTEGER,\n   "agreed" INTEGER,\n   "refunded" INTEGER,\n   "opened_at" TEXT NOT NULL,\n   "updated" TEXT NOT NULL\n, folded TEXT, via TEXT)',
     'CREATE INDEX "idx_disputes_order_id"\n    ON "disputes" ("order_id")',
     'CREATE INDEX "idx_disputes_state"\n    ON "disputes" ("state")',
-    "CREATE UNIQUE INDEX disputes_one_active_per_item ON disputes (order_id, coalesce(item, '')) WHERE state IN ('awaiting_seller', 'awaiting_buyer', 'escalated', 'return_to_ship', 'return_in_transit', 'refund_pending')",
     'CREATE TABLE "evidence" (\n   "id" INTEGER PRIMARY KEY,\n   "dispute_id" INTEGER NOT NULL REFERENCES "disputes"("id"),\n   "kind" TEXT NOT NULL,\n   "name" TEXT NOT NULL,\n   "sha256" TEXT,\n   "size" INTEGER,\n   "media_type" TEXT,\n   "url" TEXT,\n   "note" TEXT,\n   "added" TEXT NOT NULL,\n   "recorded" TEXT NOT NULL\n)',
     'CREATE INDEX "idx_evidence_dispute_id"\n    ON "evidence" ("dispute_id")',
     'CREATE INDEX "idx_evidence_sha256"\n    ON "evidence" ("sha256")',
@@ -44,4 +43,5 @@ STATEMENTS = (
     "CREATE INDEX disputes_unfolded ON disputes (id) WHERE folded IS NULL",
     "CREATE TABLE escalation (dispute_id INTEGER PRIMARY KEY REFERENCES disputes(id), marketplace TEXT NOT NULL, at INTEGER NOT NULL, rule TEXT NOT NULL)",
     "CREATE INDEX escalation_marketplace ON escalation (marketplace)",
+    "CREATE UNIQUE INDEX disputes_one_active_per_item ON disputes (order_id, coalesce(item, ''), via IS NULL) WHERE state IN ('awaiting_seller', 'awaiting_buyer', 'escalated', 'return_to_ship', 'return_in_transit', 'refund_pending')",
 )

@@ -303,6 +303,22 @@ def m005_store_escalation_times(db: Database) -> None:
     db.execute("UPDATE deadline_basis SET basis = ''")
 
 
+@migrations()
+def m006_dispute_remedies(db: Database) -> None:
+    # A dispute filed through a payment rail rather than with the marketplace (`open --via`:
+    # a card network's chargeback, a PayPal claim) names the rail; NULL for the marketplace's.
+    db.execute("ALTER TABLE disputes ADD COLUMN via TEXT")
+    # One active dispute per order item with the marketplace, and beside it one through a
+    # rail: a chargeback may be filed while the marketplace case still runs.
+    db.execute("DROP INDEX disputes_one_active_per_item")
+    db.execute(
+        "CREATE UNIQUE INDEX disputes_one_active_per_item ON disputes "
+        f"(order_id, coalesce(item, ''), via IS NULL) WHERE state IN ({_ACTIVE_STATES})"
+    )
+    # Every deadline again: a lost case now shows the remedy beyond the marketplace.
+    db.execute("UPDATE deadline_basis SET basis = ''")
+
+
 # -- the schema they make --------------------------------------------------------------------
 
 

@@ -356,8 +356,9 @@ class OrderWrites(Cache):
         self._order_event(old.id, kind, changed, at, now)
         stored = self._order_by_id(old.id)
         self._index_order(stored)
-        # A dispute's outer claim limit counts from the order's dates.
-        for record in self._records(self._active_dispute_ids(old.id), history=False):
+        # A dispute's outer claim limit counts from the order's dates, and a remedy's window
+        # from them and its payment.
+        for record in self._records(self._dispute_ids_with_deadlines(old.id), history=False):
             self._index_dispute(record)
         return stored
 

@@ -196,13 +196,15 @@ class Reads(LedgerFile):
                     found.append(taken.open_order(order))
             return found
 
-    def _active_dispute_ids(self, order_id: int) -> list[int]:
+    def _dispute_ids_with_deadlines(self, order_id: int) -> list[int]:
+        """The order's disputes that may have deadlines: the active ones, and the lost ones
+        (an appeal window, the next remedy's)."""
         return [
             row[0]
             for row in self.conn.execute(
                 f"SELECT id FROM disputes WHERE order_id = ? "
-                f"AND state IN ({_placeholders(domain.ACTIVE)}) ORDER BY id",
-                (order_id, *domain.ACTIVE),
+                f"AND state IN ({_placeholders(domain.ACTIVE)}, ?) ORDER BY id",
+                (order_id, *domain.ACTIVE, State.LOST.value),
             )
         ]
 
@@ -362,7 +364,7 @@ class Reads(LedgerFile):
         orders = {o.id: o for o in self._orders_where(_in("id", order_ids), order_ids)}
         siblings: dict[int, list[sqlite3.Row]] = {}
         for row in self.conn.execute(
-            f"SELECT id, order_id, state, agreed, refunded FROM disputes "
+            f"SELECT id, order_id, state, agreed, refunded, via FROM disputes "
             f"WHERE {_in('order_id', order_ids)}",
             order_ids,
         ):
@@ -409,6 +411,11 @@ class Reads(LedgerFile):
                 ),
                 Decimal(0),
             )
+            used = frozenset(
+                other["via"]
+                for other in siblings.get(order.id, [])
+                if other["id"] != dispute_id and other["via"] is not None
+            )
             records.append(
                 DisputeRecord(
                     id=dispute_id,
@@ -422,6 +429,8 @@ class Reads(LedgerFile):
                     evidence=self._evidence_of(dispute_id, evidence),
                     max_ask=_left(order, taken, row["item"]),
                     others_took=taken,
+                    via=row["via"],
+                    remedies_used=used,
                 )
             )
         return records

@@ -15,6 +15,7 @@ MIGRATION_NAMES = (
     "m003_entered_deadlines_and_closed_orders",
     "m004_store_dispute_folds",
     "m005_store_escalation_times",
+    "m006_dispute_remedies",
 )
 
 

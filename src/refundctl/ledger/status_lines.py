@@ -77,12 +77,16 @@ def _wanted(text: str | None) -> str | None:
 
 
 def register(conn: sqlite3.Connection, policy_for: Callable[[str], Policy]) -> None:
-    policies: dict[str, str] = {}
+    policies: dict[tuple[str, str | None], str] = {}
 
-    def policy_name(marketplace: str) -> str:
-        found = policies.get(marketplace)
+    def policy_name(marketplace: str, via: str | None) -> str:
+        """``remedies.dispute_policy``'s name: the marketplace's, or the rail's."""
+        found = policies.get((marketplace, via))
         if found is None:
-            found = policies[marketplace] = policy_for(marketplace).name
+            from refundctl.remedies import dispute_policy
+
+            found = dispute_policy(via, marketplace, policy_for).name
+            policies[marketplace, via] = found
         return found
 
     conn.create_function("refundctl_took", 3, _took, deterministic=True)
@@ -94,7 +98,7 @@ def register(conn: sqlite3.Connection, policy_for: Callable[[str], Policy]) -> N
     conn.create_function(
         "refundctl_waiting_on", 1, lambda state: WAITING_ON[State(state)], deterministic=True
     )
-    conn.create_function("refundctl_policy", 1, policy_name)
+    conn.create_function("refundctl_policy", 2, policy_name)
 
 
 # One stored deadline as jsonshape.deadline shapes it, as JSON text: every string through
@@ -143,7 +147,8 @@ SELECT s.id, json_object(
              ELSE refundctl_capped(o.total - {others}, {item_value}) END, o.currency),
     'case_ref', s.case_ref,
     'opened', s.opened_at,
-    'policy', refundctl_policy(o.marketplace),
+    'policy', refundctl_policy(o.marketplace, s.via),
+    'via', s.via,
     'deadline', json((SELECT {deadline} FROM deadlines d WHERE d.dispute_id = s.id
         AND {shown} ORDER BY {next_order} LIMIT 1)),
     'deadlines', json((SELECT '[' || coalesce(group_concat(j, ','), '') || ']' FROM

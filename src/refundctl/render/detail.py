@@ -64,7 +64,7 @@ def order_detail(
             ("Items", items),
             ("Total", format_money(order.total, order.currency)),
             ("Refundable", format_money(view.refundable, order.currency)),
-            ("Payment", clean(order.payment)),
+            ("Payment", _payment(order)),
             ("Ordered", when(order.ordered, zone, now)),
             ("Shipped", when(order.shipped, zone, now)),
             ("Expected by", when(order.expected_by, zone, now)),
@@ -80,6 +80,15 @@ def order_detail(
     if history:
         parts += [Text(""), _order_history(history, order.currency, zone, now)]
     return Group(*parts)
+
+
+def _payment(order: Order) -> str:
+    """The payment as written, and the rail refundctl reads in it."""
+    from refundctl.payment import recognise
+
+    found = recognise(order.payment)
+    text = clean(order.payment)
+    return text if found is None else f"{text} ({found.describe()})"
 
 
 def _closed(order: Order, zone: tzinfo, now: datetime) -> Text | str:
@@ -167,7 +176,9 @@ def deadlines_table(
     table.add_column("Deadline", overflow="fold")
     table.add_column("Due", no_wrap=True)
     table.add_column("Left", no_wrap=True)
-    table.add_column("What to do, and why", overflow="fold", ratio=1, min_width=24)
+    # At least 20 wide: with a due date a year out ("end of 2027-02-16") beside a long
+    # name, 24 made the table wider than 80 columns, and Rich cut letters off its edge.
+    table.add_column("What to do, and why", overflow="fold", ratio=1, min_width=20)
     for deadline in deadlines:
         rule = deadline.rule
         why = rule.described + (" (assumed)" if rule.assumed else "")
@@ -209,7 +220,7 @@ def dispute_detail(
     # The key beside the words, as for deadlines: what JSON and scripts call it; and who the
     # state waits on, where its words do not say it already.
     said = d.state in (State.AWAITING_SELLER, State.AWAITING_BUYER)
-    beside = [f"waiting on {waiting_words(waiting)}"] if waiting and not said else []
+    beside = [f"waiting on {_waiting(record, waiting)}"] if waiting and not said else []
     beside += [str(d.state)] if state_words(d.state) != d.state else []
     if beside:
         state.append(f"  ({'; '.join(beside)})", style="dim")
@@ -219,6 +230,7 @@ def dispute_detail(
             ("State", state),
             ("Order", f"{clean(order.order_no)} · {clean(order.title)}".rstrip(" ·")),
             ("Marketplace", order.marketplace + _policy_note(view.generic_fallback)),
+            ("Filed with", _filed_with(record)),
             ("Seller", clean(order.seller)),
             ("Seller's record", clean(_after_name(seller_record))),
             ("Item", clean(record.item)),
@@ -236,6 +248,8 @@ def dispute_detail(
         ]
     )
     parts: list[RenderableType] = [facts, Text("")]
+    for warning in _remedy_warnings(view, zone, now):
+        parts += [Text(warning, style="yellow"), Text("")]
     if view.deadlines:
         parts.append(deadlines_table(view.deadlines, now, zone, record.id, order.marketplace))
     else:
@@ -246,6 +260,36 @@ def dispute_detail(
         _timeline(record, zone, now),
     ]
     return Group(*parts)
+
+
+def _filed_with(record: DisputeRecord) -> str:
+    if record.via is None:
+        return ""
+    from refundctl.payment import Network
+
+    network = Network(record.via)
+    return f"{network.brand} (your card issuer)" if network.card else network.brand
+
+
+def _waiting(record: DisputeRecord, waiting: str) -> str:
+    """Who the state waits on; for a dispute filed with a rail, the rail decides."""
+    if waiting == "platform" and record.via is not None:
+        return _filed_with(record)
+    return waiting_words(waiting)
+
+
+def _remedy_warnings(view: DisputeView, zone: tzinfo, now: datetime) -> list[str]:
+    """While the marketplace case runs, a remedy window that closes before it is likely to
+    be decided (remedies.dispute_remedies): file by then, or lose that option."""
+    from refundctl.deadline_types import REMEDY_DEADLINES
+
+    if not view.record.dispute.active:
+        return []
+    return [
+        "Mind: " + x.action.replace("by then", f"by {due_when(x.due, zone, now)}", 1)
+        for x in view.deadlines
+        if x.name in REMEDY_DEADLINES and x.due > now
+    ]
 
 
 def _refunded(d: Dispute, currency: str) -> str:

@@ -83,6 +83,8 @@ DEADLINE_WORDS = {
     "return_refund_due": "refund after the return",
     "refund_expected": "refund arrives",
     "appeal_by": "appeal",
+    "chargeback_by": "card chargeback",
+    "paypal_claim_by": "PayPal claim",
 }
 
 STATE_WORDS = {

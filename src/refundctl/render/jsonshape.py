@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # `check --json` renders without loading the domain model
     from refundctl.domain import Event, Proposal
     from refundctl.due import CheckItem
     from refundctl.records import EvidenceRecord, Order
+    from refundctl.remedy_view import OrderRemedies
     from refundctl.views import DisputeView, OrderView
 
 JSON = dict[str, Any]
@@ -78,6 +79,7 @@ def dispute(view: DisputeView, now: datetime, *, detail: bool = False) -> JSON:
         "case_ref": record.case_ref,
         "opened": iso(d.opened_at),
         "policy": view.policy.name,
+        "via": record.via,
         "deadline": deadline(view.next, now),
         "deadlines": [deadline(x, now) for x in view.deadlines],
         "can_escalate_from": _earliest_at(earliest := view.can_escalate_from()),
@@ -154,8 +156,21 @@ def order(o: Order) -> JSON:
         "received": _time(o.received),
         "protection_ends": _time(o.protection_ends),
         "payment": o.payment,
+        **_payment(o.payment),
         "closed": None if o.closed_at is None else (o.closed or "closed"),
         "closed_at": _time(o.closed_at),
+    }
+
+
+def _payment(text: str | None) -> JSON:
+    """What the payment text names, beside it: the rail (``visa``, ``paypal``...) and, where
+    the text says, ``debit`` or ``credit``; nulls for text that names none."""
+    from refundctl.payment import recognise
+
+    found = recognise(text)
+    return {
+        "payment_network": None if found is None else str(found.network),
+        "payment_funding": None if found is None or found.funding is None else str(found.funding),
     }
 
 
@@ -169,6 +184,37 @@ def order_with_deadlines(view: OrderView, now: datetime) -> JSON:
         "deadlines": [deadline(x, now) for x in view.deadlines],
         "can_open_from": _earliest_at(view.can_open_from),
         "can_open_rule": _earliest_rule(view.can_open_from),
+    }
+
+
+def remedies(found: OrderRemedies, now: datetime) -> JSON:
+    """``remedies ORDER --json``: every remedy of the order, in the order to try them."""
+    o = found.order
+    return {
+        "as_of": iso(now),
+        "order": o.order_no,
+        "marketplace": o.marketplace,
+        "payment": o.payment,
+        **_payment(o.payment),
+        "family": None if found.family is None else str(found.family),
+        "remedies": [
+            {
+                "kind": str(r.kind),
+                "name": r.name,
+                "title": r.title,
+                "standing": str(r.standing),
+                "open": r.standing == "open",
+                "dispute": r.dispute,
+                "deadline": deadline(r.deadline, now),
+                "can_file_from": _time(r.can_file_from),
+                "excludes": list(r.excludes),
+                "to_do": r.to_do,
+                "source": r.source,
+                "assumed": r.assumed,
+            }
+            for r in found.remedies
+        ],
+        "notes": list(found.notes),
     }
 
 

@@ -38,8 +38,15 @@ def to_do(
     say where the real date is."""
     if due > now:
         return action
+    from refundctl.deadline_types import REMEDY_DEADLINES
     from refundctl.policies import RULE_KINDS, RuleName, market_name
 
+    if name in REMEDY_DEADLINES:
+        rail = "PayPal's" if name == "paypal_claim_by" else "the card network's"
+        return (
+            f"missed on {last_day(due, zone, now)}: {rail} window has likely closed; "
+            "your card issuer (or PayPal) may still take it: ask them"
+        )
     market = market_name(marketplace)
     if dispute_id is None:
         return _order_missed(name, assumed, due, now, zone, order_no, market)
