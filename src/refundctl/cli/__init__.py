@@ -45,6 +45,7 @@ COMMAND_MODULES = {
     "cancel": "disputes",
     "undo": "disputes",
     "due": "disputes",
+    "remedies": "remedies",
     "status": "views",
     "check": "check",
     "verify": "evidence",
