@@ -484,7 +484,8 @@ RULE_JSON_KEYS = {
 
 def test_the_json_shape(cli: Cli) -> None:
     every = ok(cli("policies", "--json")).json()
-    assert list(every) == ["policies"]
+    # Beside the marketplaces, the remedies beyond them (tests/test_remedies.py).
+    assert list(every) == ["policies", "remedies", "exclusions"]
     assert [p["name"] for p in every["policies"]] == sorted(BUILT_IN)
     for shown in every["policies"]:
         assert set(shown) == {"name", "title", "timezone", "holidays", "source", "checked", "rules"}

@@ -121,9 +121,20 @@ def window(
         if capped < due:
             due = capped
             described += f", capped at {spec.cap.describe()} from the payment"
+    duration = spec.duration
+    if spec.sooner is not None and moments.get(spec.sooner[1]) is not None:
+        span, other = spec.sooner
+        moment = moments[other]
+        assert moment is not None
+        sooner, _ = _buyer_due(moment, span, zone)
+        if sooner < due:
+            anchor, start, due, duration = other, moment, sooner, span
+            described = (
+                f"{other} {local_text(moment, zone)} + {span.describe()}, sooner than {described}"
+            )
     ref = RuleRef(
         policy=rule.network.value,
-        duration=str(spec.duration),
+        duration=str(duration),
         counts_from=str(anchor),
         start=start,
         assumed=rule.assumed,

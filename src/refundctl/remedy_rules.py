@@ -68,6 +68,9 @@ class Window:
     cap: Duration | None = None
     wait: Duration | None = None
     wait_unless: Anchor | None = None
+    # A second reading of which the sooner counts ("30 days from delivery or 180 days from
+    # payment, whichever is sooner"), where the order has its moment.
+    sooner: tuple[Duration, Anchor] | None = None
     # What the rule says, in its words, for `refundctl policies` and docs/remedies.md.
     says: str = ""
 
@@ -110,6 +113,9 @@ FAIR_CREDIT_BILLING = "https://www.citicards.com/cards/wv/html/cm/be-protected/l
 PAYPAL_TIMEFRAME = (
     "https://www.paypal.com/sr/smarthelp/article/"
     "do-i-have-to-file-a-paypal-buyer-protection-claim-within-a-certain-timeframe-faq1417"
+)
+PAYPAL_TIMEFRAMES = (
+    "https://history.paypal.com/us/cshelp/article/dispute-filing-timeframes-help1173"
 )
 PAYPAL_AGREEMENT = "https://www.paypal.com/us/legalhub/paypal/useragreement-full"
 PAYPAL_ON_EBAY = "https://www.paypal.com/us/webapps/mpp/security/buyer-protection"
@@ -234,13 +240,21 @@ REMEDIES: dict[Network, RemedyRule] = {
             Family.NOT_RECEIVED: Window(
                 _days(180), (Anchor.PAYMENT,), says="180 days from the payment"
             ),
+            # "Significantly Not as Described: within 30 days of the date of delivery or
+            # fulfillment of an order or within 180 days of the date you sent the payment to
+            # the seller, whichever is sooner."
             Family.NOT_AS_DESCRIBED: Window(
-                _days(180), (Anchor.PAYMENT,), says="180 days from the payment"
+                _days(180),
+                (Anchor.PAYMENT,),
+                sooner=(_days(30), Anchor.RECEIPT),
+                says="180 days from the payment, or 30 days from the delivery if sooner",
             ),
         },
         PAYPAL_TIMEFRAME,
-        note="open a dispute within 180 days of the payment, then escalate it to a claim "
-        "within 20 days of opening it (the paypal policy's rules, once opened with --via)",
+        read_at=PAYPAL_TIMEFRAMES,
+        note="open a dispute within 180 days of the payment (30 days of the delivery for an "
+        "item not as described, if sooner), then escalate it to a claim within 20 days of "
+        "opening it (the paypal policy's rules, once opened with --via)",
     ),
 }
 
@@ -335,6 +349,10 @@ def _network_policy(network: Network, source: str | None, **rules: Rule | None) 
     """A card network's dispute, once filed, as a policy: the issuer holds the case from the
     start, so there is no seller stage, no escalation to make and no appeal of its own."""
     fixed: dict[RuleName, Rule | None] = {
+        # Its window to file is the remedy's (REMEDIES), not an order's.
+        RuleName.DISPUTE_WINDOW: None,
+        RuleName.PROTECTION_ENDS: None,
+        RuleName.OPEN_AFTER: None,
         RuleName.SELLER_RESPONSE: None,
         RuleName.ESCALATE_AFTER: None,
         RuleName.CLAIM_AFTER: None,

@@ -1,6 +1,9 @@
-"""How the policies in effect are shown: an overview table, one policy in full, and JSON.
+"""How the policies in effect are shown: an overview table, one policy in full, and JSON; and
+beside them the remedies beyond the marketplace (remedy_rules.py): each rail's windows, what
+filing does to each marketplace's case, one rail in full.
 
-Pure: policies in, renderables and dicts out. ``policy_json`` imports no Rich.
+Pure: policies in, renderables and dicts out. ``policy_json`` and ``remedies_json`` import no
+Rich.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ from refundctl.policies import RULE_KINDS, Origin, Policy, RuleName, resolve
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
+
+    from refundctl.payment import Network
+    from refundctl.remedy_rules import Window
 
 
 def _cell(policy: Policy, name: RuleName) -> str:
@@ -50,7 +56,148 @@ def overview(policies: Sequence[Policy]) -> RenderableType:
         "— no such step. 'refundctl policies NAME' shows sources and what each counts from.",
         style="dim",
     )
-    return Group(*tables, legend)
+    return Group(*tables, legend, Text(""), remedies_overview())
+
+
+def remedies_overview() -> RenderableType:
+    """Each rail's windows by family, and what filing does to each marketplace's case."""
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    from refundctl.remedy_rules import EXCLUSIONS, REMEDIES, Family
+
+    table = Table(
+        title="Remedies beyond the marketplace",
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, 1, 0, 0),
+    )
+    table.add_column("Rail", no_wrap=True)
+    table.add_column("Covers", no_wrap=True)
+    table.add_column("Window", no_wrap=True)
+    table.add_column("From the later of", overflow="fold")
+    table.add_column("Wait", no_wrap=True)
+    for rule in REMEDIES.values():
+        for family, window in rule.windows.items():
+            first = family is Family.NOT_RECEIVED
+            sooner = (
+                ""
+                if window.sooner is None
+                else f"; {window.sooner[0]} from {window.sooner[1]} if sooner"
+            )
+            table.add_row(
+                rule.network.value if first else "",
+                str(family),
+                f"{window}{'*' if rule.assumed else ''}",
+                _counts_from(window) + sooner,
+                "" if window.wait is None else str(window.wait),
+            )
+    effects = Table(
+        title="Filing a chargeback or PayPal claim",
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, 1, 0, 0),
+    )
+    effects.add_column("Marketplace", no_wrap=True)
+    effects.add_column("What it does to the case", overflow="fold")
+    for exclusion in EXCLUSIONS.values():
+        effects.add_row(
+            exclusion.marketplace, exclusion.effect + (" *" if exclusion.assumed else "")
+        )
+    legend = Text(
+        "≤N: never later than N from the payment; wait: the issuer takes it only that long "
+        "after the payment when no delivery date was given; * assumed (no published rule "
+        "found). Your card issuer's own deadline may be shorter. 'refundctl policies visa' "
+        "shows a rail in full; docs/remedies.md explains them.",
+        style="dim",
+    )
+    return Group(table, Text(""), effects, legend)
+
+
+def _counts_from(window: Window) -> str:
+    return ", ".join(str(anchor) for anchor in window.counts_from)
+
+
+def remedy_detail(network: Network) -> RenderableType:
+    """One rail in full: its windows in its own words, where they were read, and how a
+    dispute filed through it moves (a card network's policy)."""
+    from rich.console import Group
+    from rich.text import Text
+
+    from refundctl.remedy_rules import NETWORK_POLICIES, REMEDIES
+
+    rule = REMEDIES[network]
+    parts: list[RenderableType] = [Text(f"{rule.title} ({network.value})", style="bold")]
+    for family, window in rule.windows.items():
+        parts.append(Text(f"{family}: {window.says} ({_counts_from(window)})"))
+    parts.append(Text(f"deadline: {rule.deadline}"))
+    if rule.source:
+        parts.append(Text(f"source: {rule.source} (checked {rule.checked:%Y-%m-%d})"))
+    else:
+        parts.append(Text("source: none published: the value is assumed"))
+    if rule.read_at:
+        parts.append(Text(f"read at: {rule.read_at}", style="dim"))
+    if rule.note:
+        parts.append(Text(rule.note, style="dim"))
+    policy = NETWORK_POLICIES.get(network)
+    if policy is not None:
+        parts += [Text(""), detail(policy)]
+    return Group(*parts)
+
+
+def remedies_json() -> dict[str, Any]:
+    """The rails' windows and what filing does to each marketplace's case, for ``--json``."""
+    from refundctl.remedy_rules import EXCLUSIONS, REMEDIES
+
+    return {
+        "remedies": [
+            {
+                "rail": rule.network.value,
+                "title": rule.title,
+                "deadline": rule.deadline,
+                "windows": {
+                    str(family): {
+                        "duration": str(window.duration),
+                        "counts_from": [str(anchor) for anchor in window.counts_from],
+                        "cap": None if window.cap is None else str(window.cap),
+                        "wait": None if window.wait is None else str(window.wait),
+                        "wait_unless": None
+                        if window.wait_unless is None
+                        else str(window.wait_unless),
+                        "sooner": None
+                        if window.sooner is None
+                        else f"{window.sooner[0]} from {window.sooner[1]}",
+                        "says": window.says,
+                    }
+                    for family, window in rule.windows.items()
+                },
+                "assumed": rule.assumed,
+                "source": rule.source,
+                "read_at": rule.read_at,
+                "note": rule.note,
+                "checked": rule.checked.isoformat(),
+            }
+            for rule in REMEDIES.values()
+        ],
+        "exclusions": [
+            {
+                "marketplace": e.marketplace,
+                "effect": e.effect,
+                "assumed": e.assumed,
+                "source": e.source,
+                "says": e.says,
+            }
+            for e in EXCLUSIONS.values()
+        ],
+    }
 
 
 def detail(policy: Policy) -> RenderableType:
