@@ -516,11 +516,14 @@ def _entered_due(e: Env, name: str, when: str) -> datetime:
     """The moment an entered date stands for. A bare day is its first moment for a deadline
     of yours (the safe side), and its end for the other side's: a seller "by 10 December" has
     all of that day, so no escalation is suggested before it is over."""
+    from refundctl.deadline_types import REMEDY_DEADLINES
     from refundctl.policies import RULE_KINDS, Binds, RuleName
     from refundctl.timeparse import names_a_day, start_of_day
 
     at = e.when(when, option="WHEN")
-    if RULE_KINDS[RuleName(name)].binds is Binds.BUYER or not names_a_day(when):
+    # A remedy's window (the card issuer's own date for chargeback_by) is the buyer's.
+    mine = name in REMEDY_DEADLINES or RULE_KINDS[RuleName(name)].binds is Binds.BUYER
+    if mine or not names_a_day(when):
         return at
     day = at.astimezone(e.zone).date() + timedelta(days=1)
     return start_of_day(day, e.zone).astimezone(UTC)
@@ -528,12 +531,14 @@ def _entered_due(e: Env, name: str, when: str) -> datetime:
 
 def _deadline_name(text: str) -> str:
     """A deadline's name as people may type it: ``seller-response`` is ``seller_response``."""
+    from refundctl.deadline_types import REMEDY_DEADLINES
     from refundctl.policies import EARLIEST_RULES, RuleName
 
     wanted = text.strip().lower().replace("-", "_").replace(" ", "_")
     # An order's own windows are entered on the order ('order update --protection-ends').
     windows = {RuleName.DISPUTE_WINDOW, RuleName.PROTECTION_ENDS}
     names = [n.value for n in RuleName if n not in EARLIEST_RULES and n not in windows]
+    names += sorted(REMEDY_DEADLINES)  # the issuer's own date for a remedy's window
     if wanted in windows:
         raise BadInput(
             f"{wanted} is the order's window, not a deadline of the dispute; enter the "

@@ -32,6 +32,7 @@ DisputeId = Annotated[
 class To(StrEnum):
     SELLER = "seller"
     PLATFORM = "platform"
+    ISSUER = "issuer"
 
 
 @app.command()
@@ -100,12 +101,15 @@ def draft(
             "--to",
             case_sensitive=False,
             metavar="WHO",
-            help="seller or platform (default: the seller, or the marketplace once escalated).",
+            help="seller, platform or issuer (the card issuer: a chargeback letter); default: "
+            "the seller, the marketplace once escalated, the issuer for a chargeback.",
         ),
     ] = None,
     as_json: Json = False,
 ) -> None:
-    """Write a message to paste: the request, the answer to an offer, or the escalation."""
+    """Write a message to paste: the request, the answer to an offer, the escalation, or the
+    letter to your card issuer."""
+    from refundctl.ledger.store import OrderRef
     from refundctl.render.draft import Recipient, draft_json
     from refundctl.render.draft import draft as write_draft
     from refundctl.views import dispute_view
@@ -113,8 +117,13 @@ def draft(
     e = env(ctx)
     with e.ledger(write=False) as ledger:
         record = ledger.dispute(dispute)
+        # A letter to the card issuer tells what was tried with the marketplace first.
+        issuer = to is To.ISSUER or (to is None and record.via not in {None, "paypal"})
+        ref = OrderRef(record.order.order_no, record.order.marketplace)
+        others = ledger.order_disputes(ref, history=True)[1] if issuer else []
     view = dispute_view(record, e.settings.policy_for, e.zone, e.now)
-    message = write_draft(view, e.now, e.zone, None if to is None else Recipient(to.value))
+    chosen = None if to is None else Recipient(to.value)
+    message = write_draft(view, e.now, e.zone, chosen, [r for r in others if r.id != dispute])
     if as_json:
         emit_json(draft_json(message, record.id))
         return

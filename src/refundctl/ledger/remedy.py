@@ -25,9 +25,11 @@ from refundctl.remedies import ViaCheck, via_refusal, via_warnings
 class Remedies(Cache):
     """The order-wide reads and upkeep that a dispute through a payment rail needs."""
 
-    def order_disputes(self, ref: OrderRef) -> tuple[OpenOrder, list[DisputeRecord]]:
-        """One order, where it stands, and every dispute on it (as a listing reads them),
-        oldest first, in one snapshot."""
+    def order_disputes(
+        self, ref: OrderRef, *, history: bool = False
+    ) -> tuple[OpenOrder, list[DisputeRecord]]:
+        """One order, where it stands, and every dispute on it (as a listing reads them;
+        with ``history``, in full), oldest first, in one snapshot."""
         with self._read():
             order = self._find_order(ref)
             standing = self._taken(order).open_order(order)
@@ -37,7 +39,7 @@ class Remedies(Cache):
                     "SELECT id FROM disputes WHERE order_id = ? ORDER BY id", (order.id,)
                 )
             ]
-            return standing, self._records(ids, history=False)
+            return standing, self._records(ids, history=history)
 
     def _opening_warnings(
         self, order: Order, via: Network | None, reason: Reason, at: datetime

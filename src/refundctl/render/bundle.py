@@ -289,7 +289,7 @@ def case_markdown(
                 ("Title", md(order.title)),
                 ("Items", items),
                 ("Total paid", money(order.total)),
-                ("Payment", md(order.payment)),
+                ("Payment", _payment(order.payment)),
                 ("Ordered", at(order.ordered)),
                 ("Shipped", at(order.shipped)),
                 ("Expected by", at(order.expected_by)),
@@ -305,6 +305,7 @@ def case_markdown(
                 ("Item", md(record.item)),
                 ("What is wrong", md(record.description)),
                 ("Marketplace case", md(record.case_ref)),
+                ("Filed with", None if record.via is None else md(view.policy.title)),
                 ("Opened", at(d.opened_at)),
                 (
                     "State",
@@ -323,11 +324,40 @@ def case_markdown(
             ]
         ),
         "",
+        *_remedies(view, zone),
         *_offers(record, zone),
         *_timeline(record, zone),
         *_evidence(record, zone, placed),
     ]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _payment(text: str | None) -> str | None:
+    from refundctl.payment import recognise
+
+    found = recognise(text)
+    return md(text) if found is None else f"{md(text)} ({md(found.describe())})"
+
+
+def _remedies(view: DisputeView, zone: tzinfo) -> list[str]:
+    """The next remedy's window, where the case has one open: the card issuer (or PayPal)
+    needs the same evidence, and this file holds it."""
+    from refundctl.deadline_types import REMEDY_DEADLINES
+    from refundctl.payment import Network
+    from refundctl.remedy_rules import REMEDIES
+
+    found = [x for x in view.deadlines if x.name in REMEDY_DEADLINES]
+    if not found:
+        return []
+    lines = ["## Beyond the marketplace", ""]
+    for deadline in found:
+        rule = REMEDIES[Network(deadline.rule.policy)]
+        lines.append(
+            f"- **{md(rule.title)}:** {md(rule.task)} by {stamp(deadline.due, zone)} "
+            f"({md(deadline.rule.described)}). It needs the same evidence as the marketplace: "
+            "this file holds it."
+        )
+    return [*lines, ""]
 
 
 def _offers(record: DisputeRecord, zone: tzinfo) -> list[str]:

@@ -11,6 +11,7 @@ next. Every piece of the buyer's own text is shown escaped, never run by the ter
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
@@ -37,6 +38,7 @@ from refundctl.views import DisputeView
 class Recipient(StrEnum):
     SELLER = "seller"
     PLATFORM = "platform"
+    ISSUER = "issuer"  # the card issuer: a chargeback (render/issuer_letter.py)
 
 
 class DraftKind(StrEnum):
@@ -46,6 +48,7 @@ class DraftKind(StrEnum):
     REJECTED = "rejected"  # the answer to the seller's rejection
     FOLLOW_UP = "follow_up"  # a return or a refund under way
     ESCALATION = "escalation"  # to the marketplace: step in, answer it, or appeal
+    ISSUER = "issuer"  # to the card issuer: charge it back
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +110,14 @@ def choose(view: DisputeView, to: Recipient | None) -> tuple[DraftKind, Recipien
     """Which message fits the dispute now; ``BadInput`` when there is nothing to write."""
     record = view.record
     d = record.dispute
+    if to is None and record.via is not None and record.via != "paypal":
+        to = Recipient.ISSUER  # a chargeback's case is the issuer's
+    if to is Recipient.ISSUER and d.state not in {
+        State.REFUNDED,
+        State.WITHDRAWN,
+        State.CANCELLED,
+    }:
+        return DraftKind.ISSUER, to
     can_appeal = d.state is State.LOST and any(x.name == "appeal_by" for x in view.deadlines)
     if d.state in {State.REFUNDED, State.WITHDRAWN, State.CANCELLED} or (
         d.state is State.LOST and not can_appeal
@@ -135,10 +146,22 @@ def choose(view: DisputeView, to: Recipient | None) -> tuple[DraftKind, Recipien
     return kind, to
 
 
-def draft(view: DisputeView, now: datetime, zone: tzinfo, to: Recipient | None = None) -> Draft:
+def draft(
+    view: DisputeView,
+    now: datetime,
+    zone: tzinfo,
+    to: Recipient | None = None,
+    others: Sequence[DisputeRecord] = (),
+) -> Draft:
+    """The message that fits; ``others``: the order's other disputes in full, whose timeline
+    a letter to the card issuer tells."""
     kind, _ = choose(view, to)
     writer = _Writer(view, now, zone)
     match kind:
+        case DraftKind.ISSUER:
+            from refundctl.render.issuer_letter import issuer_letter
+
+            return issuer_letter(view, others, now, zone)
         case DraftKind.REQUEST:
             return writer.request()
         case DraftKind.REPLY:
@@ -165,7 +188,11 @@ class _Writer:
         self.zone = zone
         self.order = self.record.order
         self.d = self.record.dispute
-        self.market = marketplace_name(self.order.marketplace)
+        # Who decides: the marketplace, or the rail the dispute was filed through (PayPal).
+        via = self.record.via
+        self.market = (
+            marketplace_name(self.order.marketplace) if via is None else view.policy.market
+        )
 
     # -- pieces --------------------------------------------------------------------------------
 

@@ -238,13 +238,13 @@ def disputes_table(views: Sequence[DisputeView], now: datetime, zone: tzinfo) ->
         state = Text(state_words(record.dispute.state), style="bold")
         money = _money_cell(record)
         deadline = _deadline_cell(view.next, now, zone, record.id, order.marketplace)
-        rows.append(
-            [Text(str(record.id)), _order_cell(order), _lines(claim, state), money, deadline]
-        )
+        # A chargeback or PayPal claim says which rail it went through.
+        claimed = _lines(claim, state, *([Text(f"via {record.via}")] if record.via else []))
+        rows.append([Text(str(record.id)), _order_cell(order), claimed, money, deadline])
         head = Text(f"#{record.id} ", style="bold")
         head.append(clean(order.order_no))
         head.append(f" · {_who(order)}", style="dim")
-        facts = Text(f"{claim.plain} · ")
+        facts = Text(f"{claim.plain} · " + (f"via {record.via} · " if record.via else ""))
         facts.append(state)
         facts.append(" · asked " + money.plain.replace("\n", " · ").rstrip(" ·"))
         blocks.append((head, [facts, deadline]))
