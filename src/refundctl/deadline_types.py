@@ -117,11 +117,13 @@ def live(deadlines: Iterable[Deadline], now: datetime, *, active: bool) -> tuple
     Once a deadline passes whose passing closes the case against the buyer, the case is
     likely closed at the marketplace: that deadline alone is shown (to say so), not the
     others as if they were still alternatives; beside it, the remedies beyond the
-    marketplace, which its closing leaves open. A closed dispute shows only what has not
-    passed yet (an appeal window, a remedy's window)."""
+    marketplace, which its closing leaves open (until they pass). A closed dispute shows only
+    what has not passed yet (an appeal window, a remedy's window)."""
     kept = tuple(deadlines)
     if not active:
         return tuple(x for x in kept if not x.overdue(now))
+    # A remedy's window that has passed is history, while the case runs too.
+    kept = tuple(x for x in kept if x.name not in REMEDY_DEADLINES or not x.overdue(now))
     lapsed = [x for x in kept if x.lapsed(now)]
     if lapsed:
         first = min(lapsed, key=lambda deadline: deadline.due)

@@ -182,10 +182,10 @@ def dispute_remedies(
 ) -> list[Deadline]:
     """The remedy window a marketplace dispute shows: once it is lost; while it runs, only
     when the window closes before the marketplace is likely to decide (``settled_by``)."""
-    if via is not None:
-        return []
-    rule = _rule_for(order, REASON_FAMILY[reason], used)
+    if via is not None or order.closed_at is not None:
+        return []  # a closed order's windows, its remedies' too, are not watched
     family = REASON_FAMILY[reason]
+    rule = _rule_for(order, family, used)
     if rule is None or family is None:
         return []
     if d.state is State.LOST:

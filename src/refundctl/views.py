@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import NamedTuple
 
+from refundctl.deadline_types import REMEDY_DEADLINES
 from refundctl.deadlines import (
     Deadline,
     Earliest,
@@ -174,7 +175,10 @@ def order_view(
         if stored is None
         else stored
     )
-    deadlines = tuple(d for d in found if keep_overdue or not d.overdue(now))
+    # A remedy's window that has passed is history (deadline_types.REMEDY_DEADLINES).
+    deadlines = tuple(
+        d for d in found if not d.overdue(now) or (keep_overdue and d.name not in REMEDY_DEADLINES)
+    )
     return OrderView(
         order,
         standing.refundable,

@@ -95,7 +95,8 @@ def rows_for(
             d.action,
             d.rule.json_text(),
             float(stake),  # a sort key only (urgency compares amounts as numbers), never money
-            int(lapses),
+            # A remedy's window is history once it has passed, on an open case too.
+            int(lapses or d.name in REMEDY_DEADLINES),
             order.order_no,
             order.marketplace,
             str(d.if_missed),
@@ -222,10 +223,12 @@ NEXT_ORDER = """CASE WHEN d.due_at <= :now THEN 1 - d.buyer ELSE 2 END,
 @functools.cache
 def shown_sql() -> str:
     """deadlines.live for the rows ``d`` of the dispute ``s``: an active dispute's, until one
-    that loses the case has passed (then that one alone); a closed one's still to come."""
+    that loses the case has passed (then that one alone), but a passed one that lapses (a
+    remedy's window); a closed one's still to come."""
     return (
         f"CASE WHEN s.state IN ({_active_sql()}) "
-        "THEN d.lapse_at IS NULL OR d.lapse_at > :now OR d.first_lapse = 1 "
+        "THEN (d.lapse_at IS NULL OR d.lapse_at > :now OR d.first_lapse = 1) "
+        "AND NOT (d.lapses = 1 AND d.due_at <= :now) "
         "ELSE d.due_at > :now END"
     )
 
@@ -442,19 +445,9 @@ def top_disputes(
 
 
 # An order's rows that views.order_view shows: a passed one only while it does not lapse (an
-# order that never arrived and was never disputed). An order may have two (its protection,
-# and beside it the window of the remedy its payment carries).
+# order that never arrived and was never disputed). An order may have two: its protection,
+# and beside it the window of the remedy its payment carries.
 _ORDER_SHOWN = "d.dispute_id = 0 AND (d.lapses = 0 OR d.due_at > :now)"
-# Each order's most urgent shown row at :now (deadlines.next_deadline), as _CHOSEN for
-# disputes: what the order is ranked by.
-_CHOSEN_ORDERS = f"""
-    (SELECT * FROM (
-        SELECT d.*, row_number() OVER (
-            PARTITION BY d.order_id ORDER BY {NEXT_ORDER}
-        ) AS urgency_rank
-        FROM deadlines d WHERE {_ORDER_SHOWN}
-    ) WHERE urgency_rank = 1)
-"""
 
 
 def top_orders(
@@ -469,8 +462,18 @@ def top_orders(
         ).fetchone()[0]
         return _walk(conn, "order", now, limit), int(total)
     where, params, joins = _filter_sql(filters)
-    scope = f"FROM {_CHOSEN_ORDERS} d{_JOINS if joins else ''} WHERE 1{where}"
-    return _sorted(conn, "d.order_id", scope, params, now, limit)
+    # An order ranks by its most urgent row (deadlines.next_deadline): its rows share one
+    # stake, so the first of them in urgency order is that row, and the orders in the order
+    # of their first rows are the orders ranked. One pass, no window function.
+    found: dict[int, None] = {}
+    for (order_id,) in conn.execute(
+        f"SELECT d.order_id FROM deadlines d{_JOINS if joins else ''} WHERE {_ORDER_SHOWN}"
+        f"{where} ORDER BY {_URGENCY}, d.order_id",
+        {"now": _seconds(now), **params},
+    ):
+        found[order_id] = None
+    ids = list(found)
+    return (ids if limit is None else ids[:limit]), len(ids)
 
 
 def _sorted(

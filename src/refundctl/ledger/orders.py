@@ -312,6 +312,9 @@ class OrderWrites(Cache):
         self._order_event(old.id, kind, changes, at or now, now)
         stored = self._order_by_id(old.id)
         self._index_order(stored)
+        # A closed order's remedy windows are not watched either (remedies.dispute_remedies).
+        for record in self._records(self._dispute_ids_with_deadlines(old.id), history=False):
+            self._index_dispute(record)
         return stored
 
     def _refuse_money_change(self, old: Order, changes: dict[str, Any]) -> None:
