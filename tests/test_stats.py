@@ -318,3 +318,28 @@ def test_a_sellers_record_counts_every_earlier_dispute(cases: list[Case]) -> Non
     assert line is not None
     refunded = sum(c.state is State.REFUNDED for c in cases)
     assert line.startswith(f"Best Store: {refunded} of {len(cases)} earlier dispute")
+
+
+def test_a_chargeback_counts_under_its_rail_and_in_the_sellers_record(autumn: Cli) -> None:
+    _run(
+        autumn,
+        *("--as-of", "2026-09-01", "order", "add", "A9", "-m", "aliexpress", "--total", "25"),
+        *("--seller", "Best Store", "--payment", "Visa - 4242", "--ordered", "2026-09-01"),
+    )
+    _run(
+        autumn,
+        "--as-of",
+        "2026-11-02",
+        "open",
+        "A9",
+        "--via",
+        "visa",
+        "--reason",
+        "not-received",
+        "--full",
+    )
+    markets = autumn("stats", "--by", "marketplace", "--json").json()["groups"]
+    assert ("visa", 1) in [(g["key"], g["disputes"]) for g in markets]
+    assert ("aliexpress", 4) in [(g["key"], g["disputes"]) for g in markets]
+    sellers = autumn("stats", "--by", "seller", "--json").json()["groups"]
+    assert (sellers[0]["key"], sellers[0]["disputes"]) == ("Best Store", 4)

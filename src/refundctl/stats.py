@@ -45,6 +45,7 @@ class Case:
     opened: datetime
     closed: datetime | None
     escalated: bool
+    via: str | None = None  # the payment rail of a chargeback or PayPal claim
 
 
 def seller_key(name: str | None) -> str:
@@ -162,7 +163,9 @@ def _group_of(case: Case, by: GroupBy, zone: tzinfo) -> tuple[tuple[str, ...], s
     """The key two cases share in a group, the name shown for it, and its marketplace."""
     match by:
         case GroupBy.MARKETPLACE:
-            return (case.marketplace,), case.marketplace, None
+            # A chargeback or PayPal claim counts under its rail: it is no marketplace's case.
+            where = case.via or case.marketplace
+            return (where,), where, None
         case GroupBy.SELLER:
             shown = " ".join((case.seller or "").split()) or "(no seller)"
             return (case.marketplace, seller_key(case.seller)), shown, case.marketplace

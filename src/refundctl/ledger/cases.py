@@ -33,7 +33,9 @@ from refundctl.timeparse import from_iso, iso
 # A group's key, the name it is shown by, and its marketplace (a seller's), by grouping.
 _KEYS: dict[GroupBy | None, str] = {
     None: "'' AS key, '' AS shown, NULL AS marketplace",
-    GroupBy.MARKETPLACE: "o.marketplace AS key, o.marketplace AS shown, NULL AS marketplace",
+    # A chargeback or PayPal claim counts under its rail: it is no marketplace's case.
+    GroupBy.MARKETPLACE: "coalesce(d.via, o.marketplace) AS key, "
+    "coalesce(d.via, o.marketplace) AS shown, NULL AS marketplace",
     GroupBy.SELLER: "o.marketplace || char(31) || seller_key(o.seller) AS key, "
     "coalesce(nullif(shown_seller(o.seller), ''), '(no seller)') AS shown, "
     "o.marketplace AS marketplace",
@@ -63,7 +65,7 @@ _CLOSED_STATES = ", ".join(f"'{state.value}'" for state in OUTCOMES)
 _CASES = (
     "SELECT d.id, o.marketplace, o.seller, d.reason, o.currency, d.state, d.requested, "
     "d.refunded, d.opened_at, d.folded IS NOT NULL, "
-    "json_extract(d.folded, '$.credit', '$.closed_at', '$.escalated_at') "
+    "json_extract(d.folded, '$.credit', '$.closed_at', '$.escalated_at'), d.via "
     "FROM disputes d JOIN orders o ON o.id = d.order_id "
     "WHERE d.id > :last{where} ORDER BY d.id LIMIT :batch"
 )
@@ -120,6 +122,7 @@ class CaseReads(Cache):
         where, params = _span(since, until)
         if seller is not None:
             where += " AND o.marketplace = :marketplace AND o.seller IS NOT NULL"
+            # The seller's record counts every case against them, a chargeback too.
             params["marketplace"] = seller[0]
         wanted = seller_key(seller[1]) if seller is not None else None
         sql = _CASES.format(where=where)
@@ -201,4 +204,5 @@ def _case(row: sqlite3.Row, replayed: DisputeRecord | None) -> Case:
         opened=from_iso(row[8]),
         closed=closed,
         escalated=escalated,
+        via=row[11],
     )
