@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import datetime, timedelta
+from itertools import product
 from pathlib import Path
 
 from refundctl.config import Config
@@ -147,10 +148,26 @@ def assert_index_agrees(path: Path, config: Config, now: datetime, filters: list
                         assert total_orders == len(orders), where
                     if include_closed:
                         continue
-                    for window in WINDOWS:
-                        expected = check_items(disputes, orders, moment, window)
-                        found = list(ledger.due(moment, moment + window, chosen))
-                        assert found == expected, (moment, window, chosen)
-                        assert "".join(jsonshape.check(found, moment, "w")) == "".join(
-                            jsonshape.check(expected, moment, "w")
+                    for window, everything in product(WINDOWS, (False, True)):
+                        assert_check_agrees(
+                            ledger, disputes, orders, moment, window, chosen, everything
                         )
+
+
+def assert_check_agrees(
+    ledger: Ledger,
+    disputes: list[DisputeView],
+    orders: list[OrderView],
+    moment: datetime,
+    window: timedelta,
+    chosen: Filters,
+    everything: bool,
+) -> None:
+    """``check``'s items from the index are the plain computation's, with the same JSON."""
+    where = (moment, window, chosen, everything)
+    expected = check_items(disputes, orders, moment, window, everything=everything)
+    found = list(ledger.due(moment, moment + window, chosen, everything))
+    assert found == expected, where
+    assert "".join(jsonshape.check(found, moment, "w")) == "".join(
+        jsonshape.check(expected, moment, "w")
+    ), where

@@ -337,6 +337,8 @@ def test_check_from_stored_deadlines_prints_what_computing_afresh_prints(
         ["--since", "2026-11-21"],
         ["--until", "2026-11-21T12:00"],
         ["--within", "2d", "--marketplace", "temu", "--seller", "seller"],
+        ["--all"],
+        ["--all", "--within", "0d", "--state", "escalated"],
     ]
     for options in narrowed:
         args = ["--db", str(demo), "check", "--within", "30d", *output, *options]

@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from refundctl.due import CheckItem, Filters
 from refundctl.errors import LedgerDamaged
@@ -51,9 +51,6 @@ _URGENCY = f"""
     CASE WHEN {_GONE} THEN 0 ELSE coalesce(d.stake, 0) END DESC,
     CASE WHEN {_GONE} THEN NULL ELSE d.due_at END
 """
-# _URGENCY for rows known to be overdue, where its first term is 1 - buyer and its second 0:
-# the same order, with plain columns for SQLite's sorter to compare (a tenth faster).
-_OVERDUE_URGENCY = "d.buyer DESC, coalesce(d.stake, 0) DESC, d.due_at"
 COLUMNS = (
     *("due_at", "order_id", "dispute_id", "position", "name", "buyer", "binds"),
     *("action", "rule", "stake", "lapses", "order_no", "marketplace", "if_missed"),
@@ -273,67 +270,61 @@ def due(
     passed (they may act now); with ``everything``, the other side's still running too.
 
     An order's own window that has passed drops out once the order arrived or had a
-    dispute (``lapses``), as in ``views.order_view``. The overdue ones come sorted from
-    SQLite; the upcoming ones arrive in due order from the table's key and need sorting only
-    within each day, here, a day at a time. A row that does not read (a flipped byte in its
-    rule) is damage, not an item.
+    dispute (``lapses``), as in ``views.order_view``. A row that does not read (a flipped
+    byte in its rule) is damage, not an item.
     """
+    for row in _due_rows(conn, _CHECK_COLUMNS, now, horizon, filters, everything):
+        if not row[_FIELDS] or row[7] is None:
+            raise _unreadable(row[5], row[3])
+        yield CheckItem._make(row[:_FIELDS])
+
+
+def _due_rows(
+    conn: sqlite3.Connection,
+    columns: str,
+    now: datetime,
+    horizon: datetime,
+    filters: Filters | None,
+    everything: bool,
+) -> sqlite3.Cursor:
+    """The rows of ``due``, most urgent first: one range of the table's key (every deadline
+    due by ``horizon``) sorted by SQLite as ``views.urgency`` ranks deadlines (overdue ones
+    that bind the buyer, other overdue ones, then by whole days left; then the money at
+    stake, the due time), then by dispute, order and position, as ``views.check_items``
+    breaks ties."""
     where, params, joins = _filter_sql(filters)
-    at = _seconds(now)
-    tables = f"FROM deadlines d{_JOINS if joins else ''} WHERE"
-    values = {"now": at, "horizon": _seconds(horizon), **params}
-    theirs = "" if everything else " AND d.buyer = 1"
+    theirs = "" if everything else " AND (d.due_at <= :now OR d.buyer = 1)"
     rows = conn.cursor()
     rows.row_factory = None  # plain tuples: this runs once per item of a long list
-    yield from map(
-        _item,
-        rows.execute(
-            f"SELECT {_CHECK_COLUMNS} {tables} d.due_at <= :now AND d.due_at <= :horizon "
-            f"AND d.lapses = 0{where}{_LIVE} ORDER BY {_OVERDUE_URGENCY}, d.dispute_id, "
-            "d.order_id, d.position",
-            values,
-        ),
+    return rows.execute(
+        f"SELECT {columns} FROM deadlines d{_JOINS if joins else ''} "
+        f"WHERE d.due_at <= :horizon AND (d.due_at > :now OR d.lapses = 0){theirs}{where}"
+        f"{_LIVE} ORDER BY {_CHECK_ORDER}",
+        {"now": _seconds(now), "horizon": _seconds(horizon), **params},
     )
-    day: list[tuple[Any, ...]] = []
-    end = None
-    for row in rows.execute(
-        # Then what the order within a day needs.
-        f"SELECT {_CHECK_COLUMNS}, d.stake, d.position {tables} d.due_at > :now "
-        f"AND d.due_at <= :horizon{theirs}{where}{_LIVE} "
-        "ORDER BY d.due_at, d.order_id, d.dispute_id, d.position",
-        values,
-    ):
-        if end is not None and row[6] >= end:
-            yield from _day(day)
-            day = []
-        if not day:
-            end = at + ((row[6] - at) // DAY + 1) * DAY  # the end of its whole day left
-        day.append(row)
-    yield from _day(day)
 
 
-# The columns of CheckItem, in its order, and whether the rule's JSON still reads.
+# _URGENCY for the rows ``due`` lists, none of which has lapsed: overdue first (the buyer's,
+# then the other side's), then by whole days left; with plain columns for the sorter.
+_CHECK_ORDER = (
+    "d.due_at > :now, CASE WHEN d.due_at > :now "
+    "THEN CAST((d.due_at - :now) / 86400 AS INTEGER) ELSE -d.buyer END, "
+    "d.stake DESC, d.due_at, d.dispute_id, d.order_id, d.position"
+)
+# What does not read: a rule that is not JSON, or someone no deadline binds.
+_READS = "json_valid(d.rule) AND d.binds IN ('buyer', 'seller', 'platform', 'payment')"
+# The columns of CheckItem, in its order, and whether the row reads.
 _CHECK_COLUMNS = (
     "CASE WHEN d.dispute_id THEN 'dispute' ELSE 'order' END, nullif(d.dispute_id, 0), "
     "d.order_id, d.order_no, d.marketplace, d.name, d.due_at, "
     "strftime('%Y-%m-%dT%H:%M:%S+00:00', d.due_at, 'unixepoch'), d.binds, d.action, d.rule, "
-    "d.if_missed, json_valid(d.rule) AND d.binds IN ('buyer', 'seller', 'platform', 'payment')"
+    f"d.if_missed, {_READS}"
 )
 _FIELDS = len(CheckItem._fields)
 
 
-def _item(row: tuple[Any, ...]) -> CheckItem:
-    if not row[_FIELDS] or row[7] is None:
-        raise LedgerDamaged(f"the stored deadline {row[5]!r} of order {row[3]!r} does not read")
-    return CheckItem._make(row[:_FIELDS])
-
-
-def _day(rows: list[tuple[Any, ...]]) -> Iterator[CheckItem]:
-    """One day's upcoming deadlines in urgency order: the money at stake, largest first,
-    then the due time, then who they belong to."""
-    rows.sort(key=lambda r: (-r[_FIELDS + 1], r[6], r[1] or 0, r[2], r[_FIELDS + 2]))
-    for row in rows:
-        yield _item(row)
+def _unreadable(name: str, order_no: str) -> LedgerDamaged:
+    return LedgerDamaged(f"the stored deadline {name!r} of order {order_no!r} does not read")
 
 
 # deadlines.next_deadline in SQL: each dispute's most urgent row at :now among those it shows
