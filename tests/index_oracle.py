@@ -16,7 +16,7 @@ from itertools import product
 from pathlib import Path
 
 from refundctl.config import Config
-from refundctl.due import Filters
+from refundctl.due import CheckItem, Filters
 from refundctl.ledger.connection import Settings
 from refundctl.ledger.store import Ledger
 from refundctl.render import jsonshape
@@ -163,11 +163,22 @@ def assert_check_agrees(
     chosen: Filters,
     everything: bool,
 ) -> None:
-    """``check``'s items from the index are the plain computation's, with the same JSON."""
+    """``check``'s items from the index are the plain computation's, and ``check --json``'s
+    text joined by SQLite from what each row stores is, byte for byte, what jsonshape makes
+    of the items computed in full."""
     where = (moment, window, chosen, everything)
     expected = check_items(disputes, orders, moment, window, everything=everything)
     found = list(ledger.due(moment, moment + window, chosen, everything))
     assert found == expected, where
-    assert "".join(jsonshape.check(found, moment, "w")) == "".join(
+    lines = list(ledger.due_json(moment, moment + window, chosen, everything, _never_shaped))
+    assert "".join(jsonshape.check_text((line.json for line in lines), moment, "w")) == "".join(
         jsonshape.check(expected, moment, "w")
     ), where
+    # What check's exit code reads of each item.
+    assert [line[:4] for line in lines] == [
+        (item.due_at, item.binds, item.name, item.order_no) for item in expected
+    ], where
+
+
+def _never_shaped(item: CheckItem) -> str:
+    raise AssertionError(f"computed afresh, though the index is current: {item}")

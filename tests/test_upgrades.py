@@ -22,6 +22,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,13 @@ import pytest
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from refundctl.due import CheckItem
+from refundctl.ledger import deadline_index
 from refundctl.ledger import migrations as migrations_module
 from refundctl.ledger.connection import PAGE_SIZE
 from refundctl.ledger.schema import MIGRATION_NAMES, MIGRATION_SET
+from refundctl.render import jsonshape
+from refundctl.render.jsonshape import check_parts
 from tests import crash_child
 from tests.conftest import NOW, Cli, page_size, row_order
 
@@ -124,6 +129,38 @@ def test_a_ledger_of_every_released_schema_opens_with_all_its_data(
     # And it takes new writes: an order, and a move on its first dispute.
     assert cli("order", "add", "AFTER-UPGRADE", "-m", "ebay", "--total", "5").exit_code == 0
     assert cli("attach", "1", "--message", "still here", "--from", "buyer").exit_code == 0
+
+
+@pytest.mark.parametrize("fixture", LEDGERS, ids=lambda path: path.stem)
+def test_the_check_text_an_upgrade_stores_is_what_the_ledger_writes(
+    cli: Cli, ledger_path: Path, fixture: Path
+) -> None:
+    # m006 writes each stored deadline's check --json text in SQL; the ledger writes it with
+    # jsonshape.check_parts (and a ledger from before m005 has every deadline computed again).
+    as_of = datetime.fromisoformat(
+        json.loads(fixture.with_suffix(".json").read_text(encoding="utf-8"))["as_of"]
+    )
+    install(fixture, ledger_path)
+    assert cli("status").exit_code == 0  # opening it upgrades it
+    conn = sqlite3.connect(ledger_path)
+    deadline_index.register_functions(conn)
+    rows = conn.execute(
+        f"SELECT {deadline_index._CHECK_COLUMNS}, check_head, check_tail FROM deadlines d"
+    ).fetchall()
+    assert rows
+    fields = len(CheckItem._fields)
+    for row in rows:
+        item = CheckItem._make(row[:fields])
+        assert row[fields] and check_parts(item) == row[-2:], item
+    # And check --json joined from them is jsonshape's text of the items, overdue or not.
+    for now in (as_of, as_of - timedelta(days=30)):
+        horizon = now + timedelta(days=400)
+        items = deadline_index.due(conn, now, horizon, None, everything=True)
+        lines = deadline_index.due_json(conn, now, horizon, None, everything=True)
+        assert [line.json for line in lines] == [
+            jsonshape.check_item(item, now.timestamp()) for item in items
+        ]
+    conn.close()
 
 
 @pytest.fixture

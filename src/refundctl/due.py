@@ -1,10 +1,11 @@
 """What is due, told without the dispute model: what ``check`` and the stored deadlines need.
 
-``CheckItem`` is one deadline as ``check`` lists it, ``Filters`` what a listing is narrowed by,
-and ``basis`` the fingerprint of everything a computed deadline depends on (the policy values,
-the buyer's zone, the holiday data and ``DEADLINE_CODE_VERSION``). They live apart from
-deadlines.py and views.py, which use them, so that ``check`` can answer from the ledger's
-stored deadlines without loading the domain model at all: start-up is most of its cost.
+``CheckItem`` is one deadline as ``check`` lists it (``CheckLine`` as ``--json`` prints it),
+``Filters`` what a listing is narrowed by, and ``basis`` the fingerprint of everything a
+computed deadline depends on (the policy values, the buyer's zone, the holiday data and
+``DEADLINE_CODE_VERSION``). They live apart from deadlines.py and views.py, which use them,
+so that ``check`` can answer from the ledger's stored deadlines without loading the domain
+model at all: start-up is most of its cost.
 """
 
 from __future__ import annotations
@@ -57,13 +58,28 @@ class CheckItem(NamedTuple):
         return bool(json.loads(self.rule)["assumed"])
 
 
+class CheckLine(NamedTuple):
+    """One item of ``check --json`` as its JSON text, beside what ``check``'s exit code reads
+    of it (``due_at``, ``binds``, ``name``: its ``CheckItem``'s) and the order it concerns.
+    The ledger's SQLite joins the text from what each stored deadline keeps
+    (``deadline_index.due_json``), so that no item of a long list is built field by field."""
+
+    due_at: int
+    binds: str
+    name: str
+    order_no: str
+    json: str
+
+
 # The other side's deadlines whose passing asks nothing of the buyer: the platform already
 # holds the case and decides without the seller's answer. `check` lists them, and exits 0.
 NOTHING_TO_DO_WHEN_PASSED = frozenset({"claim_response"})
 
 
-# Bump when the code that computes deadlines changes what it computes: stored deadlines
-# computed by an older version are then recomputed (DESIGN.md: a stored deadline is a cache).
+# Bump when the code that computes deadlines changes what it computes, or when the text of a
+# check --json item changes (jsonshape.check_parts, stored with each deadline): stored
+# deadlines computed by an older version are then recomputed (DESIGN.md: a stored deadline is
+# a cache).
 # Version 5: the remedies beyond the marketplace (remedy_rules.py, built in: this version
 # stands for their values) and the disputes filed through a rail.
 DEADLINE_CODE_VERSION = "5"

@@ -3,14 +3,16 @@
 It asks the ledger, opened as a ``LedgerFile``, so that a run that prints JSON or plain lines
 loads neither the domain model nor Rich: the ledger answers from the deadlines it stores, and
 computes them afresh (loading the domain model) only when they were stored with other
-policies.
+policies. For ``--json`` it hands out each item's text as well, joined from what the stored
+deadline keeps, so that a long list goes to the output without being shaped here.
 """
 
 # No `from __future__ import annotations` here: Typer reads these signatures on every run,
 # and string annotations would cost it an eval each.
 import sys
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Annotated
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -35,7 +37,11 @@ from refundctl.cli.common import (
 from refundctl.errors import BadInput
 
 if TYPE_CHECKING:
-    from refundctl.due import CheckItem
+    from refundctl.due import CheckItem, CheckLine, Filters
+    from refundctl.ledger.connection import LedgerFile
+
+# An item as the lines and CSV take it, or as --json does: its text joined by the ledger.
+_Item = TypeVar("_Item", "CheckItem", "CheckLine")
 
 
 @app.command()
@@ -70,10 +76,9 @@ def check(
     filters = make_filters(
         e, marketplace=marketplace, states=state, seller=seller, since=since, until=until
     )
+    shown = _Needs(e.now.timestamp())
     with e.ledger_file() as ledger:
-        shown = _Needs(e.now.timestamp())
-        items = ledger.due(e.now, e.now + window, filters, everything)
-        _print_check(e, chosen, shown.watch(items), within_text)
+        _print_check(e, chosen, shown, ledger, e.now + window, filters, everything, within_text)
     raise typer.Exit(1 if shown.any else 0)
 
 
@@ -85,7 +90,7 @@ class _Needs:
         self.now = now
         self.any = False
 
-    def watch(self, items: Iterable["CheckItem"]) -> Iterator["CheckItem"]:
+    def watch(self, items: Iterable[_Item]) -> Iterator[_Item]:
         from refundctl.due import NOTHING_TO_DO_WHEN_PASSED
 
         for item in items:
@@ -97,20 +102,37 @@ class _Needs:
             yield item
 
 
-def _print_check(e: Env, chosen: OutputFormat, items: Iterable["CheckItem"], label: str) -> None:
+def _print_check(
+    e: Env,
+    chosen: OutputFormat,
+    shown: _Needs,
+    ledger: "LedgerFile",
+    horizon: datetime,
+    filters: "Filters",
+    everything: bool,
+    label: str,
+) -> None:
+    def items() -> Iterator["CheckItem"]:
+        return shown.watch(ledger.due(e.now, horizon, filters, everything))
+
     def as_json() -> None:
         from refundctl.render import jsonshape
 
-        sys.stdout.writelines(jsonshape.check(items, e.now, label.strip()))
+        at = e.now.timestamp()
+        lines = ledger.due_json(
+            e.now, horizon, filters, everything, lambda item: jsonshape.check_item(item, at)
+        )
+        texts = (line.json for line in shown.watch(lines))
+        sys.stdout.writelines(jsonshape.check_text(texts, e.now, label.strip()))
 
     def as_csv() -> None:
         from refundctl.render.exporting import CHECK_COLUMNS, check_rows
 
-        emit_csv(CHECK_COLUMNS, check_rows(items, e.now))
+        emit_csv(CHECK_COLUMNS, check_rows(items(), e.now))
 
     def as_lines() -> None:
         from refundctl.render.text import check_lines
 
-        sys.stdout.writelines(line + "\n" for line in check_lines(items, e.now, e.zone))
+        sys.stdout.writelines(line + "\n" for line in check_lines(items(), e.now, e.zone))
 
     in_format(chosen, table=as_lines, json=as_json, csv=as_csv)

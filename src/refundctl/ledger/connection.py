@@ -19,7 +19,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Self
 
-from refundctl.due import CheckItem, Filters, basis
+from refundctl.due import CheckItem, CheckLine, Filters, basis
 from refundctl.errors import BadInput, LedgerDamaged, LedgerLocked, LedgerUnusable
 from refundctl.ledger import deadline_index
 from refundctl.ledger.health import refuse_damaged
@@ -189,6 +189,26 @@ class LedgerFile:
                 )
                 return
         yield from self._due_afresh(now, horizon, filters, everything)
+
+    def due_json(
+        self,
+        now: datetime,
+        horizon: datetime,
+        filters: Filters | None,
+        everything: bool,
+        shape: Callable[[CheckItem], str],
+    ) -> Iterator[CheckLine]:
+        """``due``, each item with its JSON text: joined by SQLite from what the stored
+        deadlines keep (``deadline_index.due_json``) where they are current, else ``shape``d
+        from the item computed afresh."""
+        with self._snapshot():
+            if self.index_current:
+                yield from deadline_index.due_json(
+                    self.conn, now, horizon, filters, everything=everything
+                )
+                return
+        for item in self._due_afresh(now, horizon, filters, everything):
+            yield CheckLine(item.due_at, item.binds, item.name, item.order_no, shape(item))
 
     def _due_afresh(
         self, now: datetime, horizon: datetime, filters: Filters | None, everything: bool

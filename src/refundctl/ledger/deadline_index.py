@@ -5,8 +5,10 @@ recomputing its deadlines on every run, so their cost follows what they show, no
 the ledger. The rows are a cache (DESIGN.md): the ledger rewrites a dispute's rows in the same
 transaction as the event that changed it, an order's rows with the order, and a marketplace's
 rows whenever ``deadline_basis`` says they were computed with other policy values, another
-zone or other holiday data than those in effect. The queries order rows exactly as
-``views.urgency`` does; tests compare both on random ledgers.
+zone or other holiday data than those in effect. Each row also keeps the text of its
+``check --json`` item but for what depends on "now", so that ``check`` prints it as stored.
+The queries order rows exactly as ``views.urgency`` does; tests compare both on random
+ledgers.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from refundctl.due import CheckItem, Filters
+from refundctl.due import CheckItem, CheckLine, Filters
 from refundctl.errors import LedgerDamaged
 from refundctl.ledger.schema import insert_sql
 from refundctl.timeparse import iso
@@ -54,7 +56,7 @@ _URGENCY = f"""
 COLUMNS = (
     *("due_at", "order_id", "dispute_id", "position", "name", "buyer", "binds"),
     *("action", "rule", "stake", "lapses", "order_no", "marketplace", "if_missed"),
-    *("lapse_at", "first_lapse"),
+    *("lapse_at", "first_lapse", "check_head", "check_tail"),
 )
 _COLUMNS = ", ".join(COLUMNS)
 
@@ -72,36 +74,58 @@ def rows_for(
     ``order_id`` stands in for ``order.id`` while an order is being inserted."""
     from refundctl.deadline_types import REMEDY_DEADLINES
     from refundctl.policies import Binds
+    from refundctl.render.jsonshape import check_parts
 
+    kind = "dispute" if dispute_id else "order"
     losing = [d for d in deadlines if d.closes_case]
     # deadlines.live: the first deadline that loses the case (deadlines come earliest first);
     # a remedy's window stays on show past it (no lapse_at).
     first = losing[0] if losing and dispute_id else None
     lapse_at = None if first is None else int(first.due.timestamp())
-    return [
-        (
-            # Deadlines count from times the ledger stored to the second, so they are whole
-            # seconds too.
-            int(d.due.timestamp()),
-            order.id if order_id is None else order_id,
-            dispute_id or 0,
-            position,
-            d.name,
-            int(d.binds is Binds.BUYER),
-            str(d.binds),
-            d.action,
-            d.rule.json_text(),
-            float(stake),  # a sort key only (urgency compares amounts as numbers), never money
-            # A remedy's window is history once it has passed, on an open case too.
-            int(lapses or d.name in REMEDY_DEADLINES),
-            order.order_no,
-            order.marketplace,
-            str(d.if_missed),
-            None if d.name in REMEDY_DEADLINES else lapse_at,
-            int(d is first),
+    owner = order.id if order_id is None else order_id
+    rows: list[tuple[object, ...]] = []
+    for position, d in enumerate(deadlines):
+        # As check lists it (views.check_item). Deadlines count from times the ledger stored
+        # to the second, so they are whole seconds too.
+        item = CheckItem(
+            kind=kind,
+            dispute_id=dispute_id or None,
+            order_id=owner or 0,
+            order_no=order.order_no,
+            marketplace=order.marketplace,
+            name=d.name,
+            due_at=int(d.due.timestamp()),
+            due_text=iso(d.due),
+            binds=str(d.binds),
+            action=d.action,
+            rule=d.rule.json_text(),
+            if_missed=str(d.if_missed),
         )
-        for position, d in enumerate(deadlines)
-    ]
+        head, tail = check_parts(item)  # its check --json text, but for the rule and "overdue"
+        rows.append(
+            (
+                item.due_at,
+                owner,
+                dispute_id or 0,
+                position,
+                item.name,
+                int(d.binds is Binds.BUYER),
+                item.binds,
+                item.action,
+                item.rule,
+                float(stake),  # a sort key only (urgency compares amounts as numbers), never money
+                # A remedy's window is history once it has passed, on an open case too.
+                int(lapses or d.name in REMEDY_DEADLINES),
+                item.order_no,
+                item.marketplace,
+                item.if_missed,
+                None if d.name in REMEDY_DEADLINES else lapse_at,
+                int(d is first),
+                head,
+                tail,
+            )
+        )
+    return rows
 
 
 def insert(conn: sqlite3.Connection, rows: Sequence[tuple[object, ...]]) -> None:
@@ -279,6 +303,26 @@ def due(
         yield CheckItem._make(row[:_FIELDS])
 
 
+def due_json(
+    conn: sqlite3.Connection,
+    now: datetime,
+    horizon: datetime,
+    filters: Filters | None,
+    *,
+    everything: bool = False,
+) -> Iterator[CheckLine]:
+    """``due``, each item as the JSON text ``render/jsonshape.check_item`` makes of it: joined
+    by SQLite from the text each row keeps (``check_parts``, written with the row), whether
+    it is overdue, and its rule as stored, so that nothing of a long list is decoded or
+    encoded field by field. ``tests/index_oracle.py`` holds every line to jsonshape's."""
+    for line in map(
+        CheckLine._make, _due_rows(conn, _JSON_COLUMNS, now, horizon, filters, everything)
+    ):
+        if line.json is None:
+            raise _unreadable(line.name, line.order_no)
+        yield line
+
+
 def _due_rows(
     conn: sqlite3.Connection,
     columns: str,
@@ -321,6 +365,13 @@ _CHECK_COLUMNS = (
     f"d.if_missed, {_READS}"
 )
 _FIELDS = len(CheckItem._fields)
+# The columns of CheckLine: jsonshape.check_item's text, joined from the parts stored with the
+# row (check_parts) and the rule; NULL where the row does not read.
+_JSON_COLUMNS = (
+    f"d.due_at, d.binds, d.name, d.order_no, CASE WHEN {_READS} THEN d.check_head "
+    "|| CASE WHEN d.due_at <= :now THEN 'true' ELSE 'false' END || d.check_tail || d.rule "
+    "|| '}}' END"
+)
 
 
 def _unreadable(name: str, order_no: str) -> LedgerDamaged:
@@ -332,7 +383,7 @@ def _unreadable(name: str, order_no: str) -> LedgerDamaged:
 # it is chosen here rather than stored.
 _CHOSEN = f"""
     (SELECT * FROM (
-        SELECT d.*, row_number() OVER (
+        SELECT d.dispute_id, d.due_at, d.buyer, d.stake, d.lapses, row_number() OVER (
             PARTITION BY d.dispute_id ORDER BY {NEXT_ORDER}
         ) AS urgency_rank
         FROM deadlines d

@@ -319,6 +319,33 @@ def m006_dispute_remedies(db: Database) -> None:
     db.execute("UPDATE deadline_basis SET basis = ''")
 
 
+@migrations()
+def m007_store_check_text(db: Database) -> None:
+    # Each deadline's item of `check --json` as text, but for whether it is overdue (which
+    # depends on "now") and the rule (stored already): check_head up to that value, check_tail
+    # from it to the rule. `check --json` joins them to the rule instead of building the text
+    # of every item on every run. The ledger writes them with each row (render/jsonshape.py's
+    # check_parts); here, for the rows already stored, SQLite writes the same text from the
+    # row's columns, every string through json_quote (tests/test_upgrades.py holds the two
+    # equal), so that the upgrade computes no deadline.
+    db.execute("ALTER TABLE deadlines ADD COLUMN check_head TEXT")
+    db.execute("ALTER TABLE deadlines ADD COLUMN check_tail TEXT")
+    db.execute(
+        """
+        UPDATE deadlines SET
+            check_head = CASE WHEN dispute_id THEN '{"kind": "dispute", "id": ' || dispute_id
+                ELSE '{"kind": "order", "id": null' END
+                || ', "order": ' || json_quote(order_no)
+                || ', "marketplace": ' || json_quote(marketplace)
+                || ', "deadline": {"name": ' || json_quote(name)
+                || ', "due": "' || strftime('%Y-%m-%dT%H:%M:%S+00:00', due_at, 'unixepoch')
+                || '", "binds": ' || json_quote(binds)
+                || ', "action": ' || json_quote(action) || ', "overdue": ',
+            check_tail = ', "if_missed": ' || json_quote(if_missed) || ', "rule": '
+        """
+    )
+
+
 # -- the schema they make --------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ MIGRATION_NAMES = (
     "m004_store_dispute_folds",
     "m005_store_escalation_times",
     "m006_dispute_remedies",
+    "m007_store_check_text",
 )
 
 

@@ -263,22 +263,39 @@ def array_lines(shapes: Iterable[JSON], close: str) -> Iterator[str]:
 
 def check(items: Iterable[CheckItem], now: datetime, label: str) -> Iterator[str]:
     """``check --json`` as text, one item per line as the items come, so that a long list
-    is neither held in memory nor encoded by the slow pure-Python pretty-printer. The values
-    are those of ``deadline``; the rule is spliced in as the index stored it."""
+    is neither held in memory nor encoded by the slow pure-Python pretty-printer."""
+    at = now.timestamp()
+    yield from check_text((check_item(item, at) for item in items), now, label)
+
+
+def check_item(item: CheckItem, now: float) -> str:
+    """One item of ``check --json``, as JSON text; ``now`` in seconds since the epoch. The
+    values are those of ``deadline``; the rule is spliced in as the index stored it."""
+    head, tail = check_parts(item)
+    return f"{head}{'true' if item.due_at <= now else 'false'}{tail}{item.rule}}}}}"
+
+
+def check_parts(item: CheckItem) -> tuple[str, str]:
+    """``check_item``'s text before and after the one value that depends on the time (whether
+    it is overdue), without the rule that ends it: what the ledger stores with each deadline,
+    so that ``check --json`` joins stored text (``deadline_index.due_json``)."""
+    # Unpacked rather than read by attribute: this runs once per item of a long list.
+    kind, dispute_id, _, order_no, marketplace, name, _, due, binds, action, _, missed = item
+    return (
+        f'{{"kind": {_text(kind)}, "id": {"null" if dispute_id is None else dispute_id}, '
+        f'"order": {_text(order_no)}, "marketplace": {_text(marketplace)}, '
+        f'"deadline": {{"name": {_text(name)}, "due": "{due}", '
+        f'"binds": {_text(binds)}, "action": {_text(action)}, "overdue": ',
+        f', "if_missed": {_text(missed)}, "rule": ',
+    )
+
+
+def check_text(items: Iterable[str], now: datetime, label: str) -> Iterator[str]:
+    """``check --json`` with its items given as JSON text already (``check_item``'s, or the
+    ledger's SQLite's: ``deadline_index.due_json``)."""
     yield f'{{"as_of": {_text(iso(now))}, "within": {_text(label)}, "items": ['
     separator = "\n"
-    at = now.timestamp()
-    # Unpacked rather than read by attribute: this loop runs once per item of a long list.
-    for item in items:
-        kind, dispute_id, _, order_no, marketplace, name, due_at, due, binds, action, rule, _ = item
-        yield (
-            f'{separator}{{"kind": {_text(kind)}, '
-            f'"id": {"null" if dispute_id is None else dispute_id}, '
-            f'"order": {_text(order_no)}, "marketplace": {_text(marketplace)}, '
-            f'"deadline": {{"name": {_text(name)}, "due": "{due}", '
-            f'"binds": {_text(binds)}, "action": {_text(action)}, '
-            f'"overdue": {"true" if due_at <= at else "false"}, '
-            f'"if_missed": {_text(item.if_missed)}, "rule": {rule}}}}}'
-        )
+    for text in items:
+        yield separator + text
         separator = ",\n"
     yield "\n]}\n" if separator != "\n" else "]}\n"
