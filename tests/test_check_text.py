@@ -7,7 +7,8 @@ computed in full, for several moments, windows, filters, with and without ``--al
 runs on random ledgers whose text the state machines keep plain: order numbers and sellers in
 several scripts and with JSON's own characters, orders with and without disputes, asks with an
 amount or the full total, dates that leave deadlines overdue and still to come. A stale index
-(other deadline code) answers with the same bytes and exit code, computed afresh.
+(other deadline code) answers with the same bytes and exit code, computed afresh. The output
+goes out in chunks as it is read.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from refundctl import due
+from refundctl.cli.common import STREAM_CHUNK, emit_streamed
 from refundctl.config import load_config
 from refundctl.due import Filters
 from tests.conftest import NOW, invoke
@@ -118,3 +120,16 @@ def test_json_quote_and_jsonshape_escape_every_character_alike() -> None:
     (quoted,) = conn.execute("SELECT json_quote(?)", (every,)).fetchone()
     conn.close()
     assert quoted == json.dumps(every, ensure_ascii=False)
+
+
+def test_a_long_listing_is_written_in_chunks_as_it_comes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Where stdout is unbuffered (PYTHONUNBUFFERED), each write is a system call.
+    writes: list[str] = []
+    monkeypatch.setattr("sys.stdout", type("Out", (), {"write": staticmethod(writes.append)}))
+    lines = [f'{{"item": {n}, "text": "{"x" * 600}"}},\n' for n in range(5000)]
+    emit_streamed(iter(lines))
+    assert "".join(writes) == "".join(lines)
+    assert len(writes) <= len("".join(lines)) // STREAM_CHUNK + 1
+    assert all(len(w) < STREAM_CHUNK + 700 for w in writes)  # never the whole listing at once

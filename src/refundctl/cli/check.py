@@ -9,7 +9,6 @@ deadline keeps, so that a long list goes to the output without being shaped here
 
 # No `from __future__ import annotations` here: Typer reads these signatures on every run,
 # and string annotations would cost it an eval each.
-import sys
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -28,6 +27,7 @@ from refundctl.cli.common import (
     StateFilter,
     UntilFilter,
     emit_csv,
+    emit_streamed,
     env,
     in_format,
     make_filters,
@@ -123,7 +123,7 @@ def _print_check(
             e.now, horizon, filters, everything, lambda item: jsonshape.check_item(item, at)
         )
         texts = (line.json for line in shown.watch(lines))
-        sys.stdout.writelines(jsonshape.check_text(texts, e.now, label.strip()))
+        emit_streamed(jsonshape.check_text(texts, e.now, label.strip()))
 
     def as_csv() -> None:
         from refundctl.render.exporting import CHECK_COLUMNS, check_rows
@@ -133,6 +133,6 @@ def _print_check(
     def as_lines() -> None:
         from refundctl.render.text import check_lines
 
-        sys.stdout.writelines(line + "\n" for line in check_lines(items(), e.now, e.zone))
+        emit_streamed(line + "\n" for line in check_lines(items(), e.now, e.zone))
 
     in_format(chosen, table=as_lines, json=as_json, csv=as_csv)

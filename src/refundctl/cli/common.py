@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
@@ -153,6 +153,27 @@ def marketplace_option(value: str | None) -> str | None:
 
 def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+# What a streamed listing writes at once.
+STREAM_CHUNK = 64 * 1024
+
+
+def emit_streamed(pieces: Iterable[str]) -> None:
+    """Text that comes a line at a time (a listing as the ledger reads it), written as it
+    comes in pieces of about ``STREAM_CHUNK`` characters: where stdout is unbuffered
+    (``PYTHONUNBUFFERED``, set in many containers) a long listing is then a system call per
+    chunk, not per line, and memory stays flat."""
+    chunk: list[str] = []
+    size = 0
+    for piece in pieces:
+        chunk.append(piece)
+        size += len(piece)
+        if size >= STREAM_CHUNK:
+            sys.stdout.write("".join(chunk))
+            chunk.clear()
+            size = 0
+    sys.stdout.write("".join(chunk))
 
 
 # Piped, a table is read by a program or a file, not a terminal: no colour, and wide enough
