@@ -361,7 +361,9 @@ def list_orders(
         def json_lines() -> None:
             from refundctl.render import jsonshape
 
-            sys.stdout.writelines(jsonshape.orders(orders))
+            lines = ledger.order_lines(filters, removed=show_all)
+            with contextlib.closing(lines):
+                sys.stdout.writelines(jsonshape.orders_text(lines))
 
         def as_csv() -> None:
             from refundctl.render.exporting import ORDER_COLUMNS, csv_lines, order_row

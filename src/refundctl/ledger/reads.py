@@ -39,6 +39,7 @@ from refundctl.records import (
 from refundctl.timeparse import from_iso
 
 if TYPE_CHECKING:  # only the commands that use them import these: `check` stays quick
+    from refundctl.due import Filters
     from refundctl.ledger.evidence import EvidenceStore
 
 
@@ -160,6 +161,15 @@ class Reads(LedgerFile):
             while orders := self._orders_where(next_batch, (last, batch)):
                 last = orders[-1].id
                 yield from orders
+
+    def order_lines(self, filters: Filters, *, removed: bool) -> Generator[str, None, None]:
+        """``order list --json``'s orders as JSON text, each built by SQLite from the stored
+        row (``ledger/order_lines.py``), by number, in one read snapshot."""
+        from refundctl.ledger import order_lines
+
+        order_lines.register(self.conn)
+        with self._read():
+            yield from order_lines.order_lines(self.conn, filters, removed=removed)
 
     def order_detail(self, ref: OrderRef) -> OrderDetail:
         """One order as ``order show`` gives it: with what its disputes hold of it (its

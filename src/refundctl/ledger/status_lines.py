@@ -76,6 +76,11 @@ def _wanted(text: str | None) -> str | None:
     return None if text is None else text.strip().casefold()
 
 
+def register_money(conn: sqlite3.Connection) -> None:
+    """``refundctl_money(minor, currency)``: money as the JSON contract spells it."""
+    conn.create_function("refundctl_money", 2, _money, deterministic=True)
+
+
 def register(conn: sqlite3.Connection, policy_for: Callable[[str], Policy]) -> None:
     policies: dict[tuple[str, str | None], str] = {}
 
@@ -89,8 +94,8 @@ def register(conn: sqlite3.Connection, policy_for: Callable[[str], Policy]) -> N
             policies[marketplace, via] = found
         return found
 
+    register_money(conn)
     conn.create_function("refundctl_took", 3, _took, deterministic=True)
-    conn.create_function("refundctl_money", 2, _money, deterministic=True)
     conn.create_function("refundctl_shortfall", 4, _shortfall, deterministic=True)
     conn.create_function("refundctl_casefold", 1, _casefold, deterministic=True)
     conn.create_function("refundctl_capped", 2, _capped, deterministic=True)

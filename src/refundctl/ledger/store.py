@@ -4,7 +4,8 @@ With ledger/connection.py (opening, migrating, refusing what is not a ledger), t
 it are the only code that speaks SQL, and they point one way, each using only those below it:
 
     rows.py      rows <-> domain values
-    reads.py     orders and disputes as they are read (``Reads``)
+    reads.py     orders and disputes as they are read (``Reads``); with order_lines.py
+                 (``order list --json`` built by SQLite)
     cache.py     the stored deadlines, folds and escalation times, always right: current or
                  computed afresh (``Cache``), and the write transaction that keeps them so;
                  with deadline_index.py (its queries) and status_lines.py (``status --json``

@@ -246,19 +246,25 @@ def status_text(
     yield from array_lines((order_with_deadlines(v, now) for v in orders), "]}\n")
 
 
-def orders(listed: Iterable[Order]) -> Iterator[str]:
-    """``order list --json``: ``{"orders": [...]}``, one order per line as they come."""
+def orders_text(lines: Iterable[str]) -> Iterator[str]:
+    """``order list --json``: ``{"orders": [...]}``, one order per line as they come, each
+    already JSON text (``Ledger.order_lines``, which holds each to ``order``)."""
     yield '{"orders": ['
-    yield from array_lines((order(o) for o in listed), "]}\n")
+    yield from array_text(lines, "]}\n")
+
+
+def array_text(texts: Iterable[str], close: str) -> Iterator[str]:
+    """``array_lines`` of elements already JSON text."""
+    separator = "\n"
+    for text in texts:
+        yield separator + text
+        separator = ",\n"
+    yield ("\n" if separator != "\n" else "") + close
 
 
 def array_lines(shapes: Iterable[JSON], close: str) -> Iterator[str]:
     """The rest of a JSON array, one element per line as they come, then ``close``."""
-    separator = "\n"
-    for shape in shapes:
-        yield separator + json.dumps(shape, ensure_ascii=False)
-        separator = ",\n"
-    yield ("\n" if separator != "\n" else "") + close
+    yield from array_text((json.dumps(shape, ensure_ascii=False) for shape in shapes), close)
 
 
 def check(items: Iterable[CheckItem], now: datetime, label: str) -> Iterator[str]:
