@@ -1,10 +1,11 @@
 """``status --json``'s disputes, each one's JSON built by SQLite from what the ledger stores.
 
 A dispute's line is its stored state (the columns and the fold), its order's columns, what
-the order's other disputes took, and its stored deadlines and escalation time, put together
-by ``json_object`` in one query per batch: no dispute is replayed or decoded, no deadline
-computed. The domain's own rules come in as SQL functions (what a dispute took of its order,
-who it waits on, money as the JSON contract spells it), so they are written once. The keys
+the order's other disputes took, and its stored deadlines and escalation time, joined as JSON
+text in one query per batch: no dispute is replayed or decoded, no deadline computed, no JSON
+parsed. The domain's own rules come in as SQL functions (what a dispute took of its order,
+money as the JSON contract spells it) or as SQL written from the domain's own table (who a
+state waits on), so they are written once. The keys
 and values are those of ``render/jsonshape.dispute``; ``tests/index_oracle.py`` holds every
 line to it after every step of the random ledgers. Used only while the stored deadlines are
 current (``Cache.ranked_status_lines``).
@@ -12,6 +13,8 @@ current (``Cache.ranked_status_lines``).
 
 from __future__ import annotations
 
+import functools
+import json
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -100,9 +103,6 @@ def register(conn: sqlite3.Connection, policy_for: Callable[[str], Policy]) -> N
     conn.create_function("refundctl_casefold", 1, _casefold, deterministic=True)
     conn.create_function("refundctl_capped", 2, _capped, deterministic=True)
     conn.create_function("refundctl_wanted", 1, _wanted, deterministic=True)
-    conn.create_function(
-        "refundctl_waiting_on", 1, lambda state: WAITING_ON[State(state)], deterministic=True
-    )
     conn.create_function("refundctl_policy", 2, policy_name)
 
 
@@ -127,46 +127,66 @@ _ITEM_VALUE = """(SELECT i.price * i.quantity FROM order_items i
 _LIKELY_CLOSED = """s.state IN ({active}) AND EXISTS (SELECT 1 FROM deadlines d
     WHERE d.dispute_id = s.id AND d.first_lapse = 1 AND d.due_at <= :now)"""
 
+
+@functools.cache
+def _waiting_on_sql() -> str:
+    """``WAITING_ON`` as a CASE on ``s.state``, JSON text: the table itself, not a function
+    called back for every dispute."""
+    cases = " ".join(
+        f"WHEN '{state}' THEN '{'null' if who is None else json.dumps(who)}'"
+        for state, who in WAITING_ON.items()
+    )
+    return f"CASE s.state {cases} END"
+
+
+# Each line is JSON text joined from its parts (strings through json_quote, the deadlines'
+# texts and the stored rules spliced in as they are), so that SQLite parses no JSON. What a
+# dispute needs more than once (what the order's other disputes took, its item's value,
+# whether it is likely closed) is worked out once per dispute, in the materialised ``s``.
 _QUERY = """
-SELECT s.id, json_object(
-    'id', s.id,
-    'order', o.order_no,
-    'marketplace', o.marketplace,
-    'seller', o.seller,
-    'item', s.item,
-    'reason', s.reason,
-    'state', s.state,
-    'waiting_on', refundctl_waiting_on(s.state),
-    'currency', o.currency,
-    'requested', refundctl_money(s.requested, o.currency),
-    'offer', refundctl_money(s.offer, o.currency),
-    'offer_kind', json_extract(s.folded, '$.offer_kind'),
-    'agreed', refundctl_money(s.agreed, o.currency),
-    'refunded', refundctl_money(s.refunded, o.currency),
-    'shortfall', refundctl_shortfall(s.state, s.agreed, s.refunded, o.currency),
-    'credit', json(CASE WHEN json_extract(s.folded, '$.credit') THEN 'true' ELSE 'false' END),
-    'refundable', refundctl_money(
-        o.total - {others} - refundctl_took(s.state, s.agreed, s.refunded), o.currency),
-    'max_ask', refundctl_money(
-        CASE WHEN s.item IS NULL THEN o.total - {others}
-             ELSE refundctl_capped(o.total - {others}, {item_value}) END, o.currency),
-    'case_ref', s.case_ref,
-    'opened', s.opened_at,
-    'policy', refundctl_policy(o.marketplace, s.via),
-    'via', s.via,
-    'deadline', json((SELECT {deadline} FROM deadlines d WHERE d.dispute_id = s.id
-        AND {shown} ORDER BY {next_order} LIMIT 1)),
-    'deadlines', json((SELECT '[' || coalesce(group_concat(j, ','), '') || ']' FROM
+WITH s AS MATERIALIZED (
+    SELECT s.*, {others} AS others_took, {item_value} AS item_value,
+        {likely_closed} AS likely_closed
+    FROM disputes s WHERE s.id IN ({ids}))
+SELECT s.id, '{{"id":' || s.id
+    || ',"order":' || json_quote(o.order_no)
+    || ',"marketplace":' || json_quote(o.marketplace)
+    || ',"seller":' || json_quote(o.seller)
+    || ',"item":' || json_quote(s.item)
+    || ',"reason":' || json_quote(s.reason)
+    || ',"state":' || json_quote(s.state)
+    || ',"waiting_on":' || {waiting_on}
+    || ',"currency":' || json_quote(o.currency)
+    || ',"requested":' || json_quote(refundctl_money(s.requested, o.currency))
+    || ',"offer":' || json_quote(refundctl_money(s.offer, o.currency))
+    || ',"offer_kind":' || json_quote(json_extract(s.folded, '$.offer_kind'))
+    || ',"agreed":' || json_quote(refundctl_money(s.agreed, o.currency))
+    || ',"refunded":' || json_quote(refundctl_money(s.refunded, o.currency))
+    || ',"shortfall":' || json_quote(refundctl_shortfall(s.state, s.agreed, s.refunded,
+        o.currency))
+    || ',"credit":' || CASE WHEN json_extract(s.folded, '$.credit') THEN 'true' ELSE 'false' END
+    || ',"refundable":' || json_quote(refundctl_money(
+        o.total - s.others_took - refundctl_took(s.state, s.agreed, s.refunded), o.currency))
+    || ',"max_ask":' || json_quote(refundctl_money(
+        CASE WHEN s.item IS NULL THEN o.total - s.others_took
+             ELSE refundctl_capped(o.total - s.others_took, s.item_value) END, o.currency))
+    || ',"case_ref":' || json_quote(s.case_ref)
+    || ',"opened":' || json_quote(s.opened_at)
+    || ',"policy":' || json_quote(refundctl_policy(o.marketplace, s.via))
+    || ',"via":' || json_quote(s.via)
+    || ',"deadline":' || coalesce((SELECT {deadline} FROM deadlines d
+        WHERE d.dispute_id = s.id AND {shown} ORDER BY {next_order} LIMIT 1), 'null')
+    || ',"deadlines":[' || coalesce((SELECT group_concat(j, ',') FROM
         (SELECT {deadline} AS j FROM deadlines d WHERE d.dispute_id = s.id AND {shown}
-         ORDER BY d.position))),
-    'can_escalate_from', CASE WHEN e.at IS NULL OR {likely_closed} THEN NULL
-        ELSE strftime('%Y-%m-%dT%H:%M:%S+00:00', e.at, 'unixepoch') END,
-    'can_escalate_rule', CASE WHEN e.at IS NULL OR {likely_closed} THEN NULL
-        ELSE json(e.rule) END)
-FROM disputes s
+         ORDER BY d.position)), '') || ']'
+    || ',"can_escalate_from":' || CASE WHEN e.at IS NULL OR s.likely_closed THEN 'null'
+        ELSE '"' || strftime('%Y-%m-%dT%H:%M:%S+00:00', e.at, 'unixepoch') || '"' END
+    || ',"can_escalate_rule":' || CASE WHEN e.at IS NULL OR s.likely_closed THEN 'null'
+        ELSE e.rule END
+    || '}}'
+FROM s
 JOIN orders o ON o.id = s.order_id
 LEFT JOIN escalation e ON e.dispute_id = s.id
-WHERE s.id IN ({ids})
 """
 
 
@@ -183,6 +203,7 @@ def dispute_lines(conn: sqlite3.Connection, ids: Sequence[int], now: datetime) -
         likely_closed=_LIKELY_CLOSED.format(active=active),
         others=_OTHERS,
         item_value=_ITEM_VALUE,
+        waiting_on=_waiting_on_sql(),
         ids=marks,
     )
     params: dict[str, object] = {f"i{n}": i for n, i in enumerate(ids)}
