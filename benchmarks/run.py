@@ -466,7 +466,7 @@ def one_size(
         count = shown_items(argv, case_env) if label.startswith("check") else None
         SHOWN[(orders, label)] = count or 0
         print(
-            f"{orders:>9,} {label:<42} {'' if count is None else f'{count:,}':>9} "
+            f"{orders:>9,} {label:<58} {'' if count is None else f'{count:,}':>9} "
             f"{timing.runs:>4} {ms(timing.wall):>9} {ms(timing.cpu):>9} "
             f"{timing.peak_mib:>9.1f}{expected(timing.codes, allowed)}",
             flush=True,
@@ -659,10 +659,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         table: dict[int, dict[str, Timing]] = {}
         builds: dict[int, float] = {}
         print(
-            f"{'orders':>9} {'command':<42} {'shown':>9} {'runs':>4} {'wall ms':>9} "
+            f"{'orders':>9} {'command':<58} {'shown':>9} {'runs':>4} {'wall ms':>9} "
             f"{'cpu ms':>9} {'peak MiB':>9}"
         )
-        print("-" * 97)
+        print("-" * 113)
         for position, orders in enumerate(sizes):
             runs = args.runs or RUNS.get(orders, 3)
             builds[orders], table[orders] = one_size(
