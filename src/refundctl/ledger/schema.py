@@ -17,6 +17,7 @@ MIGRATION_NAMES = (
     "m005_store_escalation_times",
     "m006_dispute_remedies",
     "m007_store_check_text",
+    "m008_index_live_order_windows",
 )
 
 
