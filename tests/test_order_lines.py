@@ -73,6 +73,7 @@ def filters_of(ledger: Ledger) -> Iterator[Filters]:
             yield Filters(seller=o.seller[1:4].lower())
     yield Filters(seller="no such seller")
     yield Filters(since=middle)
+    yield Filters(since=middle + timedelta(microseconds=500_000))  # after the order at middle
     yield Filters(until=middle)
     yield Filters(since=middle, until=middle)
     yield Filters(since=middle - timedelta(days=3), until=middle + timedelta(seconds=1))

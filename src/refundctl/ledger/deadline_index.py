@@ -184,6 +184,14 @@ def _seconds(moment: datetime) -> int | float:
     return int(value) if value.is_integer() else value
 
 
+def since_text(since: datetime) -> str:
+    """``--since`` as the stored times it compares with (``timeparse.iso`` text, whole seconds
+    in UTC): "at or after 12:00:00.5" starts at 12:00:01."""
+    if since.microsecond:
+        since = since.replace(microsecond=0) + timedelta(seconds=1)
+    return iso(since)
+
+
 def _filter_sql(
     filters: Filters | None, marketplace: str = "d.marketplace"
 ) -> tuple[str, dict[str, object], bool]:
@@ -206,12 +214,8 @@ def _filter_sql(
         params["seller"] = filters.seller.casefold()
     moment = "(CASE WHEN s.id IS NULL THEN o.ordered ELSE s.opened_at END)"
     if filters.since is not None:
-        # Stored times are whole seconds: "at or after 12:00:00.5" starts at 12:00:01.
-        since = filters.since
-        if since.microsecond:
-            since = since.replace(microsecond=0) + timedelta(seconds=1)
         clauses.append(f"{moment} >= :since")
-        params["since"] = iso(since)
+        params["since"] = since_text(filters.since)
     if filters.until is not None:
         clauses.append(f"{moment} <= :until")
         params["until"] = iso(filters.until)

@@ -14,7 +14,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Generator
 
-from refundctl.due import Filters
+from refundctl.due import Filters, seller_matches
+from refundctl.ledger.deadline_index import since_text
 from refundctl.timeparse import iso
 
 
@@ -32,18 +33,13 @@ def _funding(text: str | None) -> str | None:
     return None if found is None or found.funding is None else str(found.funding)
 
 
-def _contains(text: str | None, wanted: str) -> bool:
-    """``Filters``' seller test: the name contains the words asked, in any case."""
-    return wanted.casefold() in (text or "").casefold()
-
-
 def register(conn: sqlite3.Connection) -> None:
     from refundctl.ledger import status_lines
 
     status_lines.register_money(conn)
     conn.create_function("refundctl_network", 1, _network, deterministic=True)
     conn.create_function("refundctl_funding", 1, _funding, deterministic=True)
-    conn.create_function("refundctl_contains", 2, _contains, deterministic=True)
+    conn.create_function("refundctl_seller_matches", 2, seller_matches, deterministic=True)
 
 
 _ITEMS = """(SELECT '[' || coalesce(group_concat(j, ', '), '') || ']' FROM
@@ -85,11 +81,11 @@ def _where(filters: Filters, removed: bool) -> tuple[str, dict[str, object]]:
         conditions.append("o.marketplace = :marketplace")
         params["marketplace"] = filters.marketplace
     if filters.seller is not None:
-        conditions.append("refundctl_contains(o.seller, :seller)")
+        conditions.append("refundctl_seller_matches(:seller, o.seller)")
         params["seller"] = filters.seller
     if filters.since is not None:
         conditions.append("o.ordered >= :since")
-        params["since"] = iso(filters.since)
+        params["since"] = since_text(filters.since)
     if filters.until is not None:
         conditions.append("o.ordered <= :until")
         params["until"] = iso(filters.until)
