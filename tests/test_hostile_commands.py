@@ -22,6 +22,7 @@ HYPOTHESIS_PROFILE=stress runs many more and longer sequences.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -139,6 +140,7 @@ class HostileCommands(RuleBasedStateMachine):
         self.orders: dict[tuple[str, str], Order] = {}
         self.disputes: dict[int, Dispute] = {}
         self.undo: dict[int, list[Dispute]] = {}
+        self.oracle_saw: bytes | None = None  # the files the deadline oracle last agreed with
 
     def teardown(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -627,6 +629,15 @@ class HostileCommands(RuleBasedStateMachine):
 
     @invariant()
     def the_deadline_index_agrees_with_the_plain_computation(self) -> None:
+        # Most hostile steps are refused and leave every file as it was; the oracle, which
+        # computes every deadline afresh, was then four fifths of this machine's time. The
+        # same bytes (ledger, its log, the config) give the same answer, so ask again only
+        # when one of them changed.
+        seen = hashlib.sha256()
+        for path in (self.ledger, Path(f"{self.ledger}-wal"), self.folder / "config.toml"):
+            seen.update(path.read_bytes() if path.exists() else b"-")
+        if seen.digest() == self.oracle_saw:
+            return
         now = datetime.fromisoformat(NOW)
         assert_index_agrees(
             self.ledger,
@@ -642,6 +653,7 @@ class HostileCommands(RuleBasedStateMachine):
                 ),
             ],
         )
+        self.oracle_saw = seen.digest()
 
     @invariant()
     def the_ledger_holds_what_the_model_says(self) -> None:
