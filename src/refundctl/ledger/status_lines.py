@@ -2,13 +2,13 @@
 
 A dispute's line is its stored state (the columns and the fold), its order's columns, what
 the order's other disputes took, and its stored deadlines and escalation time, joined as JSON
-text in one query per batch: no dispute is replayed or decoded, no deadline computed, no JSON
-parsed. The domain's own rules come in as SQL functions (what a dispute took of its order,
-money as the JSON contract spells it) or as SQL written from the domain's own table (who a
-state waits on), so they are written once. The keys
-and values are those of ``render/jsonshape.dispute``; ``tests/index_oracle.py`` holds every
-line to it after every step of the random ledgers. Used only while the stored deadlines are
-current (``Cache.ranked_status_lines``).
+text in two queries per batch (the disputes; their deadlines in one pass, spliced in): no
+dispute is replayed or decoded, no deadline computed, no JSON parsed. The domain's own rules
+come in as SQL functions (what a dispute took of its order, money as the JSON contract spells
+it) or as SQL written from the domain's own table (who a state waits on), so they are written
+once. The keys and values are those of ``render/jsonshape.dispute``; ``tests/index_oracle.py``
+holds every line to it after every step of the random ledgers. Used only while the stored
+deadlines are current (``Cache.ranked_json``).
 """
 
 from __future__ import annotations
@@ -122,10 +122,6 @@ _OTHERS = """(SELECT coalesce(sum(refundctl_took(x.state, x.agreed, x.refunded))
 _ITEM_VALUE = """(SELECT i.price * i.quantity FROM order_items i
     WHERE i.order_id = s.order_id AND refundctl_casefold(i.name) = refundctl_wanted(s.item)
     ORDER BY i.position LIMIT 1)"""
-# views.DisputeView.likely_closed: an active dispute whose first deadline that loses the case
-# has passed. Its escalation time is not shown then.
-_LIKELY_CLOSED = """s.state IN ({active}) AND EXISTS (SELECT 1 FROM deadlines d
-    WHERE d.dispute_id = s.id AND d.first_lapse = 1 AND d.due_at <= :now)"""
 
 
 @functools.cache
@@ -139,14 +135,13 @@ def _waiting_on_sql() -> str:
     return f"CASE s.state {cases} END"
 
 
-# Each line is JSON text joined from its parts (strings through json_quote, the deadlines'
-# texts and the stored rules spliced in as they are), so that SQLite parses no JSON. What a
-# dispute needs more than once (what the order's other disputes took, its item's value,
-# whether it is likely closed) is worked out once per dispute, in the materialised ``s``.
+# Each line is JSON text joined from its parts (strings through json_quote, the stored rules
+# spliced in as they are), so that SQLite parses no JSON: the part before its deadlines, and
+# the escalation time after them. What a dispute needs twice (what the order's other disputes
+# took, its item's value) is worked out once per dispute, in the materialised ``s``.
 _QUERY = """
 WITH s AS MATERIALIZED (
-    SELECT s.*, {others} AS others_took, {item_value} AS item_value,
-        {likely_closed} AS likely_closed
+    SELECT s.*, {others} AS others_took, {item_value} AS item_value
     FROM disputes s WHERE s.id IN ({ids}))
 SELECT s.id, '{{"id":' || s.id
     || ',"order":' || json_quote(o.order_no)
@@ -173,20 +168,25 @@ SELECT s.id, '{{"id":' || s.id
     || ',"case_ref":' || json_quote(s.case_ref)
     || ',"opened":' || json_quote(s.opened_at)
     || ',"policy":' || json_quote(refundctl_policy(o.marketplace, s.via))
-    || ',"via":' || json_quote(s.via)
-    || ',"deadline":' || coalesce((SELECT {deadline} FROM deadlines d
-        WHERE d.dispute_id = s.id AND {shown} ORDER BY {next_order} LIMIT 1), 'null')
-    || ',"deadlines":[' || coalesce((SELECT group_concat(j, ',') FROM
-        (SELECT {deadline} AS j FROM deadlines d WHERE d.dispute_id = s.id AND {shown}
-         ORDER BY d.position)), '') || ']'
-    || ',"can_escalate_from":' || CASE WHEN e.at IS NULL OR s.likely_closed THEN 'null'
-        ELSE '"' || strftime('%Y-%m-%dT%H:%M:%S+00:00', e.at, 'unixepoch') || '"' END
-    || ',"can_escalate_rule":' || CASE WHEN e.at IS NULL OR s.likely_closed THEN 'null'
-        ELSE e.rule END
-    || '}}'
+    || ',"via":' || json_quote(s.via),
+    s.state IN ({active}),
+    CASE WHEN e.at IS NULL THEN NULL
+        ELSE '"' || strftime('%Y-%m-%dT%H:%M:%S+00:00', e.at, 'unixepoch')
+            || '","can_escalate_rule":' || e.rule END
 FROM s
 JOIN orders o ON o.id = s.order_id
 LEFT JOIN escalation e ON e.dispute_id = s.id
+"""
+# The batch's deadlines in one pass, each dispute's in their stored order: whether the row is
+# on show, whether it is a passed one that loses the case (views.DisputeView.likely_closed:
+# then no escalation time is shown), its JSON text, and its place among the dispute's rows
+# on show in deadlines.next_deadline's order (1: the next one).
+_DEADLINES = """
+SELECT d.dispute_id, {shown} AS shown, d.first_lapse = 1 AND d.due_at <= :now, {deadline},
+    row_number() OVER (PARTITION BY d.dispute_id ORDER BY NOT ({shown}), {next_order})
+FROM deadlines d JOIN disputes s ON s.id = d.dispute_id
+WHERE d.dispute_id IN ({ids})
+ORDER BY d.dispute_id, d.position
 """
 
 
@@ -194,18 +194,35 @@ def dispute_lines(conn: sqlite3.Connection, ids: Sequence[int], now: datetime) -
     """The JSON text of each of these disputes (that exists), by id. ``register`` first."""
     if not ids:
         return {}
-    active = active_sql()
-    marks = ", ".join(f":i{n}" for n in range(len(ids)))
-    sql = _QUERY.format(
-        deadline=_DEADLINE,
-        shown=shown_sql(),
-        next_order=NEXT_ORDER,
-        likely_closed=_LIKELY_CLOSED.format(active=active),
-        others=_OTHERS,
-        item_value=_ITEM_VALUE,
-        waiting_on=_waiting_on_sql(),
-        ids=marks,
-    )
+    parts = {
+        "deadline": _DEADLINE,
+        "shown": shown_sql(),
+        "next_order": NEXT_ORDER,
+        "active": active_sql(),
+        "others": _OTHERS,
+        "item_value": _ITEM_VALUE,
+        "waiting_on": _waiting_on_sql(),
+        "ids": ", ".join(f":i{n}" for n in range(len(ids))),
+    }
     params: dict[str, object] = {f"i{n}": i for n, i in enumerate(ids)}
     params["now"] = seconds(now)
-    return {row[0]: row[1] for row in conn.execute(sql, params)}
+    shown: dict[int, list[str]] = {}
+    first: dict[int, str] = {}
+    lost: set[int] = set()
+    for dispute_id, on_show, loses, text, place in conn.execute(_DEADLINES.format(**parts), params):
+        if loses:
+            lost.add(dispute_id)
+        if on_show:
+            shown.setdefault(dispute_id, []).append(text)
+            if place == 1:
+                first[dispute_id] = text
+    lines = {}
+    for dispute_id, head, active, escalation in conn.execute(_QUERY.format(**parts), params):
+        if escalation is None or (active and dispute_id in lost):
+            escalation = 'null,"can_escalate_rule":null'
+        lines[dispute_id] = (
+            f'{head},"deadline":{first.get(dispute_id, "null")},'
+            f'"deadlines":[{",".join(shown.get(dispute_id, ()))}],'
+            f'"can_escalate_from":{escalation}}}'
+        )
+    return lines
