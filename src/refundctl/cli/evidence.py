@@ -120,7 +120,7 @@ def draft(
         # A letter to the card issuer tells what was tried with the marketplace first.
         issuer = to is To.ISSUER or (to is None and record.via not in {None, "paypal"})
         ref = OrderRef(record.order.order_no, record.order.marketplace)
-        others = ledger.order_disputes(ref, history=True)[1] if issuer else []
+        others = ledger.order_detail(ref, dispute_history=True).disputes if issuer else []
     view = dispute_view(record, e.settings.policy_for, e.zone, e.now)
     chosen = None if to is None else Recipient(to.value)
     message = write_draft(view, e.now, e.zone, chosen, [r for r in others if r.id != dispute])

@@ -49,8 +49,8 @@ def remedies(
     if not number:
         raise BadInput("give the order number, as 'refundctl order list' shows it")
     with e.ledger(write=False) as ledger:
-        standing, records = ledger.order_disputes(OrderRef(number, marketplace_option(marketplace)))
-    found = remedies_for(standing, records, e.settings.policy_for, e.zone, e.now)
+        detail = ledger.order_detail(OrderRef(number, marketplace_option(marketplace)))
+    found = remedies_for(detail.standing, detail.disputes, e.settings.policy_for, e.zone, e.now)
     if as_json:
         from refundctl.render import jsonshape
 

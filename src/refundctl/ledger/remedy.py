@@ -1,6 +1,6 @@
-"""The remedies beyond the marketplace, as the ledger holds them: an order with all its
-disputes (what ``refundctl remedies`` weighs), what opening a dispute ``--via`` a rail is
-checked against, and the stored deadlines of an order's other disputes once a rail is in use.
+"""The remedies beyond the marketplace, as the ledger holds them: what opening a dispute
+``--via`` a rail is checked against, and the stored deadlines of an order's other disputes
+once a rail is in use.
 
 A room behind the face like the others (ledger/store.py): it reads through ``Reads`` and
 rewrites stored deadlines through ``Cache``; what a remedy is and when its window closes is
@@ -16,30 +16,14 @@ from refundctl.deadlines import can_open_from, order_deadlines, timing_warnings
 from refundctl.domain import Move, Reason, State
 from refundctl.errors import BadInput
 from refundctl.ledger.cache import Cache
-from refundctl.ledger.reads import OrderRef, _placeholders
+from refundctl.ledger.reads import _placeholders
 from refundctl.payment import Network
-from refundctl.records import DisputeRecord, OpenOrder, Order
+from refundctl.records import DisputeRecord, Order
 from refundctl.remedies import ViaCheck, via_refusal, via_warnings
 
 
 class Remedies(Cache):
     """The order-wide reads and upkeep that a dispute through a payment rail needs."""
-
-    def order_disputes(
-        self, ref: OrderRef, *, history: bool = False
-    ) -> tuple[OpenOrder, list[DisputeRecord]]:
-        """One order, where it stands, and every dispute on it (as a listing reads them;
-        with ``history``, in full), oldest first, in one snapshot."""
-        with self._read():
-            order = self._find_order(ref)
-            standing = self._taken(order).open_order(order)
-            ids = [
-                row[0]
-                for row in self.conn.execute(
-                    "SELECT id FROM disputes WHERE order_id = ? ORDER BY id", (order.id,)
-                )
-            ]
-            return standing, self._records(ids, history=history)
 
     def _opening_warnings(
         self, order: Order, via: Network | None, reason: Reason, at: datetime

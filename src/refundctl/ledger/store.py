@@ -11,8 +11,8 @@ it are the only code that speaks SQL, and they point one way, each using only th
                  with deadline_index.py (its queries) and status_lines.py (``status --json``
                  built by SQLite)
     orders.py    order writes (``OrderWrites``)
-    remedy.py    an order with all its disputes, and what a dispute filed through a payment
-                 rail (a chargeback) is checked against (``Remedies``)
+    remedy.py    what a dispute filed through a payment rail (a chargeback) is checked
+                 against, and its siblings' stored deadlines (``Remedies``)
     disputes.py  dispute writes: open, move, undo, attach (``DisputeWrites``)
     importer.py  ``order import`` (``Importer``)
     verify.py    ``verify`` (``Verifier``)
