@@ -1,7 +1,8 @@
 """``order list --json``'s orders built by SQLite (ledger/order_lines.py): each line must be
 the very text jsonshape makes of the order read as a domain value, on every released schema's
 ledger and on random orders with JSON's own characters in them; and its filters in SQL must
-keep exactly the orders that ``Filters.order`` keeps."""
+keep exactly the orders that ``Filters.order`` keeps (the JSON's lines, and the orders the
+table and the CSV read and count)."""
 
 from __future__ import annotations
 
@@ -90,10 +91,15 @@ def test_the_filters_in_sql_keep_what_the_filters_keep(cli: Cli, ledger_path: Pa
         assert sql_lines(ledger, Filters(), removed=False) != sql_lines(
             ledger, Filters(), removed=True
         )
+        every = list(ledger.orders())
         for filters in filters_of(ledger):
             for removed in (False, True):
                 expected = python_lines(ledger, filters, removed=removed)
                 assert sql_lines(ledger, filters, removed=removed) == expected, filters
+                # The table and the CSV read the same orders, and count the ones not shown.
+                kept = [o for o in every if filters.order(o) and (removed or o.closed != "removed")]
+                assert list(ledger.orders(filters, removed=removed)) == kept, filters
+                assert ledger.order_count(filters, removed=removed) == len(kept), filters
 
 
 # Text with what JSON must escape (quotes, backslashes, control characters) and what it

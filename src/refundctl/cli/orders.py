@@ -351,12 +351,10 @@ def list_orders(
     filters = make_filters(e, marketplace=marketplace, seller=seller, since=since, until=until)
     # Streamed as the ledger gives them: a listing of any size in flat memory. The stream is
     # closed before the ledger is (the table reads only the first rows of it).
-    with e.ledger(write=False) as ledger, contextlib.closing(ledger.orders()) as stream:
-        orders = (
-            o
-            for o in stream
-            if filters.order(o) and (show_all or o.closed is not CloseReason.REMOVED)
-        )
+    with (
+        e.ledger(write=False) as ledger,
+        contextlib.closing(ledger.orders(filters, removed=show_all)) as orders,
+    ):
 
         def json_lines() -> None:
             from refundctl.render import jsonshape
@@ -374,10 +372,7 @@ def list_orders(
             from refundctl.render.tables import order_list
 
             shown = list(itertools.islice(orders, limit))
-            if filters == make_filters(e):  # none asked: SQLite counts the rest
-                more = max(0, ledger.order_count(removed=show_all) - len(shown))
-            else:
-                more = sum(1 for _ in orders)
+            more = max(0, ledger.order_count(filters, removed=show_all) - len(shown))
             show(order_list(shown, e.zone, e.now, more))
 
         in_format(chosen, table=as_table, json=json_lines, csv=as_csv)

@@ -68,7 +68,7 @@ _LINE = f"""'{{"order": ' || json_quote(o.order_no)
     || ', "closed_at": ' || json_quote(o.closed_at) || '}}'"""
 
 
-def _where(filters: Filters, removed: bool) -> tuple[str, dict[str, object]]:
+def where(filters: Filters, removed: bool) -> tuple[str, dict[str, object]]:
     """``Filters.order`` (and ``order list --all``) as a condition on ``orders o``. Stored
     times are ``timeparse.iso`` text, UTC to the second, so their text sorts as they do."""
     conditions = ["o.id > :after"]
@@ -97,8 +97,8 @@ def order_lines(
 ) -> Generator[str, None, None]:
     """The JSON text of every order the filters keep, by id, a batch at a time: ``register``
     first, and read in one snapshot."""
-    where, params = _where(filters, removed)
-    sql = f"SELECT o.id, {_LINE} FROM orders o WHERE {where} ORDER BY o.id LIMIT :batch"
+    where_sql, params = where(filters, removed)
+    sql = f"SELECT o.id, {_LINE} FROM orders o WHERE {where_sql} ORDER BY o.id LIMIT :batch"
     after = 0
     while rows := conn.execute(sql, {**params, "after": after, "batch": batch}).fetchall():
         after = rows[-1][0]

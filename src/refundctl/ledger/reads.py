@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal, NamedTuple
@@ -141,10 +141,23 @@ class Reads(LedgerFile):
         with self._read():
             return self._find_order(ref)
 
-    def order_count(self, *, removed: bool) -> int:
-        """How many orders there are (with those removed by ``order remove``, or not)."""
-        where = "" if removed else " WHERE closed IS NOT 'removed'"
-        return int(self.conn.execute(f"SELECT count(*) FROM orders{where}").fetchone()[0])
+    def order_count(self, filters: Filters | None = None, *, removed: bool = True) -> int:
+        """How many orders the filters keep (with those removed by ``order remove``, or not),
+        counted by SQLite."""
+        where, params = self._order_filter(filters, removed)
+        found = self.conn.execute(f"SELECT count(*) FROM orders o WHERE {where}", params)
+        return int(found.fetchone()[0])
+
+    def _order_filter(
+        self, filters: Filters | None, removed: bool
+    ) -> tuple[str, dict[str, object]]:
+        """``order_lines.where`` for these filters, from the first order on."""
+        from refundctl.due import Filters
+        from refundctl.ledger import order_lines
+
+        order_lines.register(self.conn)
+        where, params = order_lines.where(filters or Filters(), removed)
+        return where, {**params, "after": 0}
 
     def _all_orders(self) -> list[Order]:
         """Every order, with its items, in two queries rather than one per order."""
@@ -154,14 +167,17 @@ class Reads(LedgerFile):
         rows = self.conn.execute("SELECT * FROM orders ORDER BY id").fetchall()
         return [self._order_from_row(row, items.get(row["id"], [])) for row in rows]
 
-    def orders(self, batch: int = 2000) -> Generator[Order, None, None]:
-        """Every order by number, a batch at a time in one read snapshot: a listing of any
-        size in flat memory. Iterate it inside the ``with`` that opened the ledger."""
-        next_batch = "id IN (SELECT id FROM orders WHERE id > ? ORDER BY id LIMIT ?)"
+    def orders(
+        self, filters: Filters | None = None, *, removed: bool = True, batch: int = 2000
+    ) -> Generator[Order, None, None]:
+        """Every order the filters keep (in SQL: ``order_lines.where``; with those removed by
+        ``order remove``, or not), by id, a batch at a time in one read snapshot: a listing
+        of any size in flat memory. Iterate it inside the ``with`` that opened the ledger."""
+        where, params = self._order_filter(filters, removed)
+        next_batch = f"id IN (SELECT o.id FROM orders o WHERE {where} ORDER BY o.id LIMIT :batch)"
         with self._read():
-            last = 0
-            while orders := self._orders_where(next_batch, (last, batch)):
-                last = orders[-1].id
+            while orders := self._orders_where(next_batch, {**params, "batch": batch}):
+                params["after"] = orders[-1].id
                 yield from orders
 
     def order_lines(self, filters: Filters, *, removed: bool) -> Generator[str, None, None]:
@@ -463,7 +479,9 @@ class Reads(LedgerFile):
         with _decoding(f"the evidence of dispute {dispute_id}"):
             return tuple(_evidence(e) for e in evidence.get(dispute_id, []))
 
-    def _orders_where(self, condition: str, params: Sequence[object]) -> list[Order]:
+    def _orders_where(
+        self, condition: str, params: Sequence[object] | Mapping[str, object]
+    ) -> list[Order]:
         """The orders matching a condition on ``orders``, with their items, in id order."""
         items: dict[int, list[sqlite3.Row]] = {}
         for item in self.conn.execute(
