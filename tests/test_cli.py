@@ -842,8 +842,9 @@ def test_status_of_one_dispute_in_json_has_offers_evidence_and_events(
     assert check_contract(dispute) >= 2
 
 
-def test_status_of_one_dispute_as_text(story: Cli) -> None:
+def test_status_of_one_dispute_as_text(story: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     ok(sh(story, "respond 1 seller-offers 8.00 --on 2026-11-24"))
+    monkeypatch.setenv("COLUMNS", "140")  # each phrase below on one line of its cell
     text = ok(sh(story, "status 1")).stdout
     for words in (
         "#1 · missing-parts",

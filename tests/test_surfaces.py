@@ -156,6 +156,32 @@ def test_nothing_is_cut_at_any_width(
     assert "…" not in text
 
 
+@pytest.mark.parametrize("columns", ["60", "80", "120"])
+def test_a_dispute_in_full_cuts_no_deadline_at_any_width(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, columns: str
+) -> None:
+    """At 60 columns the open deadlines' table, with the due time and the time left side by
+    side, was wider than the terminal: Rich cut "What to do" at the edge ("passed: yo")."""
+    ok(
+        sh(
+            cli,
+            "order add 113-2222222-3333333 -m amazon --total 59.99 --seller Acme "
+            "--ordered 2026-10-02 --received 2026-10-08",
+        )
+    )
+    ok(sh(cli, "open 113-2222222-3333333 --reason not-as-described --full --on 2026-10-20"))
+    monkeypatch.setenv("COLUMNS", columns)
+    text = ok(sh(cli, "status 1")).stdout
+    assert all(len(line) <= int(columns) for line in text.splitlines()), text
+    table = text[text.index("Open deadlines") : text.index("Offers")]
+    # Every word of what to do, and of each deadline's due time and time left, whole.
+    for word in ("passed:", "you", "may", "escalate", "now", "('refundctl", "1')", "lose"):
+        assert word in table.split(), (word, table)
+    for whole in ("end of Oct 21", "2027-01-05", "overdue", "left"):
+        assert whole in table, (whole, table)
+    assert "…" not in text
+
+
 def test_assumed_rules_are_marked_wherever_their_deadline_is_shown(cli: Cli) -> None:
     ok(sh(cli, "order add S-1 -m shopee --total 30 --ordered 2026-11-01 --received 2026-11-20"))
     opened = ok(sh(cli, "open S-1 --reason damaged --full --on 2026-11-24")).stdout

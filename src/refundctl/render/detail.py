@@ -31,7 +31,7 @@ from refundctl.render.fmt import (
 )
 
 # Cells built as the status tables build them, so a deadline reads the same in both.
-from refundctl.render.tables import _lines, time_left
+from refundctl.render.tables import cell_lines, time_left
 from refundctl.render.text import deadline_to_do
 from refundctl.views import DisputeView, OrderView
 
@@ -174,19 +174,20 @@ def deadlines_table(
         title="Open deadlines", title_justify="left", title_style="bold", box=box.SIMPLE_HEAD
     )
     table.add_column("Deadline", overflow="fold")
-    table.add_column("Due", no_wrap=True)
-    table.add_column("Left", no_wrap=True)
-    # At least 20 wide: with a due date a year out ("end of 2027-02-16") beside a long
-    # name, 24 made the table wider than 80 columns, and Rich cut letters off its edge.
-    table.add_column("What to do, and why", overflow="fold", ratio=1, min_width=20)
+    # When it falls and the time left, one under the other: side by side (and kept on one
+    # line) they left "What to do" so little at 60 columns that Rich cut its words off the
+    # edge.
+    table.add_column("Due")
+    table.add_column("What to do, and why", overflow="fold", ratio=1)
     for deadline in deadlines:
         rule = deadline.rule
         why = rule.described + (" (assumed)" if rule.assumed else "")
         table.add_row(
-            _lines(deadline_words(deadline.name, rule.assumed), Text(deadline.name, style="dim")),
-            due_when(deadline.due, zone, now),
-            time_left(deadline, now),
-            _lines(
+            cell_lines(
+                deadline_words(deadline.name, rule.assumed), Text(deadline.name, style="dim")
+            ),
+            cell_lines(due_when(deadline.due, zone, now), time_left(deadline, now)),
+            cell_lines(
                 Text(deadline_to_do(deadline, now, zone, dispute_id, marketplace, order_no)),
                 Text(why, style="dim"),
                 *([Text(rule.source, style="dim")] if rule.source else []),

@@ -49,7 +49,7 @@ def time_left(deadline: Deadline, now: datetime) -> Text:
     return Text(label, style=urgency_style(deadline, now))
 
 
-def _lines(*parts: str | Text, style: str = "") -> Text:
+def cell_lines(*parts: str | Text, style: str = "") -> Text:
     text = Text(style=style)
     for index, part in enumerate(parts):
         if index:
@@ -130,7 +130,7 @@ def _deadline_cell(
     action = deadline_to_do(deadline, now, zone, dispute_id, marketplace, order_no)
     second = Text(f"{deadline_words(deadline.name, deadline.rule.assumed)} — ", style="bold")
     second.append(action, style="")
-    return _lines(first, second)
+    return cell_lines(first, second)
 
 
 def _money_cell(record: DisputeRecord) -> Text:
@@ -148,7 +148,7 @@ def _money_cell(record: DisputeRecord) -> Text:
         second = Text(f"offer {format_money(d.offer, currency)}", style="bold cyan")
     else:
         second = Text("")
-    return _lines(first, second)
+    return cell_lines(first, second)
 
 
 def status_view(
@@ -225,7 +225,7 @@ def _widest(texts: Sequence[str], floor: int = 1) -> int:
 
 
 def _order_cell(order: Order) -> Text:
-    return _lines(clean(order.order_no), Text(_who(order), style="dim"))
+    return cell_lines(clean(order.order_no), Text(_who(order), style="dim"))
 
 
 def disputes_table(views: Sequence[DisputeView], now: datetime, zone: tzinfo) -> RenderableType:
@@ -239,7 +239,7 @@ def disputes_table(views: Sequence[DisputeView], now: datetime, zone: tzinfo) ->
         money = _money_cell(record)
         deadline = _deadline_cell(view.next, now, zone, record.id, order.marketplace)
         # A chargeback or PayPal claim says which rail it went through.
-        claimed = _lines(claim, state, *([Text(f"via {record.via}")] if record.via else []))
+        claimed = cell_lines(claim, state, *([Text(f"via {record.via}")] if record.via else []))
         rows.append([Text(str(record.id)), _order_cell(order), claimed, money, deadline])
         head = Text(f"#{record.id} ", style="bold")
         head.append(clean(order.order_no))
@@ -322,7 +322,7 @@ def order_list(
         arrived = when(order.received, zone, now)
         received = Text(arrived) if arrived else Text("not yet", style="dim")
         if order.closed_at is not None:
-            received = _lines(received, Text(order.closed or "closed", style="dim"))
+            received = cell_lines(received, Text(order.closed or "closed", style="dim"))
         ordered = when(order.ordered, zone, now)
         rows.append(
             [_order_cell(order), Text(total), Text(ordered), received, Text(clean(order.title))]
