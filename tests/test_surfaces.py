@@ -247,8 +247,18 @@ def test_order_list_shows_its_limit_and_says_how_many_more_while_json_lists_all(
     assert "L-3" in table and "L-4" not in table
     assert "… and 2 more" in table  # the removed one is not counted
     assert "… and 3 more" in ok(sh(cli, "order list --limit 4 --all")).stdout
-    assert "more" not in ok(sh(cli, "order list --limit 4 --marketplace temu")).stdout
+    none_kept = ok(sh(cli, "order list --limit 4 --marketplace temu")).stdout
+    assert "more" not in none_kept
+    # A filter that keeps nothing says so: the ledger is not empty.
+    assert "No order matches these filters" in none_kept and "No orders yet" not in none_kept
+    filtered = ok(sh(cli, "order list --limit 2 --marketplace ebay --seller nobody")).stdout
+    assert "No order matches" in filtered
     listed = ok(sh(cli, "order list --json")).json()
     assert [o["order"] for o in listed["orders"]] == [f"L-{n}" for n in range(6)]
     rows = ok(sh(cli, "order list --format csv")).stdout.splitlines()
     assert (len(rows) == 7 and rows[1].startswith("ebay,L-0")) or "L-0" in rows[1]
+    # The table counts what its filter keeps beyond the limit, as the CSV lists them.
+    ok(sh(cli, "order add T-1 -m temu --total 3"))
+    assert "… and 4 more" in ok(sh(cli, "order list --limit 2 --marketplace ebay")).stdout
+    temu = ok(sh(cli, "order list --marketplace temu --format csv")).stdout.splitlines()
+    assert len(temu) == 2 and ",T-1," in temu[1]

@@ -6,14 +6,13 @@ demo that is interrupted leaves no half-built ledger behind (the next one cleans
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from refundctl.cli import app
-from refundctl.cli.common import JSON_OPTION, Env, env, say, show
+from refundctl.cli.common import JSON_OPTION, Env, emit_streamed, env, say, show
 from refundctl.config import demo_ledger_path
 from refundctl.errors import BadInput
 from refundctl.ledger.evidence import evidence_dir
@@ -72,7 +71,7 @@ def demo(
     if as_json:
         from refundctl.render import jsonshape
 
-        sys.stdout.writelines(jsonshape.status(disputes, orders, e.now))
+        emit_streamed(jsonshape.status(disputes, orders, e.now))
         return
     from refundctl.render.tables import status_view
 

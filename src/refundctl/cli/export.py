@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from refundctl.cli import app
-from refundctl.cli.common import Env, env
+from refundctl.cli.common import Env, emit_streamed, env
 from refundctl.errors import BadInput
 
 
@@ -119,7 +119,7 @@ def _stream_table(e: Env, format: ExportFormat, what: str, output: Path | None) 
         else:
             text = exporting.jsonl_lines(counted)
         if output is None:
-            sys.stdout.writelines(text)
+            emit_streamed(text)
             return
         write_atomically(output.expanduser(), text)
     typer.echo(f"Wrote {counted.count} {what} to {output}.")

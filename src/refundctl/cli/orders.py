@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import sys
 from dataclasses import replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -21,6 +20,7 @@ from refundctl.cli.common import (
     SinceFilter,
     UntilFilter,
     emit_json,
+    emit_streamed,
     env,
     in_format,
     make_filters,
@@ -361,19 +361,19 @@ def list_orders(
 
             lines = ledger.order_lines(filters, removed=show_all)
             with contextlib.closing(lines):
-                sys.stdout.writelines(jsonshape.orders_text(lines))
+                emit_streamed(jsonshape.orders_text(lines))
 
         def as_csv() -> None:
             from refundctl.render.exporting import ORDER_COLUMNS, csv_lines, order_row
 
-            sys.stdout.writelines(csv_lines(ORDER_COLUMNS, (order_row(o) for o in orders)))
+            emit_streamed(csv_lines(ORDER_COLUMNS, (order_row(o) for o in orders)))
 
         def as_table() -> None:
             from refundctl.render.tables import order_list
 
             shown = list(itertools.islice(orders, limit))
             more = max(0, ledger.order_count(filters, removed=show_all) - len(shown))
-            show(order_list(shown, e.zone, e.now, more))
+            show(order_list(shown, e.zone, e.now, more, filtered=filters != make_filters(e)))
 
         in_format(chosen, table=as_table, json=json_lines, csv=as_csv)
 

@@ -3,7 +3,6 @@ month; in numbers and bars on a terminal, as JSON or CSV for scripts."""
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
@@ -14,6 +13,7 @@ from refundctl.cli.common import (
     FormatOption,
     OutputFormat,
     emit_csv,
+    emit_streamed,
     env,
     in_format,
     output_format,
@@ -74,6 +74,6 @@ def stats(
     in_format(
         chosen,
         table=table,
-        json=lambda: sys.stdout.writelines(view.stats_text(counted[0], e.now, start, end)),
+        json=lambda: emit_streamed(view.stats_text(counted[0], e.now, start, end)),
         csv=lambda: emit_csv(view.CSV_COLUMNS, list(view.csv_rows(counted[0]))),
     )

@@ -3,7 +3,6 @@ computes every view afresh for the commands that need them all."""
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -21,6 +20,7 @@ from refundctl.cli.common import (
     UntilFilter,
     emit_csv,
     emit_json,
+    emit_streamed,
     env,
     in_format,
     make_filters,
@@ -129,7 +129,7 @@ def _status_json(e: Env, include_closed: bool, filters: Filters) -> None:
             orders,
         ),
     ):
-        sys.stdout.writelines(
+        emit_streamed(
             jsonshape.status_text(
                 disputes,
                 (order_view(o, policy_for, zone, now, found) for o, found in orders),

@@ -306,8 +306,15 @@ def orders_table(views: Sequence[OrderView], now: datetime, zone: tzinfo) -> Ren
 
 
 def order_list(
-    orders: Sequence[Order], zone: tzinfo, now: datetime, more: int = 0
+    orders: Sequence[Order], zone: tzinfo, now: datetime, more: int = 0, *, filtered: bool = False
 ) -> RenderableType:
+    """``order list``'s table; ``filtered`` when a filter chose the orders (none kept is then
+    no sign of an empty ledger)."""
+    if not orders and filtered:
+        return Text(
+            "No order matches these filters; 'refundctl order list' without them lists all.",
+            style="dim",
+        )
     if not orders:
         return Text("No orders yet. Add one with 'refundctl order add'.", style="dim")
     if more:
