@@ -99,6 +99,8 @@ def test_the_filters_in_sql_keep_what_the_filters_keep(cli: Cli, ledger_path: Pa
                 # The table and the CSV read the same orders, and count the ones not shown.
                 kept = [o for o in every if filters.order(o) and (removed or o.closed != "removed")]
                 assert list(ledger.orders(filters, removed=removed)) == kept, filters
+                # A batch at a time: each starts after the last order of the one before.
+                assert list(ledger.orders(filters, removed=removed, batch=2)) == kept, filters
                 assert ledger.order_count(filters, removed=removed) == len(kept), filters
 
 

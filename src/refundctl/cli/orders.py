@@ -388,7 +388,8 @@ def show_order(
     """Show one order with its open windows and its history."""
     e = env(ctx)
     with e.ledger(write=False) as ledger:
-        detail = ledger.order_detail(OrderRef(_order_no(order_no), marketplace_option(marketplace)))
+        ref = OrderRef(_order_no(order_no), marketplace_option(marketplace))
+        detail = ledger.order_detail(ref, disputes=False)
     _print_order(ctx, detail.standing, as_json, None, detail.history)
 
 

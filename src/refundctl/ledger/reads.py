@@ -189,11 +189,13 @@ class Reads(LedgerFile):
         with self._read():
             yield from order_lines.order_lines(self.conn, filters, removed=removed)
 
-    def order_detail(self, ref: OrderRef, *, dispute_history: bool = False) -> OrderDetail:
+    def order_detail(
+        self, ref: OrderRef, *, disputes: bool = True, dispute_history: bool = False
+    ) -> OrderDetail:
         """One order in full, in one snapshot: what its disputes hold of it (its window is
         shown while some of it is under no active dispute), every dispute on it oldest first
-        (as a listing reads them; with ``dispute_history``, with their events), and its own
-        history."""
+        (as a listing reads them; with ``dispute_history``, with their events; none read
+        without ``disputes``), and its own history."""
         with self._read():
             order = self._find_order(ref)
             rows = self.conn.execute(
@@ -201,19 +203,23 @@ class Reads(LedgerFile):
                 (order.id,),
             ).fetchall()
             standing = self._taken(order).open_order(order)
-            ids = [
-                row[0]
-                for row in self.conn.execute(
-                    "SELECT id FROM disputes WHERE order_id = ? ORDER BY id", (order.id,)
-                )
-            ]
-            disputes = self._records(ids, history=dispute_history)
+            ids = (
+                [
+                    row[0]
+                    for row in self.conn.execute(
+                        "SELECT id FROM disputes WHERE order_id = ? ORDER BY id", (order.id,)
+                    )
+                ]
+                if disputes
+                else []
+            )
+            records = self._records(ids, history=dispute_history)
         with _decoding(f"the history of order {order.id}"):
             history = [
                 OrderEvent(row["kind"], json.loads(row["changes"] or "{}"), from_iso(row["at"]))
                 for row in rows
             ]
-        return OrderDetail(standing, disputes, history)
+        return OrderDetail(standing, records, history)
 
     def _every_open_order(self) -> list[OpenOrder]:
         """Orders with something refundable that no active dispute covers: a whole-order
