@@ -191,6 +191,26 @@ def test_the_hot_queries_use_the_index(story: Cli, ledger_path: Path) -> None:
     conn.close()
 
 
+def test_the_windows_of_the_orders_on_show_are_found_by_order(
+    story: Cli, ledger_path: Path
+) -> None:
+    """``status`` reads the stored windows of the orders it shows by their ids: through
+    deadlines_order, not every order window (dispute_id = 0) filtered, which at 1,000,000
+    orders was 0.17 s of the command's 0.8 s."""
+    conn = sqlite3.connect(ledger_path)
+    traced: list[str] = []
+    conn.set_trace_callback(traced.append)
+    deadline_index.stored(conn, "order_id", [1, 2, 3])
+    deadline_index.stored(conn, "dispute_id", [1, 2, 3])
+    conn.set_trace_callback(None)
+    orders, disputes = (
+        " / ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")) for sql in traced
+    )
+    assert "USING INDEX deadlines_order (order_id=?)" in orders, orders
+    assert "USING INDEX deadlines_dispute (dispute_id=?)" in disputes, disputes
+    conn.close()
+
+
 def test_the_empty_schema_is_what_the_migrations_make() -> None:
     from sqlite_utils import Database
 

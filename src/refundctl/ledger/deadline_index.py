@@ -158,7 +158,9 @@ def stored(conn: sqlite3.Connection, column: str, ids: Sequence[int]) -> dict[in
     found: dict[int, list[Deadline]] = {}
     if not ids:
         return found
-    scope = "" if column == "dispute_id" else " AND dispute_id = 0"
+    # The unary + keeps SQLite from choosing deadlines_dispute for "dispute_id = 0" (every
+    # order window: 30,016 rows at 1M orders, 0.17 s) over deadlines_order for the ids asked.
+    scope = "" if column == "dispute_id" else " AND +dispute_id = 0"
     for key, name, due_at, binds, action, rule, if_missed in conn.execute(
         f"SELECT {column}, name, due_at, binds, action, rule, if_missed FROM deadlines "
         f"WHERE {column} IN ({', '.join('?' for _ in ids)}){scope} ORDER BY {column}, position",
