@@ -131,11 +131,15 @@ class Reads(LedgerFile):
             raise BadInput("this ledger has no evidence store")  # pragma: no cover
         return EvidenceStore(evidence_dir(self.path), self.settings.evidence_max_bytes)
 
-    def _dispute_numbers(self, order_id: int) -> str:
+    def _dispute_ids(self, order_id: int) -> list[int]:
+        """The order's disputes, oldest first."""
         rows = self.conn.execute(
             "SELECT id FROM disputes WHERE order_id = ? ORDER BY id", (order_id,)
-        ).fetchall()
-        return ", ".join(str(row[0]) for row in rows)
+        )
+        return [row[0] for row in rows]
+
+    def _dispute_numbers(self, order_id: int) -> str:
+        return ", ".join(str(i) for i in self._dispute_ids(order_id))
 
     def order(self, ref: OrderRef) -> Order:
         with self._read():
@@ -158,14 +162,6 @@ class Reads(LedgerFile):
         order_lines.register(self.conn)
         where, params = order_lines.where(filters or Filters(), removed)
         return where, {**params, "after": 0}
-
-    def _all_orders(self) -> list[Order]:
-        """Every order, with its items, in two queries rather than one per order."""
-        items: dict[int, list[sqlite3.Row]] = {}
-        for item in self.conn.execute("SELECT * FROM order_items ORDER BY order_id, position"):
-            items.setdefault(item["order_id"], []).append(item)
-        rows = self.conn.execute("SELECT * FROM orders ORDER BY id").fetchall()
-        return [self._order_from_row(row, items.get(row["id"], [])) for row in rows]
 
     def orders(
         self, filters: Filters | None = None, *, removed: bool = True, batch: int = 2000
@@ -203,16 +199,7 @@ class Reads(LedgerFile):
                 (order.id,),
             ).fetchall()
             standing = self._taken(order).open_order(order)
-            ids = (
-                [
-                    row[0]
-                    for row in self.conn.execute(
-                        "SELECT id FROM disputes WHERE order_id = ? ORDER BY id", (order.id,)
-                    )
-                ]
-                if disputes
-                else []
-            )
+            ids = self._dispute_ids(order.id) if disputes else []
             records = self._records(ids, history=dispute_history)
         with _decoding(f"the history of order {order.id}"):
             history = [

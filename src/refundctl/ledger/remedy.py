@@ -59,12 +59,6 @@ class Remedies(Cache):
     def _reindex_siblings(self, record: DisputeRecord) -> None:
         """Inside a write that put a rail in use on the order: store again the deadlines of
         the order's other disputes, whose remedy window that rail was."""
-        ids = [
-            row[0]
-            for row in self.conn.execute(
-                "SELECT id FROM disputes WHERE order_id = ? AND id != ? ORDER BY id",
-                (record.order.id, record.id),
-            )
-        ]
+        ids = [i for i in self._dispute_ids(record.order.id) if i != record.id]
         for sibling in self._records(ids, history=False):
             self._index_dispute(sibling)
