@@ -97,7 +97,7 @@ def test_backup_and_restore_print_json(files: Cli, ledger_path: Path, tmp_path: 
         "archive": str(archive),
         "ledger": str(ledger_path),
         "created": "2026-11-26T12:00:00+00:00",
-        "schema": "m008_index_live_order_windows",
+        "schema": MIGRATION_NAMES[-1],  # the newest schema
         "orders": 1,
         "disputes": 1,
         "events": 4,
@@ -113,7 +113,7 @@ def test_backup_and_restore_print_json(files: Cli, ledger_path: Path, tmp_path: 
         "ledger": str(target),
         "evidence_dir": str(tmp_path / "r" / "ledger.evidence"),
         "created": "2026-11-26T12:00:00+00:00",
-        "schema": "m008_index_live_order_windows",
+        "schema": MIGRATION_NAMES[-1],  # the newest schema
         "orders": 1,
         "disputes": 1,
         "events": 4,

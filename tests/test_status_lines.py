@@ -1,14 +1,24 @@
-"""``status --json``'s disputes built by SQLite (ledger/status_lines.py): its SQL functions
-are the domain's rules, spelt for speed; each must give what the rule gives. (That every line
-equals what jsonshape makes of the dispute computed in full is ``tests/index_oracle.py``'s.)"""
+"""``status --json``'s disputes joined from stored text (ledger/status_lines.py): its money in
+integers is the domain's, and each dispute's stored head is kept right by every write that
+changes what it says. (That every line equals what jsonshape makes of the dispute computed
+in full is ``tests/index_oracle.py``'s, run here after every step.)"""
 
 from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from refundctl.config import load_config
+from refundctl.due import Filters
 from refundctl.ledger import status_lines
 from refundctl.money import from_minor, to_json
+from tests.conftest import NOW, Cli
+from tests.index_oracle import assert_index_agrees
 from tests.test_money import currencies
 
 
@@ -19,3 +29,66 @@ def test_money_in_integers_is_the_json_of_the_decimal(minor: int, currency: str)
 
 def test_no_money_is_null() -> None:
     assert status_lines._money(None, "USD") is None
+
+
+def lines(cli: Cli) -> dict[int, dict[str, object]]:
+    run = cli("status", "--json", "--all")
+    assert run.exit_code == 0, run.stderr
+    return {d["id"]: d for d in json.loads(run.stdout)["disputes"]}
+
+
+def test_the_stored_line_follows_the_orders_other_disputes_and_the_order(
+    cli: Cli, ledger_path: Path
+) -> None:
+    """A dispute's stored head says what it may still ask, which the order's other disputes
+    and the order's own total and items decide: each change to them stores it again, and the
+    lines stay what the disputes computed in full give (the oracle)."""
+    now = datetime.fromisoformat(NOW)
+
+    def step(*args: str) -> None:
+        run = cli(*args)
+        assert run.exit_code == 0, run.stderr
+        assert_index_agrees(ledger_path, load_config(), now, [Filters()])
+
+    step("order", "add", "E1", "-m", "ebay", "--total", "50", "--received", "2026-11-20",
+         "--item", "lamp x1 @30", "--item", "bulb x2 @10")  # fmt: skip
+    step("open", "E1", "--item", "lamp", "--reason", "damaged", "--full", "--on", "2026-11-21")
+    step("open", "E1", "--item", "bulb", "--reason", "damaged", "--full", "--on", "2026-11-21")
+    assert lines(cli)[2]["refundable"] == "50.00"
+    step("respond", "1", "seller-offers", "30", "--on", "2026-11-22")
+    step("respond", "1", "accept", "--on", "2026-11-22")
+    # The lamp's 30 is agreed: what the bulb's dispute may still get is the 20 left.
+    assert (lines(cli)[2]["refundable"], lines(cli)[2]["max_ask"]) == ("20.00", "20.00")
+    step("order", "update", "E1", "--total", "60", "--item", "lamp x1 @30",
+         "--item", "bulb x2 @15")  # fmt: skip
+    assert (lines(cli)[2]["refundable"], lines(cli)[2]["max_ask"]) == ("30.00", "30.00")
+    step("undo", "1")  # the acceptance withdrawn: the lamp's 30 is no longer taken
+    assert lines(cli)[2]["refundable"] == "60.00"
+
+
+def test_a_dispute_written_around_the_ledger_layer_has_its_line_made(
+    cli: Cli, ledger_path: Path
+) -> None:
+    """A dispute without a stored head (rows written by another tool) is listed all the same,
+    its head made from its record."""
+    assert cli("order", "add", "E1", "-m", "ebay", "--total", "50").exit_code == 0
+    assert cli("open", "E1", "--reason", "damaged", "--full").exit_code == 0
+    before = lines(cli)
+    with sqlite3.connect(ledger_path) as conn:
+        conn.execute("DELETE FROM dispute_lines")
+    assert lines(cli) == before
+    assert_index_agrees(ledger_path, load_config(), datetime.fromisoformat(NOW), [Filters()])
+
+
+def test_verify_reports_a_stored_line_that_disagrees_with_the_dispute(
+    story: Cli, ledger_path: Path
+) -> None:
+    assert story("verify").exit_code == 0
+    with sqlite3.connect(ledger_path) as conn:
+        conn.execute(
+            'UPDATE dispute_lines SET head = replace(head, \'"seller":"Best Store"\', '
+            '\'"seller":"Someone Else"\') WHERE dispute_id = 1'
+        )
+    result = story("verify")
+    assert result.exit_code == 1  # verify's "problems found"
+    assert "dispute 1: its stored status line is not what the dispute says" in result.stdout

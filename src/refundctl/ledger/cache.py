@@ -1,9 +1,12 @@
-"""The stored deadlines and folds, and the write transaction that keeps them right.
+"""The stored deadlines, folds and status lines, and the write transaction that keeps them right.
 
 The ``deadlines`` table (ledger/deadline_index.py) holds every open deadline as the deadline
 code computed it, with the basis it was computed on (policies, zone, holidays); each
-dispute's fold is its current state. Both are rewritten in the transaction of the write that
-changes them, and a marketplace's deadlines whenever its basis is not the one in effect. The
+dispute's fold is its current state; its line in ``dispute_lines`` is what ``status --json``
+says of it but for the time, the config and the deadlines (ledger/status_lines.py). All are
+rewritten in the transaction of the write that changes them (a dispute's line also with its
+order and the order's other disputes), and a marketplace's whenever its basis is not the one
+in effect. The
 listings here always answer correctly: from the stored deadlines where they are current, else
 computed afresh with the policies in effect, so no caller needs to know which.
 """
@@ -44,22 +47,20 @@ if TYPE_CHECKING:
     from refundctl.views import DisputeLine
 
 
-def _texts(
-    conn: sqlite3.Connection, ids: Sequence[int], now: datetime, policy_for: Callable[[str], Policy]
-) -> Iterator[str]:
-    """The JSON text of these disputes, in this order, a batch at a time."""
-    from refundctl.ledger import status_lines
-
-    status_lines.register(conn, policy_for)
-    for start in range(0, len(ids), _BATCH):
-        batch = ids[start : start + _BATCH]
-        found = status_lines.dispute_lines(conn, batch, now)
-        yield from (found[i] for i in batch if i in found)
-
-
 _INSERT_ESCALATION = (
     "INSERT INTO escalation (dispute_id, marketplace, at, rule) VALUES (?, ?, ?, ?)"
 )
+_STORE_LINE = (
+    "INSERT OR REPLACE INTO dispute_lines (dispute_id, marketplace, via, head) VALUES (?, ?, ?, ?)"
+)
+
+
+def _heads(records: Iterable[DisputeRecord]) -> list[tuple[int, str, str | None, str]]:
+    """Each dispute's row of ``dispute_lines``: its marketplace, its rail and its ``status
+    --json`` head (``jsonshape.dispute_head``)."""
+    from refundctl.render.jsonshape import dispute_head
+
+    return [(r.id, r.order.marketplace, r.via, dispute_head(r)) for r in records]
 
 
 def _money(minor: int | None, currency: str) -> Decimal | None:
@@ -254,27 +255,31 @@ class Cache(Reads):
                 )
 
     def _reindex(self, marketplace: str) -> None:
-        """Recompute every stored deadline of one marketplace, a batch of disputes at a time."""
+        """Recompute every stored deadline and line of one marketplace, a batch of disputes
+        at a time."""
         self.conn.execute("DELETE FROM deadlines WHERE marketplace = ?", (marketplace,))
         self.conn.execute("DELETE FROM escalation WHERE marketplace = ?", (marketplace,))
         ids = [
             row[0]
             for row in self.conn.execute(
                 "SELECT d.id FROM disputes d JOIN orders o ON o.id = d.order_id "
-                f"WHERE o.marketplace = ? AND d.state IN ({_placeholders(domain.ACTIVE)}, ?) "
-                "ORDER BY d.id",
-                (marketplace, *domain.ACTIVE, State.LOST.value),
+                "WHERE o.marketplace = ? ORDER BY d.id",
+                (marketplace,),
             )
         ]
         for start in range(0, len(ids), _BATCH):
             rows: list[tuple[object, ...]] = []
             earliest: list[tuple[object, ...]] = []
-            for record in self._records(ids[start : start + _BATCH], history=False):
-                found, escalation = self._cache_rows(record)
-                rows += found
-                earliest += escalation
+            records = self._record_batch(ids[start : start + _BATCH], history=False)
+            for record in records:
+                # Only an active dispute, or a lost one (an appeal), has deadlines.
+                if record.dispute.active or record.dispute.state is State.LOST:
+                    found, escalation = self._cache_rows(record)
+                    rows += found
+                    earliest += escalation
             deadline_index.insert(self.conn, sorted(rows))
             self.conn.executemany(_INSERT_ESCALATION, earliest)
+            self.conn.executemany(_STORE_LINE, _heads(records))
         order_rows: list[tuple[object, ...]] = []
         for order in self._orders_where("marketplace = ?", (marketplace,)):
             order_rows += _order_window_rows(order, self._taken(order), self.settings)
@@ -334,6 +339,30 @@ class Cache(Reads):
             (order.id,),
             _order_window_rows(order, self._taken(order), self.settings),
         )
+
+    def _store_lines(self, order_id: int, known: DisputeRecord | None = None) -> None:
+        """Inside a write that changed the order or one of its disputes (``known``, as it
+        now is): store again the ``status --json`` head of each of its disputes, since what
+        each may still ask counts what the others took."""
+        others = [i for i in self._dispute_ids(order_id) if known is None or i != known.id]
+        records = self._records(others, history=False)
+        if known is not None:
+            records.append(known)
+        self.conn.executemany(_STORE_LINE, _heads(records))
+
+    def _texts(self, ids: Sequence[int], now: datetime) -> Iterator[str]:
+        """The ``status --json`` text of these disputes, in this order, a batch at a time."""
+        from refundctl.ledger import status_lines
+
+        policy = status_lines.policy_text(self.settings.policy_for)
+
+        def heads(missing: Sequence[int]) -> list[tuple[int, str, str | None, str]]:
+            return _heads(self._record_batch(missing, history=False))
+
+        for start in range(0, len(ids), _BATCH):
+            batch = ids[start : start + _BATCH]
+            found = status_lines.dispute_lines(self.conn, batch, now, policy, heads)
+            yield from (found[i] for i in batch if i in found)
 
     def most_urgent(
         self, now: datetime, limit: int, *, include_closed: bool, filters: Filters | None
@@ -401,7 +430,7 @@ class Cache(Reads):
                 ids, _ = deadline_index.top_disputes(
                     self.conn, now, None, include_closed=include_closed, filters=filters
                 )
-                texts = _texts(self.conn, ids, now, self.settings.policy_for)
+                texts = self._texts(ids, now)
                 yield texts, self._ranked_orders(now, filters)
                 return
         with self.ranked(now, include_closed=include_closed, filters=filters) as (

@@ -45,4 +45,5 @@ STATEMENTS = (
     "CREATE INDEX escalation_marketplace ON escalation (marketplace)",
     "CREATE UNIQUE INDEX disputes_one_active_per_item ON disputes (order_id, coalesce(item, ''), via IS NULL) WHERE state IN ('awaiting_seller', 'awaiting_buyer', 'escalated', 'return_to_ship', 'return_in_transit', 'refund_pending')",
     "CREATE INDEX deadlines_live_orders ON deadlines (buyer, stake DESC, due_at, order_id) WHERE dispute_id = 0 AND lapses = 0",
+    "CREATE TABLE dispute_lines (dispute_id INTEGER PRIMARY KEY REFERENCES disputes(id), marketplace TEXT NOT NULL, via TEXT, head TEXT NOT NULL)",
 )

@@ -358,6 +358,21 @@ def m008_index_live_order_windows(db: Database) -> None:
     )
 
 
+@migrations()
+def m009_store_dispute_lines(db: Database) -> None:
+    # `status --json`'s line of each dispute but for what depends on the time, the config or
+    # the stored deadlines (render/jsonshape.dispute_head): a cache beside the dispute,
+    # written with it, with its order and with the order's other disputes, so that a listing
+    # of every dispute joins stored text instead of computing it for each one (issue 16).
+    # The marketplace and the rail name the policy in effect, which is looked up as it is read.
+    # Filled by the first command that opens the ledger (an empty basis, as m002 left it).
+    db.execute(
+        "CREATE TABLE dispute_lines (dispute_id INTEGER PRIMARY KEY REFERENCES disputes(id), "
+        "marketplace TEXT NOT NULL, via TEXT, head TEXT NOT NULL)"
+    )
+    db.execute("UPDATE deadline_basis SET basis = ''")
+
+
 # -- the schema they make --------------------------------------------------------------------
 
 

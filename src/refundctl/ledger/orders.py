@@ -363,6 +363,7 @@ class OrderWrites(Cache):
         # from them and its payment.
         for record in self._records(self._dispute_ids_with_deadlines(old.id), history=False):
             self._index_dispute(record)
+        self._store_lines(old.id)  # their seller, total, items: what each may still ask
         return stored
 
     def _write_items(self, order_id: int, order: Order) -> None:

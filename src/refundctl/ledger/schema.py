@@ -18,6 +18,7 @@ MIGRATION_NAMES = (
     "m006_dispute_remedies",
     "m007_store_check_text",
     "m008_index_live_order_windows",
+    "m009_store_dispute_lines",
 )
 
 

@@ -6,10 +6,10 @@ it are the only code that speaks SQL, and they point one way, each using only th
     rows.py      rows <-> domain values
     reads.py     orders and disputes as they are read (``Reads``); with order_lines.py
                  (``order list --json`` built by SQLite)
-    cache.py     the stored deadlines, folds and escalation times, always right: current or
-                 computed afresh (``Cache``), and the write transaction that keeps them so;
-                 with deadline_index.py (its queries) and status_lines.py (``status --json``
-                 built by SQLite)
+    cache.py     the stored deadlines, folds, escalation times and status lines, always
+                 right: current or computed afresh (``Cache``), and the write transaction
+                 that keeps them so; with deadline_index.py (its queries) and status_lines.py
+                 (``status --json`` joined from the stored text)
     orders.py    order writes (``OrderWrites``)
     remedy.py    what a dispute filed through a payment rail (a chargeback) is checked
                  against, and its siblings' stored deadlines (``Remedies``)

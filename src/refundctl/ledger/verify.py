@@ -1,7 +1,8 @@
 """``verify``: the whole ledger checked against itself.
 
 SQLite's full integrity check, every dispute replayed against its stored state and fold,
-and every stored evidence file against its checksum.
+its stored ``status --json`` head made again, and every stored evidence file against its
+checksum.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from refundctl.ledger.rows import fold_text
 
 if TYPE_CHECKING:  # only the commands that use them import these: `check` stays quick
     from refundctl.integrity import Reference, StoredFileReport, VerifyReport
-from refundctl.ledger.reads import Reads
+from refundctl.ledger.reads import _BATCH, Reads
 
 
 class Verifier(Reads):
@@ -36,6 +37,7 @@ class Verifier(Reads):
             with self._read():
                 disputes, replay_problems = self._replay_problems()
                 problems += replay_problems
+                problems += self._line_problems()
                 named = self._named_files()
             files = tuple(
                 StoredFileReport(store.check(sha256, size), refs)
@@ -98,6 +100,41 @@ class Verifier(Reads):
                     "a write to it stores it again"
                 )
         return len(rows), problems
+
+    def _line_problems(self) -> list[str]:
+        """Every stored ``status --json`` head is what the dispute, its order and the order's
+        other disputes say now (a dispute without one has it made as it is read)."""
+        from refundctl.render.jsonshape import dispute_head
+
+        problems = []
+        last = 0
+        while ids := [
+            row[0]
+            for row in self.conn.execute(
+                "SELECT dispute_id FROM dispute_lines WHERE dispute_id > ? "
+                "ORDER BY dispute_id LIMIT ?",
+                (last, _BATCH),
+            )
+        ]:
+            last = ids[-1]
+            marks = ", ".join("?" for _ in ids)
+            stored = dict(
+                self.conn.execute(
+                    f"SELECT dispute_id, head FROM dispute_lines WHERE dispute_id IN ({marks})",
+                    ids,
+                ).fetchall()
+            )
+            try:
+                records = self._records(ids, history=False)
+            except (LedgerUnusable, ValueError, KeyError):
+                continue  # the replay reports the dispute that does not read
+            problems += [
+                f"dispute {r.id}: its stored status line is not what the dispute says; "
+                "a write to it or to its order stores it again"
+                for r in records
+                if stored[r.id] != dispute_head(r)
+            ]
+        return problems
 
     def _named_files(self) -> dict[str, tuple[int | None, tuple[Reference, ...]]]:
         """Every stored file the ledger names, with its size and the evidence naming it."""

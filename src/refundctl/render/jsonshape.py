@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # `check --json` renders without loading the domain model
     from refundctl.deadlines import Deadline, Earliest
     from refundctl.domain import Event, Proposal
     from refundctl.due import CheckItem
-    from refundctl.records import EvidenceRecord, Order
+    from refundctl.records import DisputeRecord, EvidenceRecord, Order
     from refundctl.remedy_view import OrderRemedies
     from refundctl.views import DisputeView, OrderView
 
@@ -52,12 +52,13 @@ def _earliest_rule(e: Earliest | None) -> JSON | None:
     return None if e is None else e.rule.as_json()
 
 
-def dispute(view: DisputeView, now: datetime, *, detail: bool = False) -> JSON:
+def dispute_facts(record: DisputeRecord) -> JSON:
+    """What ``dispute`` says of a dispute that no clock, config or deadline changes: it
+    changes only with the dispute, its order or what the order's other disputes took."""
     from refundctl.domain import shortfall  # loaded with the dispute already
 
-    record, d = view.record, view.record.dispute
-    order = record.order
-    shape: JSON = {
+    d, order = record.dispute, record.order
+    return {
         "id": record.id,
         "order": order.order_no,
         "marketplace": order.marketplace,
@@ -78,6 +79,19 @@ def dispute(view: DisputeView, now: datetime, *, detail: bool = False) -> JSON:
         "max_ask": to_json(record.max_ask),
         "case_ref": record.case_ref,
         "opened": iso(d.opened_at),
+    }
+
+
+def dispute_head(record: DisputeRecord) -> str:
+    """``dispute_facts`` as compact JSON text without its closing brace: the ledger stores it
+    with the dispute (ledger/status_lines.py), and ``status --json`` adds the rest."""
+    return json.dumps(dispute_facts(record), ensure_ascii=False, separators=(",", ":"))[:-1]
+
+
+def dispute(view: DisputeView, now: datetime, *, detail: bool = False) -> JSON:
+    record = view.record
+    shape: JSON = {
+        **dispute_facts(record),
         "policy": view.policy.name,
         "via": record.via,
         "deadline": deadline(view.next, now),
@@ -87,8 +101,8 @@ def dispute(view: DisputeView, now: datetime, *, detail: bool = False) -> JSON:
     }
     if detail:
         shape["description"] = record.description
-        shape["tracking"] = d.tracking
-        shape["offers"] = [_proposal(p) for p in d.proposals]
+        shape["tracking"] = record.dispute.tracking
+        shape["offers"] = [_proposal(p) for p in record.dispute.proposals]
         shape["evidence"] = [_evidence(e) for e in record.evidence]
         shape["events"] = [_event(e) for e in record.events]
     return shape
