@@ -304,6 +304,24 @@ def test_the_format_follows_the_file_extension(
     assert [p.name for p in folder.iterdir()] == [name]  # no temporary file left
 
 
+def test_a_pipe_or_a_device_is_written_into_not_replaced(demo: Cli, tmp_path: Path) -> None:
+    """``-o /dev/null`` or a named pipe: renamed over, the target would become a plain file
+    (as root, /dev/null itself)."""
+    import stat
+    import threading
+
+    pipe = tmp_path / "pipe.csv"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    ok(demo("export", "-f", "csv", "--what", "orders", "-o", str(pipe)))
+    reader.join(timeout=10)
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert header(received[0].decode()) == ORDER_COLUMNS
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".pipe")] == []
+
+
 def test_format_wins_over_the_extension(demo: Cli, tmp_path: Path) -> None:
     target = tmp_path / "orders.json"
     ok(demo("export", "-f", "csv", "-o", str(target)))

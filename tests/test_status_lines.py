@@ -17,7 +17,7 @@ from refundctl.config import load_config
 from refundctl.due import Filters
 from refundctl.ledger import status_lines
 from refundctl.money import from_minor, to_json
-from tests.conftest import NOW, Cli
+from tests.conftest import NOW, Cli, snapshot
 from tests.index_oracle import assert_index_agrees
 from tests.test_money import currencies
 
@@ -92,3 +92,34 @@ def test_verify_reports_a_stored_line_that_disagrees_with_the_dispute(
     result = story("verify")
     assert result.exit_code == 1  # verify's "problems found"
     assert "dispute 1: its stored status line is not what the dispute says" in result.stdout
+
+
+def test_verify_reports_a_stale_line_beside_a_dispute_that_does_not_read(
+    cli: Cli, ledger_path: Path
+) -> None:
+    for order in ("E1", "E2"):
+        assert cli("order", "add", order, "-m", "ebay", "--total", "50").exit_code == 0
+        assert cli("open", order, "--reason", "damaged", "--full").exit_code == 0
+    with sqlite3.connect(ledger_path) as conn:
+        conn.execute("UPDATE disputes SET folded = '{bad' WHERE id = 2")
+        conn.execute("UPDATE dispute_lines SET marketplace = 'amazon' WHERE dispute_id = 1")
+    result = cli("verify")
+    assert result.exit_code == 1
+    assert "dispute 1: its stored status line is not what the dispute says" in result.stdout
+
+
+def test_a_blank_case_number_is_refused(cli: Cli, ledger_path: Path) -> None:
+    """An empty --case-ref would be stored as a case number that says nothing."""
+    assert cli("order", "add", "E1", "-m", "ebay", "--total", "50").exit_code == 0
+    before = snapshot(ledger_path)
+    for args in (
+        ("open", "E1", "--reason", "damaged", "--full", "--case-ref", " "),
+        ("escalate", "1", "--case-ref", ""),
+    ):
+        if args[0] == "escalate":
+            assert cli("open", "E1", "--reason", "damaged", "--full").exit_code == 0
+            before = snapshot(ledger_path)
+        result = cli(*args)
+        assert result.exit_code == 2
+        assert result.stderr.startswith("error: --case-ref is empty;")
+        assert snapshot(ledger_path) == before

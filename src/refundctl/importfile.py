@@ -40,12 +40,13 @@ FIELDS = (
 )
 # Spreadsheet formula starts, and the quote that marks a neutralised cell (see ``neutralise``).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_QUOTED_STARTS = (*_FORMULA_STARTS, "'")
 
 
 def neutralise(cell: str) -> str:
     """Keep a spreadsheet from running a cell as a formula: prefix a quote. A cell that starts
     with a quote gets one too, so ``unneutralise`` can always take exactly one away."""
-    if cell.startswith((*_FORMULA_STARTS, "'")):
+    if cell.startswith(_QUOTED_STARTS):
         return "'" + cell
     return cell
 

@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 import typer
 
@@ -179,14 +179,24 @@ def write_atomically(path: Path, data: bytes | Iterable[str]) -> None:
     folder = path.parent if str(path.parent) else Path()
     if not folder.is_dir():
         raise BadInput(f"no such folder: {folder}")
+    if path.exists() and not path.is_file():
+        # A device or a pipe (/dev/null, /dev/stdout, a FIFO) is written into: renamed over,
+        # it would be replaced by a plain file.
+        with path.open("wb") as out:
+            _write(out, data)
+        return
     handle, name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "wb") as out:
-            if isinstance(data, bytes):
-                out.write(data)
-            else:
-                out.writelines(piece.encode() for piece in data)
+            _write(out, data)
         Path(name).replace(path)
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
+
+
+def _write(out: BinaryIO, data: bytes | Iterable[str]) -> None:
+    if isinstance(data, bytes):
+        out.write(data)
+    else:
+        out.writelines(piece.encode() for piece in data)

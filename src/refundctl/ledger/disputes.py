@@ -187,7 +187,7 @@ class DisputeWrites(OrderWrites, Remedies):
     ) -> Result:
         """Open a dispute with the marketplace, or ``via`` a payment rail (a chargeback, a
         PayPal claim: remedies.py), which then moves by the rail's policy."""
-        self._refuse_before_the_lock(evidence, at, now)
+        self._refuse_before_the_lock(evidence, at, now, case_ref)
         with self._write():
             order = self._find_order(ref)
             if order.closed_at is not None:
@@ -260,7 +260,7 @@ class DisputeWrites(OrderWrites, Remedies):
         now: datetime,
     ) -> Result:
         """Record one move on a dispute, after the domain has allowed it."""
-        self._refuse_before_the_lock(evidence, at, now)
+        self._refuse_before_the_lock(evidence, at, now, case_ref)
         with self._write():
             record = self._record(dispute_id)
             order = record.order
@@ -300,7 +300,9 @@ class DisputeWrites(OrderWrites, Remedies):
                 self.conn.execute(
                     "UPDATE disputes SET case_ref = ? WHERE id = ?", (case_ref, dispute_id)
                 )
-            updated = _after(record, added, case_ref=case_ref or record.case_ref)
+            updated = _after(
+                record, added, case_ref=record.case_ref if case_ref is None else case_ref
+            )
             self._save_state(updated)
             short = domain.shortfall(updated.dispute)
             if short is not None:
@@ -416,9 +418,15 @@ class DisputeWrites(OrderWrites, Remedies):
         )
         return self._add_evidence(before.id, link)
 
-    def _refuse_before_the_lock(self, paths: Sequence[Path], at: datetime, now: datetime) -> None:
-        """What a write refuses before it waits for the lock: files it cannot read, and a
-        move dated in the future."""
+    def _refuse_before_the_lock(
+        self, paths: Sequence[Path], at: datetime, now: datetime, case_ref: str | None = None
+    ) -> None:
+        """What a write refuses before it waits for the lock: a blank case number, files it
+        cannot read, and a move dated in the future."""
+        if case_ref is not None and not case_ref.strip():
+            raise BadInput(
+                "--case-ref is empty; give the marketplace's case number (--case-ref 5093-1187)"
+            )
         if paths:
             store = self.evidence_store
             for path in paths:

@@ -15,6 +15,7 @@ from refundctl.ledger.rows import fold_text
 
 if TYPE_CHECKING:  # only the commands that use them import these: `check` stays quick
     from refundctl.integrity import Reference, StoredFileReport, VerifyReport
+    from refundctl.records import DisputeRecord
 from refundctl.ledger.reads import _BATCH, Reads
 
 
@@ -102,39 +103,36 @@ class Verifier(Reads):
         return len(rows), problems
 
     def _line_problems(self) -> list[str]:
-        """Every stored ``status --json`` head is what the dispute, its order and the order's
+        """Every stored ``status --json`` line is what the dispute, its order and the order's
         other disputes say now (a dispute without one has it made as it is read)."""
         from refundctl.render.jsonshape import dispute_head
 
         problems = []
         last = 0
-        while ids := [
-            row[0]
-            for row in self.conn.execute(
-                "SELECT dispute_id FROM dispute_lines WHERE dispute_id > ? "
-                "ORDER BY dispute_id LIMIT ?",
-                (last, _BATCH),
-            )
-        ]:
-            last = ids[-1]
-            marks = ", ".join("?" for _ in ids)
-            stored = dict(
-                self.conn.execute(
-                    f"SELECT dispute_id, head FROM dispute_lines WHERE dispute_id IN ({marks})",
-                    ids,
-                ).fetchall()
-            )
-            try:
-                records = self._records(ids, history=False)
-            except (LedgerUnusable, ValueError, KeyError):
-                continue  # the replay reports the dispute that does not read
+        while rows := self.conn.execute(
+            "SELECT dispute_id, marketplace, via, head FROM dispute_lines WHERE dispute_id > ? "
+            "ORDER BY dispute_id LIMIT ?",
+            (last, _BATCH),
+        ).fetchall():
+            last = rows[-1][0]
+            stored = {row[0]: tuple(row[1:]) for row in rows}
             problems += [
                 f"dispute {r.id}: its stored status line is not what the dispute says; "
                 "a write to it or to its order stores it again"
-                for r in records
-                if stored[r.id] != dispute_head(r)
+                for r in self._readable_records(list(stored))
+                if stored[r.id] != (r.order.marketplace, r.via, dispute_head(r))
             ]
         return problems
+
+    def _readable_records(self, ids: list[int]) -> list[DisputeRecord]:
+        """These disputes as a listing reads them, but for those that do not read (the replay
+        reports them): one alone is read apart, so that it hides none of the others."""
+        try:
+            return self._records(ids, history=False)
+        except (LedgerUnusable, ValueError, KeyError):
+            if len(ids) == 1:
+                return []
+            return [r for i in ids for r in self._readable_records([i])]
 
     def _named_files(self) -> dict[str, tuple[int | None, tuple[Reference, ...]]]:
         """Every stored file the ledger names, with its size and the evidence naming it."""
