@@ -133,6 +133,17 @@ class EvidenceKind(StrEnum):
     RECEIPT = "receipt"
     OTHER = "other"
 
+    @classmethod
+    def of_media_type(cls, media_type: str) -> EvidenceKind:
+        """The kind a file is taken for when ``attach`` is not told: by its media type."""
+        if media_type.startswith("image/"):
+            return cls.PHOTO
+        if media_type.startswith("video/"):
+            return cls.VIDEO
+        if media_type.startswith("audio/"):
+            return cls.OTHER
+        return cls.DOCUMENT
+
 
 @dataclass(frozen=True, slots=True)
 class EvidenceRecord:

@@ -151,22 +151,6 @@ def _already_attached(name: str, dispute_id: int, existing: sqlite3.Row, restore
     return note
 
 
-def _stored_name(path: Path) -> str:
-    from refundctl.ledger.evidence import stored_name
-
-    return stored_name(path)
-
-
-def _kind_for(media_type: str) -> EvidenceKind:
-    if media_type.startswith("image/"):
-        return EvidenceKind.PHOTO
-    if media_type.startswith("video/"):
-        return EvidenceKind.VIDEO
-    if media_type.startswith("audio/"):
-        return EvidenceKind.OTHER
-    return EvidenceKind.DOCUMENT
-
-
 class DisputeWrites(OrderWrites, Remedies):
     """Dispute writes, each one transaction (``_write``), returning the dispute as it now is."""
 
@@ -443,11 +427,13 @@ class DisputeWrites(OrderWrites, Remedies):
         now: datetime,
     ) -> _Added:
         """Store and record each file, with a note for each one the dispute has already."""
+        from refundctl.ledger.evidence import stored_name
+
         store = self.evidence_store
         added = _Added()
         for path in paths:
             stored = store.put(path)
-            name = _stored_name(path)
+            name = stored_name(path)
             existing = self.conn.execute(
                 "SELECT id, name FROM evidence WHERE dispute_id = ? AND sha256 = ? "
                 "ORDER BY id LIMIT 1",
@@ -459,7 +445,7 @@ class DisputeWrites(OrderWrites, Remedies):
                 continue
             evidence = EvidenceRecord(
                 id=0,
-                kind=(kind or _kind_for(stored.media_type)).value,
+                kind=(kind or EvidenceKind.of_media_type(stored.media_type)).value,
                 name=name,
                 sha256=stored.sha256,
                 size=stored.size,
