@@ -191,6 +191,27 @@ def test_the_hot_queries_use_the_index(story: Cli, ledger_path: Path) -> None:
     conn.close()
 
 
+def test_ranking_every_dispute_and_their_next_deadlines_read_the_index_alone(
+    story: Cli, ledger_path: Path
+) -> None:
+    """The ranking of every dispute (``status --json``, ``--all``) and each dispute's next
+    deadline (an export's) read deadlines_dispute without a look-up per row into the table,
+    which is kept in due-time order (m010: 2.6 s -> 1.0 s and 2.2 s -> 0.6 s at 100k)."""
+    conn = sqlite3.connect(ledger_path)
+    traced: list[str] = []
+    conn.set_trace_callback(traced.append)
+    now = datetime.fromisoformat(NOW)
+    deadline_index.top_disputes(conn, now, None, include_closed=True, filters=None)
+    deadline_index.next_of_disputes(conn, [1, 2, 3], now)
+    conn.set_trace_callback(None)
+    for sql in traced:
+        if "row_number()" in sql or "d.name, d.due_at FROM deadlines d" in sql:
+            text = " / ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+            assert "USING COVERING INDEX deadlines_dispute" in text, text
+    assert sum("row_number()" in sql or "d.name, d.due_at FROM" in sql for sql in traced) == 2
+    conn.close()
+
+
 def test_the_windows_of_the_orders_on_show_are_found_by_order(
     story: Cli, ledger_path: Path
 ) -> None:

@@ -36,7 +36,6 @@ STATEMENTS = (
     "CREATE TRIGGER disputes_count_update AFTER UPDATE OF state ON disputes WHEN OLD.state != NEW.state BEGIN UPDATE dispute_counts SET n = n - 1 WHERE state = OLD.state; INSERT INTO dispute_counts (state, n) VALUES (NEW.state, 1) ON CONFLICT (state) DO UPDATE SET n = n + 1; END",
     "CREATE TRIGGER disputes_count_delete AFTER DELETE ON disputes BEGIN UPDATE dispute_counts SET n = n - 1 WHERE state = OLD.state; END",
     "CREATE TABLE deadlines (\n            due_at INTEGER NOT NULL,\n            order_id INTEGER NOT NULL REFERENCES orders(id),\n            dispute_id INTEGER NOT NULL,\n            position INTEGER NOT NULL,\n            name TEXT NOT NULL,\n            buyer INTEGER NOT NULL,\n            binds TEXT NOT NULL,\n            action TEXT NOT NULL,\n            rule TEXT NOT NULL,\n            stake REAL NOT NULL,\n            lapses INTEGER NOT NULL,\n            order_no TEXT NOT NULL,\n            marketplace TEXT NOT NULL,\n            if_missed TEXT NOT NULL,\n            lapse_at INTEGER,\n            first_lapse INTEGER NOT NULL, check_head TEXT, check_tail TEXT,\n            PRIMARY KEY (due_at, order_id, dispute_id, position)\n        ) WITHOUT ROWID\n        ",
-    "CREATE INDEX deadlines_dispute ON deadlines (dispute_id)",
     "CREATE INDEX deadlines_order ON deadlines (order_id)",
     "CREATE INDEX deadlines_urgent_disputes ON deadlines (buyer, stake DESC, due_at, dispute_id) WHERE dispute_id > 0",
     "CREATE INDEX deadlines_urgent_orders ON deadlines (buyer, stake DESC, due_at, order_id) WHERE dispute_id = 0",
@@ -46,4 +45,5 @@ STATEMENTS = (
     "CREATE UNIQUE INDEX disputes_one_active_per_item ON disputes (order_id, coalesce(item, ''), via IS NULL) WHERE state IN ('awaiting_seller', 'awaiting_buyer', 'escalated', 'return_to_ship', 'return_in_transit', 'refund_pending')",
     "CREATE INDEX deadlines_live_orders ON deadlines (buyer, stake DESC, due_at, order_id) WHERE dispute_id = 0 AND lapses = 0",
     "CREATE TABLE dispute_lines (dispute_id INTEGER PRIMARY KEY REFERENCES disputes(id), marketplace TEXT NOT NULL, via TEXT, head TEXT NOT NULL)",
+    "CREATE INDEX deadlines_dispute ON deadlines (dispute_id, due_at, buyer, position, lapses, lapse_at, first_lapse, stake, name)",
 )

@@ -373,6 +373,20 @@ def m009_store_dispute_lines(db: Database) -> None:
     db.execute("UPDATE deadline_basis SET basis = ''")
 
 
+@migrations()
+def m010_cover_dispute_deadlines(db: Database) -> None:
+    # Each dispute's deadlines by dispute, with what choosing its next one reads (its urgency,
+    # whether it is on show, its name): the ranking of every dispute (`status --json`,
+    # `status --all`) and each dispute's next deadline in an export read the index alone,
+    # instead of one look-up per row into a table kept in due-time order (issue 16: 2.6 s ->
+    # 1.0 s and 2.2 s -> 0.6 s at 100,000 disputes).
+    db.execute("DROP INDEX deadlines_dispute")
+    db.execute(
+        "CREATE INDEX deadlines_dispute ON deadlines (dispute_id, due_at, buyer, position, "
+        "lapses, lapse_at, first_lapse, stake, name)"
+    )
+
+
 # -- the schema they make --------------------------------------------------------------------
 
 

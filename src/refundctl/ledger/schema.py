@@ -19,6 +19,7 @@ MIGRATION_NAMES = (
     "m007_store_check_text",
     "m008_index_live_order_windows",
     "m009_store_dispute_lines",
+    "m010_cover_dispute_deadlines",
 )
 
 
