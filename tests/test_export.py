@@ -815,3 +815,18 @@ def test_any_orders_csv_the_exporter_writes_imports_back(orders: list[Order]) ->
         ok(run("--db", str(second), "export", "-o", str(again)))
         assert again.read_bytes() == exported.read_bytes()
         assert stored(second) == stored(first) == [replace(o, id=0) for o in orders]
+
+
+@pytest.mark.parametrize("suffix", ["", "-wal", "-journal"])
+def test_an_export_or_a_case_file_over_the_ledger_is_refused(
+    story: Cli, ledger_path: Path, suffix: str
+) -> None:
+    """Renamed over the ledger (or written as its journal), an export would destroy it."""
+    target = ledger_path.with_name(ledger_path.name + suffix)
+    before = snapshot(ledger_path)
+    for args in (("export", "-o", str(target)), ("bundle", "1", "-o", str(target), "--force")):
+        run = story(*args)
+        assert run.exit_code == 2, run
+        assert run.stderr.startswith(f"error: {target} is part of the ledger itself;")
+    assert snapshot(ledger_path) == before
+    assert ok(story("status", "--json")).json()["disputes"]

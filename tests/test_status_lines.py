@@ -123,3 +123,30 @@ def test_a_blank_case_number_is_refused(cli: Cli, ledger_path: Path) -> None:
         assert result.exit_code == 2
         assert result.stderr.startswith("error: --case-ref is empty;")
         assert snapshot(ledger_path) == before
+
+
+def test_an_item_a_dispute_is_about_stays_and_keeps_its_worth(cli: Cli, ledger_path: Path) -> None:
+    """As the total may not fall below what the disputes took, an item may not fall below
+    what its own dispute took, nor leave the order while a dispute is about it."""
+    for args in (
+        ("order", "add", "B1", "-m", "aliexpress", "--total", "50", "--received", "5d ago",
+         "--item", "lamp x1 @30", "--item", "bulb x2 @10"),
+        ("open", "B1", "--item", "lamp", "--reason", "damaged", "--full"),
+        ("respond", "1", "seller-offers", "25"),
+        ("respond", "1", "accept"),
+    ):  # fmt: skip
+        assert cli(*args).exit_code == 0
+    before = snapshot(ledger_path)
+    cheaper = cli("order", "update", "B1", "--item", "lamp x1 @10", "--item", "bulb x2 @10")
+    assert cheaper.exit_code == 2
+    assert cheaper.stderr == (
+        "error: lamp at 10.00 is less than the 25.00 dispute 1 already agreed or recovered\n"
+    )
+    gone = cli("order", "update", "B1", "--item", "bulb x2 @10")
+    assert gone.exit_code == 2
+    assert gone.stderr.startswith("error: dispute 1 is about 'lamp'; keep that item")
+    assert snapshot(ledger_path) == before
+    assert (
+        cli("order", "update", "B1", "--item", "lamp x1 @25", "--item", "bulb x2 @12").exit_code
+        == 0
+    )

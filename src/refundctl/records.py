@@ -122,6 +122,15 @@ def order_problems(order: Order, now: datetime, zone: tzinfo = UTC) -> list[str]
     return problems
 
 
+def case_ref_problem(case_ref: str) -> str | None:
+    """What is wrong with a case number given to record (None: nothing). Any text the
+    marketplace shows is kept as it is (and escaped where it is shown); a blank one says
+    nothing."""
+    if not case_ref.strip():
+        return "--case-ref is empty; give the marketplace's case number (--case-ref 5093-1187)"
+    return None
+
+
 class EvidenceKind(StrEnum):
     PHOTO = "photo"
     VIDEO = "video"

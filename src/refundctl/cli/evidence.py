@@ -69,6 +69,7 @@ def bundle(
 ) -> None:
     """Write one zip: case.md, case.json, the evidence files and a SHA256SUMS manifest."""
     from refundctl.cli.archive import refuse_target, write_zip
+    from refundctl.ledger.files import refuse_ledger_part
     from refundctl.render.bundle import case_file
     from refundctl.views import dispute_view
 
@@ -77,6 +78,7 @@ def bundle(
     with e.ledger(write=False) as ledger:
         record = ledger.dispute(dispute)
         refuse_target(target, force=force)
+        refuse_ledger_part(target, e.db, "case file")
         store = ledger.evidence_store
     case = case_file(dispute_view(record, e.settings.policy_for, e.zone, e.now), e.now, e.zone)
     for line in case.left_out:

@@ -67,6 +67,10 @@ def export(
             )
         format = ExportFormat.JSON
     format = format or _format_of(output)
+    if output is not None:
+        from refundctl.ledger.files import refuse_ledger_part
+
+        refuse_ledger_part(output.expanduser(), e.db, "export")
     if format is ExportFormat.ICS:
         if what is not None:
             raise BadInput("--what goes with csv, jsonl or json, not with ics")

@@ -47,8 +47,8 @@ from refundctl.ledger.copies import (
     private_folder,
     sweep_temporaries,
 )
-from refundctl.ledger.evidence import EvidenceStore, evidence_dir
-from refundctl.ledger.files import fsync_file, move_into_place, partial_name
+from refundctl.ledger.evidence import EvidenceStore
+from refundctl.ledger.files import fsync_file, move_into_place, partial_name, refuse_ledger_part
 from refundctl.ledger.install import install_new_ledger
 from refundctl.ledger.restore import RestoreSummary, restore_backup
 from refundctl.ledger.store import Ledger
@@ -156,12 +156,7 @@ def _refuse_backup_target(target: Path, ledger: Path, *, force: bool) -> None:
         raise BadInput(f"{target} is a directory; give a file name such as refundctl-backup.zip")
     if not target.parent.is_dir():
         raise BadInput(f"cannot write {target}: there is no folder {target.parent}")
-    ours = [ledger, *(ledger.with_name(ledger.name + s) for s in ("-wal", "-shm", "-journal"))]
-    resolved = target.resolve()
-    if resolved in {p.resolve() for p in ours} or resolved.is_relative_to(
-        evidence_dir(ledger).resolve()
-    ):
-        raise BadInput(f"{target} is part of the ledger itself; write the backup somewhere else")
+    refuse_ledger_part(target, ledger, "backup")
     if (target.exists() or target.is_symlink()) and not force:
         raise BadInput(f"{target} exists already; use --force to replace it")
 

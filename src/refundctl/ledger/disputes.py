@@ -28,7 +28,13 @@ from refundctl.ledger.rows import ts as _ts
 from refundctl.money import format_money, from_minor, parse_amount, percent_of, to_minor
 from refundctl.payment import Network
 from refundctl.policies import has_appeals
-from refundctl.records import DisputeRecord, EvidenceKind, EvidenceRecord, Order
+from refundctl.records import (
+    DisputeRecord,
+    EvidenceKind,
+    EvidenceRecord,
+    Order,
+    case_ref_problem,
+)
 from refundctl.remedies import filed_with, undo_refusals
 from refundctl.render.fmt import state_words
 from refundctl.timeparse import iso
@@ -407,10 +413,8 @@ class DisputeWrites(OrderWrites, Remedies):
     ) -> None:
         """What a write refuses before it waits for the lock: a blank case number, files it
         cannot read, and a move dated in the future."""
-        if case_ref is not None and not case_ref.strip():
-            raise BadInput(
-                "--case-ref is empty; give the marketplace's case number (--case-ref 5093-1187)"
-            )
+        if case_ref is not None and (problem := case_ref_problem(case_ref)):
+            raise BadInput(problem)
         if paths:
             store = self.evidence_store
             for path in paths:

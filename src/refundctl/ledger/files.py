@@ -19,6 +19,19 @@ from pathlib import Path
 from refundctl.errors import BadInput
 
 
+def refuse_ledger_part(target: Path, ledger: Path, what: str) -> None:
+    """Refuse to write ``what`` over the ledger, its SQLite side files or its evidence: a
+    rename over the ledger would replace it with the file."""
+    from refundctl.ledger.evidence import evidence_dir
+
+    ours = [ledger, *(ledger.with_name(ledger.name + s) for s in ("-wal", "-shm", "-journal"))]
+    resolved = target.resolve()
+    if resolved in {p.resolve() for p in ours} or resolved.is_relative_to(
+        evidence_dir(ledger).resolve()
+    ):
+        raise BadInput(f"{target} is part of the ledger itself; write the {what} somewhere else")
+
+
 def partial_name(target: Path, label: str = "part") -> Path:
     """A hidden name beside ``target`` for this process's unfinished copy of it."""
     return target.with_name(f".{target.name}.{os.getpid()}.{label}")

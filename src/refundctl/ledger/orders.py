@@ -23,6 +23,7 @@ from refundctl.ledger.connection import (
 )
 from refundctl.ledger.reads import NOTHING_TAKEN, OrderRef, _closed_words
 from refundctl.ledger.rows import ORDER_TIMES as _ORDER_TIMES
+from refundctl.ledger.rows import took
 from refundctl.ledger.rows import ts as _ts
 from refundctl.ledger.schema import insert_sql
 from refundctl.money import to_minor
@@ -331,6 +332,27 @@ class OrderWrites(Cache):
                     "already agreed or recovered"
                 )
 
+    def _refuse_item_change(self, old: Order, new: Order) -> None:
+        """An item a dispute is about stays on the order, worth at least what that dispute
+        already agreed or recovered (as the total does for the whole order)."""
+        for row in self.conn.execute(
+            "SELECT id, item, state, agreed, refunded FROM disputes "
+            "WHERE order_id = ? AND item IS NOT NULL ORDER BY id",
+            (old.id,),
+        ):
+            item = new.item(row["item"])
+            if item is None:
+                raise BadInput(
+                    f"dispute {row['id']} is about {row['item']!r}; keep that item in the "
+                    f"order's --item list"
+                )
+            taken = took(row["state"], row["agreed"], row["refunded"], old.currency)
+            if item.value is not None and item.value < taken:
+                raise BadInput(
+                    f"{item.name} at {item.value} is less than the {taken} dispute "
+                    f"{row['id']} already agreed or recovered"
+                )
+
     def _store_order_change(
         self, old: Order, new: Order, kind: str, at: datetime, now: datetime
     ) -> Order:
@@ -338,6 +360,8 @@ class OrderWrites(Cache):
         changed = {key: after[key] for key in after if after[key] != before[key]}
         if not changed:
             return old
+        if "items" in changed:
+            self._refuse_item_change(old, new)
         self.conn.execute(
             "UPDATE orders SET seller = ?, title = ?, total = ?, currency = ?, ordered = ?, "
             "shipped = ?, expected_by = ?, received = ?, protection_ends = ?, payment = ?, "
