@@ -830,3 +830,28 @@ def test_an_export_or_a_case_file_over_the_ledger_is_refused(
         assert run.stderr.startswith(f"error: {target} is part of the ledger itself;")
     assert snapshot(ledger_path) == before
     assert ok(story("status", "--json")).json()["disputes"]
+
+
+def test_an_export_over_the_real_ledgers_journal_is_refused_through_a_link(
+    story: Cli, ledger_path: Path, tmp_path: Path
+) -> None:
+    """SQLite keeps the side files beside the file a linked ledger path leads to."""
+    link = tmp_path / "elsewhere" / "linked.db"
+    link.parent.mkdir()
+    link.symlink_to(ledger_path)
+    for name in (ledger_path.name + "-wal", ledger_path.name + "-journal"):
+        target = ledger_path.with_name(name)
+        run = story("--db", str(link), "export", "-o", str(target))
+        assert run.exit_code == 2, run
+        assert "is part of the ledger itself" in run.stderr
+
+
+def test_a_link_named_by_export_is_written_through(demo: Cli, tmp_path: Path) -> None:
+    """``-o`` naming a link (as /dev/stdout is) writes where it leads, leaving the link."""
+    real = tmp_path / "real.csv"
+    real.write_text("")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    ok(demo("export", "-f", "csv", "--what", "orders", "-o", str(link)))
+    assert link.is_symlink()
+    assert header(real.read_text(encoding="utf-8")) == ORDER_COLUMNS

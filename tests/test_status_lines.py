@@ -144,9 +144,27 @@ def test_an_item_a_dispute_is_about_stays_and_keeps_its_worth(cli: Cli, ledger_p
     )
     gone = cli("order", "update", "B1", "--item", "bulb x2 @10")
     assert gone.exit_code == 2
-    assert gone.stderr.startswith("error: dispute 1 is about 'lamp'; keep that item")
+    assert gone.stderr == "error: dispute 1 is about 'lamp'; keep that item on the order\n"
     assert snapshot(ledger_path) == before
     assert (
         cli("order", "update", "B1", "--item", "lamp x1 @25", "--item", "bulb x2 @12").exit_code
+        == 0
+    )
+
+
+def test_a_closed_dispute_that_took_nothing_holds_no_item(cli: Cli, ledger_path: Path) -> None:
+    """A cancelled dispute's item may be renamed or dropped: it is no longer claimed."""
+    for args in (
+        ("order", "add", "B1", "-m", "aliexpress", "--total", "50", "--received", "5d ago",
+         "--item", "lamp x1 @30", "--item", "bulb x2 @10"),
+        ("open", "B1", "--item", "lamp", "--reason", "damaged", "--full"),
+        ("cancel", "1"),
+    ):  # fmt: skip
+        run = cli(*args)
+        assert run.exit_code == 0, run.stderr
+    assert (
+        cli(
+            "order", "update", "B1", "--item", "desk lamp x1 @30", "--item", "bulb x2 @10"
+        ).exit_code
         == 0
     )

@@ -183,9 +183,9 @@ def write_atomically(path: Path, data: bytes | Iterable[str]) -> None:
     folder = path.parent if str(path.parent) else Path()
     if not folder.is_dir():
         raise BadInput(f"no such folder: {folder}")
-    if path.exists() and not path.is_file():
-        # A device or a pipe (/dev/null, /dev/stdout, a FIFO) is written into: renamed over,
-        # it would be replaced by a plain file.
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        # A device, a pipe or a link (/dev/null, /dev/stdout, a FIFO) is written into: renamed
+        # over, it would be replaced by a plain file.
         with path.open("wb") as out:
             _write(out, data)
         return

@@ -24,10 +24,12 @@ def refuse_ledger_part(target: Path, ledger: Path, what: str) -> None:
     rename over the ledger would replace it with the file."""
     from refundctl.ledger.evidence import evidence_dir
 
-    ours = [ledger, *(ledger.with_name(ledger.name + s) for s in ("-wal", "-shm", "-journal"))]
+    # SQLite keeps its side files beside the file the ledger's path leads to, links followed.
+    real = ledger.resolve()
+    ours = {real, *(real.with_name(real.name + s) for s in ("-wal", "-shm", "-journal"))}
     resolved = target.resolve()
-    if resolved in {p.resolve() for p in ours} or resolved.is_relative_to(
-        evidence_dir(ledger).resolve()
+    if resolved in ours or any(
+        resolved.is_relative_to(evidence_dir(path).resolve()) for path in (ledger, real)
     ):
         raise BadInput(f"{target} is part of the ledger itself; write the {what} somewhere else")
 

@@ -15,6 +15,7 @@ from datetime import datetime, tzinfo
 from typing import Any, assert_never
 
 from refundctl import records
+from refundctl.domain import State
 from refundctl.errors import BadInput
 from refundctl.ledger import deadline_index
 from refundctl.ledger.cache import Cache, _order_window_rows
@@ -333,20 +334,22 @@ class OrderWrites(Cache):
                 )
 
     def _refuse_item_change(self, old: Order, new: Order) -> None:
-        """An item a dispute is about stays on the order, worth at least what that dispute
-        already agreed or recovered (as the total does for the whole order)."""
+        """An item an active dispute is about, or one that took money, stays on the order,
+        worth at least what that dispute already agreed or recovered (as the total does for
+        the whole order). A closed dispute that took nothing holds no item."""
         for row in self.conn.execute(
             "SELECT id, item, state, agreed, refunded FROM disputes "
             "WHERE order_id = ? AND item IS NOT NULL ORDER BY id",
             (old.id,),
         ):
+            taken = took(row["state"], row["agreed"], row["refunded"], old.currency)
+            if not State(row["state"]).active and taken == 0:
+                continue
             item = new.item(row["item"])
             if item is None:
                 raise BadInput(
-                    f"dispute {row['id']} is about {row['item']!r}; keep that item in the "
-                    f"order's --item list"
+                    f"dispute {row['id']} is about {row['item']!r}; keep that item on the order"
                 )
-            taken = took(row["state"], row["agreed"], row["refunded"], old.currency)
             if item.value is not None and item.value < taken:
                 raise BadInput(
                     f"{item.name} at {item.value} is less than the {taken} dispute "
