@@ -6,9 +6,8 @@ dispute's fold is its current state; its line in ``dispute_lines`` is what ``sta
 says of it but for the time, the config and the deadlines (ledger/status_lines.py). All are
 rewritten in the transaction of the write that changes them (a dispute's line also with its
 order and the order's other disputes), and a marketplace's whenever its basis is not the one
-in effect. The
-listings here always answer correctly: from the stored deadlines where they are current, else
-computed afresh with the policies in effect, so no caller needs to know which.
+in effect. The listings here always answer correctly: from the stored deadlines where they
+are current, else computed afresh with the policies in effect, so no caller needs to know.
 """
 
 from __future__ import annotations
@@ -56,11 +55,15 @@ _STORE_LINE = (
 
 
 def _heads(records: Iterable[DisputeRecord]) -> list[tuple[int, str, str | None, str]]:
-    """Each dispute's row of ``dispute_lines``: its marketplace, its rail and its ``status
-    --json`` head (``jsonshape.dispute_head``)."""
+    """Each dispute's row of ``dispute_lines``: marketplace, rail, ``jsonshape.dispute_head``."""
     from refundctl.render.jsonshape import dispute_head
 
     return [(r.id, r.order.marketplace, r.via, dispute_head(r)) for r in records]
+
+
+def _may_have_deadlines(record: DisputeRecord) -> bool:
+    """Only an active dispute, or a lost one (an appeal, the next remedy), has deadlines."""
+    return record.dispute.active or record.dispute.state is State.LOST
 
 
 def _money(minor: int | None, currency: str) -> Decimal | None:
@@ -272,14 +275,13 @@ class Cache(Reads):
             earliest: list[tuple[object, ...]] = []
             records = self._record_batch(ids[start : start + _BATCH], history=False)
             for record in records:
-                # Only an active dispute, or a lost one (an appeal), has deadlines.
-                if record.dispute.active or record.dispute.state is State.LOST:
+                if _may_have_deadlines(record):
                     found, escalation = self._cache_rows(record)
                     rows += found
                     earliest += escalation
             deadline_index.insert(self.conn, sorted(rows))
             self.conn.executemany(_INSERT_ESCALATION, earliest)
-            self.conn.executemany(_STORE_LINE, _heads(records))
+            self._store_lines(records)
         order_rows: list[tuple[object, ...]] = []
         for order in self._orders_where("marketplace = ?", (marketplace,)):
             order_rows += _order_window_rows(order, self._taken(order), self.settings)
@@ -340,15 +342,15 @@ class Cache(Reads):
             _order_window_rows(order, self._taken(order), self.settings),
         )
 
-    def _store_lines(self, order_id: int, known: DisputeRecord | None = None) -> None:
-        """Inside a write that changed the order or one of its disputes (``known``, as it
-        now is): store again the ``status --json`` head of each of its disputes, since what
-        each may still ask counts what the others took."""
-        others = [i for i in self._dispute_ids(order_id) if known is None or i != known.id]
-        records = self._records(others, history=False)
-        if known is not None:
-            records.append(known)
+    def _store_lines(self, records: Iterable[DisputeRecord]) -> None:
+        """Store again the ``status --json`` head of each of these disputes, as they now are."""
         self.conn.executemany(_STORE_LINE, _heads(records))
+
+    def _store_order_lines(self, record: DisputeRecord) -> None:
+        """Inside a write that changed this dispute: store again its head and those of its
+        order's other disputes, since what each may still ask counts what the others took."""
+        others = [i for i in self._dispute_ids(record.order.id) if i != record.id]
+        self._store_lines([*self._records(others, history=False), record])
 
     def _texts(self, ids: Sequence[int], now: datetime) -> Iterator[str]:
         """The ``status --json`` text of these disputes, in this order, a batch at a time."""

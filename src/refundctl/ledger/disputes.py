@@ -575,7 +575,7 @@ class DisputeWrites(OrderWrites, Remedies):
             ) from None
         self._index_dispute(record)
         self._index_order(record.order)
-        self._store_lines(record.order.id, record)
+        self._store_order_lines(record)
 
     def _refuse_overlap(
         self, order: Order, item: str | None, exclude: int = 0, via: str | None = None

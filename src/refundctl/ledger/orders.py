@@ -18,7 +18,7 @@ from refundctl import records
 from refundctl.domain import State
 from refundctl.errors import BadInput
 from refundctl.ledger import deadline_index
-from refundctl.ledger.cache import Cache, _order_window_rows
+from refundctl.ledger.cache import Cache, _may_have_deadlines, _order_window_rows
 from refundctl.ledger.connection import (
     Settings,
 )
@@ -388,9 +388,12 @@ class OrderWrites(Cache):
         self._index_order(stored)
         # A dispute's outer claim limit counts from the order's dates, and a remedy's window
         # from them and its payment.
-        for record in self._records(self._dispute_ids_with_deadlines(old.id), history=False):
-            self._index_dispute(record)
-        self._store_lines(old.id)  # their seller, total, items: what each may still ask
+        # Each dispute's line says its order's seller, total and items: what it may still ask.
+        records = self._records(self._dispute_ids(old.id), history=False)
+        for record in records:
+            if _may_have_deadlines(record):
+                self._index_dispute(record)
+        self._store_lines(records)
         return stored
 
     def _write_items(self, order_id: int, order: Order) -> None:

@@ -79,12 +79,8 @@ _DEADLINE = """'{"name":' || json_quote(d.name)
     || ',"overdue":' || CASE WHEN d.due_at <= :now THEN 'true' ELSE 'false' END
     || ',"if_missed":' || json_quote(d.if_missed)
     || ',"rule":' || d.rule || '}'"""
-_QUERY = """
-SELECT h.dispute_id, h.head, h.marketplace, h.via,
-    CASE WHEN e.at IS NULL THEN NULL
-        ELSE '"' || strftime('%Y-%m-%dT%H:%M:%S+00:00', e.at, 'unixepoch')
-            || '","can_escalate_rule":' || e.rule END
-FROM dispute_lines h LEFT JOIN escalation e ON e.dispute_id = h.dispute_id
+_HEADS = """
+SELECT h.dispute_id, h.marketplace, h.via, h.head FROM dispute_lines h
 WHERE h.dispute_id IN ({ids})
 """
 _ESCALATION = """
@@ -136,15 +132,13 @@ def dispute_lines(
             shown.setdefault(dispute_id, []).append(text)
             if place == 1:
                 first[dispute_id] = text
-    found = {row[0]: row[1:] for row in conn.execute(_QUERY.format(**parts), params)}
+    escalations = dict(conn.execute(_ESCALATION.format(**parts), params).fetchall())
+    found = {row[0]: row[1:] for row in conn.execute(_HEADS.format(**parts), params)}
     if missing := [i for i in ids if i not in found]:
-        rest = {f"i{n}": i for n, i in enumerate(missing)}
-        marks = ", ".join(f":i{n}" for n in range(len(missing)))
-        escalations = dict(conn.execute(_ESCALATION.format(ids=marks), rest).fetchall())
-        for dispute_id, marketplace, via, head in heads(missing):
-            found[dispute_id] = (head, marketplace, via, escalations.get(dispute_id))
+        found.update((row[0], row[1:]) for row in heads(missing))
     lines = {}
-    for dispute_id, (head, marketplace, via, escalation) in found.items():
+    for dispute_id, (marketplace, via, head) in found.items():
+        escalation = escalations.get(dispute_id)
         if escalation is None or dispute_id in lost:
             escalation = 'null,"can_escalate_rule":null'
         lines[dispute_id] = (
